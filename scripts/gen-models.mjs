@@ -1,0 +1,269 @@
+#!/usr/bin/env node
+// Generates tiny, deterministic, transformers.js-loadable test models under public/models/
+// and copies onnxruntime-web's WASM runtime into public/ort/ (so pages never reach a CDN).
+//
+//   node scripts/gen-models.mjs            write what is missing or out of date
+//   node scripts/gen-models.mjs --check    exit 1 if anything is missing or out of date
+//   node scripts/gen-models.mjs --quiet    print nothing unless something changed
+//
+// Idempotent: every output is built in memory and compared byte-for-byte with what is on
+// disk; only differing files are (atomically) rewritten. The ORT runtime files are copied
+// when their size or mtime differs from the source (the copy gets the source's mtime).
+// No dependencies beyond Node built-ins.
+//
+// Models:
+//   tiny-chat  a 1-layer "llama" that is really a bigram table over a small chat corpus,
+//              with a (dummy) KV cache. Greedy decoding after `<|im_start|>assistant\n`
+//              produces exactly TINY_CHAT_SENTENCE then <|im_end|>.
+
+import { mkdirSync, readFileSync, writeFileSync, renameSync, statSync, copyFileSync, utimesSync, readdirSync, existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { model, graph, node, tensor, valueInfo, attr, DT } from './lib/onnx.mjs';
+import { ByteLevelBPE, decodeTokens } from './lib/bytelevel-bpe.mjs';
+import { CHATML_TEMPLATE } from './lib/chatml-template.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PUBLIC = join(ROOT, 'public');
+const args = new Set(process.argv.slice(2));
+const CHECK = args.has('--check');
+const QUIET = args.has('--quiet');
+
+const TINY_CHAT_SENTENCE = 'Hello! I am a tiny model running in your browser.';
+
+// ---------------------------------------------------------------------------------------
+// tiny-chat
+// ---------------------------------------------------------------------------------------
+
+// Assistant replies with weights. Each contributes bigrams  Ċ -> reply -> <|im_end|>
+// (Ċ = the "\n" that ends the `<|im_start|>assistant\n` generation prompt).
+// Greedy must follow the first line; the others give sampling something to wander into.
+const CORPUS = [
+  [8, TINY_CHAT_SENTENCE],
+  [2, 'Hello! I can help you right here in your browser.'],
+  [1, 'Hello! I run in your tab.'],
+  [1, 'Hello there! How can I help you today?'],
+  [2, 'I am a tiny model. I can answer short questions.'],
+  [1, 'I can run in WebGPU or in WASM.'],
+  [1, 'I am running in WebGPU right now.'],
+  [1, 'Hi! I am small but I am fast.'],
+  [1, 'Sure! Here is a short answer.'],
+  [1, 'A tiny model is running in your tab.'],
+  [1, 'Your browser runs me with no server.'],
+  [1, 'I am a small model running in your tab.'],
+  [1, 'Thanks! I am glad to help.'],
+  [1, 'Yes. I can do that in your browser.'],
+  [1, 'This model runs in your browser tab.'],
+];
+// Extra whole-word tokens (prompt words), beyond the corpus's.
+const EXTRA_WORDS = ['system', 'user', 'assistant', 'tool', 'developer', ' Hi', 'Hi', ' hello', 'tool_call', 'tool_response', 'tools'];
+
+const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
+const HEAD_DIM = 8;
+const BACKOFF = 0.5; // weight of the unigram back-off distribution in every row
+const EPSILON = 1e-4; // floor so every token keeps a finite log-probability
+
+function buildTinyChat() {
+  const tok = new ByteLevelBPE(SPECIALS, [...CORPUS.map(([, s]) => s), ...EXTRA_WORDS]);
+  const V = tok.size;
+  const EOS = tok.id('<|im_end|>');
+  const PAD = tok.id('<|endoftext|>');
+  const NL = tok.id('Ċ');
+
+  // Bigram counts.
+  const counts = Array.from({ length: V }, () => new Float64Array(V));
+  const unigram = new Float64Array(V);
+  for (const [w, text] of CORPUS) {
+    const ids = [NL, ...tok.encode(text), EOS];
+    for (let i = 0; i + 1 < ids.length; i++) {
+      counts[ids[i]][ids[i + 1]] += w;
+      unigram[ids[i + 1]] += w;
+    }
+  }
+  const total = unigram.reduce((a, b) => a + b, 0);
+
+  // W[a][b] = log(count(a->b) + BACKOFF * P_unigram(b) + EPSILON)
+  const W = new Float32Array(V * V);
+  for (let a = 0; a < V; a++) {
+    for (let b = 0; b < V; b++) W[a * V + b] = Math.log(counts[a][b] + BACKOFF * (unigram[b] / total) + EPSILON);
+  }
+
+  // Self-check: greedy from Ċ must give the sentence then EOS, with clear margins.
+  const chain = [];
+  let cur = NL;
+  for (let step = 0; step < 40 && cur !== EOS; step++) {
+    const row = W.subarray(cur * V, cur * V + V);
+    let best = 0, second = -Infinity;
+    for (let b = 1; b < V; b++) if (row[b] > row[best]) best = b;
+    for (let b = 0; b < V; b++) if (b !== best && row[b] > second) second = row[b];
+    if (row[best] - second < Math.log(1.5)) throw new Error(`tiny-chat: weak greedy margin after ${tok.tokens[cur]}`);
+    chain.push(best);
+    cur = best;
+  }
+  const expected = [...tok.encode(TINY_CHAT_SENTENCE), EOS];
+  if (JSON.stringify(chain) !== JSON.stringify(expected)) {
+    throw new Error(`tiny-chat: greedy chain ${JSON.stringify(chain.map((i) => tok.tokens[i]))} != expected`);
+  }
+  if (decodeTokens(expected.slice(0, -1).map((i) => tok.tokens[i])) !== TINY_CHAT_SENTENCE) throw new Error('tiny-chat: decode mismatch');
+
+  // Key/value "embeddings": deterministic small numbers, one HEAD_DIM row per token.
+  const E = new Float32Array(V * HEAD_DIM);
+  for (let i = 0; i < V; i++) for (let j = 0; j < HEAD_DIM; j++) E[i * HEAD_DIM + j] = (((i * 31 + j * 17) % 97) - 48) / 97;
+
+  // Graph:
+  //   logits        = Gather(W, input_ids)                             [b, s, V]
+  //   kv            = Unsqueeze(Gather(E, input_ids), axes=[1])        [b, 1, s, D]
+  //   present.0.key = Concat(past_key_values.0.key, kv, axis=2)        [b, 1, past+s, D]
+  //   present.0.value likewise.
+  // attention_mask / position_ids are declared graph inputs (transformers.js feeds them)
+  // but the bigram needs neither.
+  const onnx = model(graph({
+    name: 'tiny_chat_bigram',
+    nodes: [
+      node('Gather', ['bigram_logits', 'input_ids'], ['logits'], { attrs: [attr('axis', 'int', 0)] }),
+      node('Gather', ['kv_table', 'input_ids'], ['kv_rows'], { attrs: [attr('axis', 'int', 0)] }),
+      node('Unsqueeze', ['kv_rows', 'axes_1'], ['kv_new']),
+      node('Concat', ['past_key_values.0.key', 'kv_new'], ['present.0.key'], { attrs: [attr('axis', 'int', 2)] }),
+      node('Concat', ['past_key_values.0.value', 'kv_new'], ['present.0.value'], { attrs: [attr('axis', 'int', 2)] }),
+    ],
+    initializers: [
+      tensor('bigram_logits', DT.FLOAT, [V, V], W),
+      tensor('kv_table', DT.FLOAT, [V, HEAD_DIM], E),
+      tensor('axes_1', DT.INT64, [1], [1]),
+    ],
+    inputs: [
+      valueInfo('input_ids', DT.INT64, ['batch_size', 'sequence_length']),
+      valueInfo('attention_mask', DT.INT64, ['batch_size', 'total_sequence_length']),
+      valueInfo('position_ids', DT.INT64, ['batch_size', 'sequence_length']),
+      valueInfo('past_key_values.0.key', DT.FLOAT, ['batch_size', 1, 'past_sequence_length', HEAD_DIM]),
+      valueInfo('past_key_values.0.value', DT.FLOAT, ['batch_size', 1, 'past_sequence_length', HEAD_DIM]),
+    ],
+    outputs: [
+      valueInfo('logits', DT.FLOAT, ['batch_size', 'sequence_length', V]),
+      valueInfo('present.0.key', DT.FLOAT, ['batch_size', 1, 'total_sequence_length', HEAD_DIM]),
+      valueInfo('present.0.value', DT.FLOAT, ['batch_size', 1, 'total_sequence_length', HEAD_DIM]),
+    ],
+  }));
+
+  const config = {
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    vocab_size: V,
+    hidden_size: HEAD_DIM,
+    intermediate_size: HEAD_DIM,
+    num_hidden_layers: 1,
+    num_attention_heads: 1,
+    num_key_value_heads: 1,
+    head_dim: HEAD_DIM,
+    max_position_embeddings: 2048,
+    bos_token_id: PAD,
+    eos_token_id: EOS,
+    pad_token_id: PAD,
+    tie_word_embeddings: false,
+    torch_dtype: 'float32',
+    use_cache: true,
+    'transformers.js_config': { dtype: 'fp32' },
+  };
+  const generationConfig = {
+    bos_token_id: PAD,
+    eos_token_id: EOS,
+    pad_token_id: PAD,
+    do_sample: false,
+  };
+  const tokenizerConfig = {
+    add_bos_token: false,
+    add_eos_token: false,
+    added_tokens_decoder: Object.fromEntries(SPECIALS.map((content, id) => [String(id), {
+      content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true,
+    }])),
+    additional_special_tokens: ['<|im_start|>', '<|im_end|>'],
+    bos_token: null,
+    eos_token: '<|im_end|>',
+    pad_token: '<|endoftext|>',
+    unk_token: null,
+    chat_template: CHATML_TEMPLATE,
+    clean_up_tokenization_spaces: false,
+    errors: 'replace',
+    model_max_length: 2048,
+    split_special_tokens: false,
+    tokenizer_class: 'PreTrainedTokenizerFast',
+  };
+  const json = (o) => JSON.stringify(o, null, 2) + '\n';
+  return {
+    files: {
+      'config.json': json(config),
+      'generation_config.json': json(generationConfig),
+      'tokenizer.json': JSON.stringify(tok.tokenizerJson()) + '\n',
+      'tokenizer_config.json': json(tokenizerConfig),
+      'onnx/model.onnx': onnx,
+    },
+    info: { vocab: V, sentenceIds: expected },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// writing
+// ---------------------------------------------------------------------------------------
+
+const changed = [];
+let unchanged = 0;
+
+function writeIfChanged(path, content) {
+  const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  let same = false;
+  try { same = readFileSync(path).equals(buf); } catch { /* missing */ }
+  if (same) { unchanged++; return; }
+  changed.push(relative(ROOT, path));
+  if (CHECK) return;
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, buf);
+  renameSync(tmp, path);
+}
+
+function copyIfChanged(src, dest) {
+  const s = statSync(src);
+  let d = null;
+  try { d = statSync(dest); } catch { /* missing */ }
+  if (d && d.size === s.size && Math.abs(d.mtimeMs - s.mtimeMs) < 2) { unchanged++; return; }
+  changed.push(relative(ROOT, dest));
+  if (CHECK) return;
+  mkdirSync(dirname(dest), { recursive: true });
+  const tmp = `${dest}.tmp-${process.pid}`;
+  copyFileSync(src, tmp);
+  utimesSync(tmp, s.atime, s.mtime);
+  renameSync(tmp, dest);
+}
+
+const t0 = performance.now();
+
+const models = { 'tiny-chat': buildTinyChat() };
+for (const [id, { files }] of Object.entries(models)) {
+  for (const [name, content] of Object.entries(files)) writeIfChanged(join(PUBLIC, 'models', id, name), content);
+}
+
+// onnxruntime-web WASM runtime (plain, asyncify, jsep, jspi; .mjs + .wasm).
+// Prefer the copy transformers.js itself resolves (a nested one if npm had to nest it).
+const ORT_DIST = [
+  join(ROOT, 'node_modules', '@huggingface', 'transformers', 'node_modules', 'onnxruntime-web', 'dist'),
+  join(ROOT, 'node_modules', 'onnxruntime-web', 'dist'),
+].find((d) => existsSync(d));
+if (!ORT_DIST) throw new Error('onnxruntime-web is not installed: run npm install');
+const ortFiles = readdirSync(ORT_DIST).filter((n) => /^ort-wasm-simd-threaded(\.[a-z]+)?\.(mjs|wasm)$/.test(n)).sort();
+if (ortFiles.length === 0) throw new Error(`no ort-wasm-simd-threaded.* files in ${ORT_DIST}`);
+for (const n of ortFiles) copyIfChanged(join(ORT_DIST, n), join(PUBLIC, 'ort', n));
+
+const ms = Math.round(performance.now() - t0);
+if (CHECK) {
+  if (changed.length) {
+    console.error(`gen-models: out of date: ${changed.join(', ')}`);
+    process.exit(1);
+  }
+  if (!QUIET) console.log(`gen-models: up to date (${unchanged} files)`);
+} else if (changed.length || !QUIET) {
+  const digest = createHash('sha256').update(models['tiny-chat'].files['onnx/model.onnx']).digest('hex').slice(0, 12);
+  console.log(`gen-models: ${changed.length} written, ${unchanged} up to date in ${ms} ms ` +
+    `(tiny-chat vocab ${models['tiny-chat'].info.vocab}, model.onnx sha256 ${digest}; ort: ${ortFiles.length} files)`);
+  for (const c of changed) console.log(`  wrote ${c}`);
+}

@@ -1,0 +1,74 @@
+import type { TokenLogprob } from '../protocol/chat.js';
+import type { GenerateOptions, GeneratedToken, LoadedModel, PreparedPrompt } from './engine.js';
+import { StopMatcher } from './stop.js';
+
+/**
+ * One choice's generation: engine tokens in, OpenAI text pieces out, with stop strings
+ * applied and each token's logprob released together with the text it produced.
+ */
+export type ChoiceEvent =
+  | { kind: 'text'; text: string; logprobs: TokenLogprob[] | null }
+  | { kind: 'end'; finishReason: 'stop' | 'length'; completionTokens: number };
+
+const encoder = new TextEncoder();
+
+export async function* runChoice(
+  model: LoadedModel,
+  prompt: PreparedPrompt,
+  options: GenerateOptions,
+  stops: readonly string[],
+  signal: AbortSignal,
+): AsyncGenerator<ChoiceEvent> {
+  const matcher = new StopMatcher(stops);
+  const wantLogprobs = options.topLogprobs !== null;
+  // Logprob entries wait until all of their token's text has been emitted.
+  const pending: Array<{ end: number; entry: TokenLogprob }> = [];
+  let produced = 0;
+  let emitted = 0;
+  let tokens = 0;
+  let finishReason: 'stop' | 'length' = 'length';
+
+  const release = (all: boolean): TokenLogprob[] | null => {
+    if (!wantLogprobs) return null;
+    let count = 0;
+    while (count < pending.length && (all || pending[count]!.end <= emitted)) count++;
+    return pending.splice(0, count).map((p) => p.entry);
+  };
+
+  for await (const token of model.generate(prompt, options, signal)) {
+    tokens++;
+    if (token.isEos) { finishReason = 'stop'; break; }
+    produced += token.text.length;
+    if (wantLogprobs) pending.push({ end: produced, entry: toLogprob(token) });
+    const step = matcher.push(token.text);
+    emitted += step.text.length;
+    if (step.stopped) {
+      const logprobs = release(false);
+      if (step.text || logprobs?.length) yield { kind: 'text', text: step.text, logprobs };
+      finishReason = 'stop';
+      pending.length = 0;
+      break;
+    }
+    if (step.text) yield { kind: 'text', text: step.text, logprobs: release(false) };
+  }
+  signal.throwIfAborted();
+
+  const rest = matcher.flush();
+  emitted += rest.length;
+  const logprobs = release(true);
+  if (rest || logprobs?.length) yield { kind: 'text', text: rest, logprobs };
+  yield { kind: 'end', finishReason, completionTokens: tokens };
+}
+
+function toLogprob(token: GeneratedToken): TokenLogprob {
+  return {
+    token: token.tokenText,
+    logprob: token.logprob ?? 0,
+    bytes: Array.from(encoder.encode(token.tokenText)),
+    top_logprobs: (token.top ?? []).map((t) => ({
+      token: t.text,
+      logprob: t.logprob,
+      bytes: Array.from(encoder.encode(t.text)),
+    })),
+  };
+}

@@ -1,0 +1,123 @@
+import type { ChatMessage, Tool } from '../protocol/chat.js';
+import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
+
+/**
+ * The contract every backend implements. An engine turns a prompt into a stream of
+ * tokens under sampling settings; everything OpenAI-specific (stop strings, n, usage,
+ * logprob shapes, finish reasons, the queue) lives in core, once for all engines.
+ */
+
+/** Where a model's files come from. */
+export interface ModelSource {
+  /** A hub repo id (e.g. `onnx-community/Qwen2.5-0.5B-Instruct`) or a name under `baseUrl`. */
+  repo: string;
+  /** Self-hosted weights: the folder URL that holds `config.json` etc. Relative URLs resolve against the host's origin. */
+  baseUrl?: string;
+  revision?: string;
+}
+
+/** A registry entry: which engine runs a model id, and from which files. */
+export interface ModelSpec {
+  id: string;
+  engine: string;
+  source: ModelSource;
+  modalities?: Modality[];
+  contextLength?: number;
+  sizeBytes?: number;
+  ownedBy?: string;
+  /** Engine-specific settings (dtype, model_lib URL, ...). */
+  options?: Record<string, unknown>;
+}
+
+export interface EngineCapabilities {
+  modalities: Modality[];
+  /** Renders chat templates itself (true) or needs core to hand it a prompt string. */
+  chatTemplate: boolean;
+  /** Produces per-token logits that core's sampler can read (full sampling control). */
+  logits: boolean;
+  grammar: boolean;
+  embeddings: boolean;
+}
+
+export interface LoadContext {
+  device: 'auto' | DeviceKind;
+  signal: AbortSignal;
+  onProgress: (p: LoadProgress) => void;
+}
+
+export interface Engine {
+  readonly name: string;
+  readonly capabilities: EngineCapabilities;
+  load(spec: ModelSpec, ctx: LoadContext): Promise<LoadedModel>;
+}
+
+/** What core hands to the engine to become a prompt. */
+export interface PromptInput {
+  messages: ChatMessage[];
+  tools?: Tool[];
+  /** Extra chat-template variables (`chat_template_kwargs`). */
+  templateKwargs?: Record<string, unknown>;
+}
+
+/** A prompt ready for generation; the engine may carry its own data in it. */
+export interface PreparedPrompt {
+  tokenIds: number[];
+  /** The rendered text, for debugging and `echo`. */
+  text: string;
+}
+
+export interface SamplingParams {
+  temperature: number;
+  topP: number;
+  topK: number;
+  minP: number;
+  repetitionPenalty: number;
+  presencePenalty: number;
+  frequencyPenalty: number;
+  logitBias: Map<number, number>;
+}
+
+export interface GenerateOptions {
+  maxTokens: number;
+  sampling: SamplingParams;
+  seed: number;
+  /** Number of top alternatives per token to report; null = no logprobs at all. */
+  topLogprobs: number | null;
+  minTokens: number;
+  ignoreEos: boolean;
+}
+
+export interface TokenAlternative {
+  id: number;
+  text: string;
+  logprob: number;
+}
+
+export interface GeneratedToken {
+  id: number;
+  /** Newly decodable text (may be '' while a multi-byte character is incomplete). */
+  text: string;
+  /** The token's own text, for logprobs. */
+  tokenText: string;
+  isEos: boolean;
+  logprob?: number;
+  top?: TokenAlternative[];
+}
+
+export interface LoadedModel {
+  readonly id: string;
+  readonly engine: string;
+  readonly device: DeviceKind;
+  readonly contextLength: number | null;
+  readonly modalities: Modality[];
+  /** The model's own defaults (generation_config), applied where a request says nothing. */
+  readonly defaults: Partial<SamplingParams>;
+  prepareChat(input: PromptInput): Promise<PreparedPrompt>;
+  prepareText(text: string): Promise<PreparedPrompt>;
+  /**
+   * Streams generated tokens. Breaking out of the loop (or the signal) stops generation;
+   * the iterator settles only once the engine is idle again.
+   */
+  generate(prompt: PreparedPrompt, options: GenerateOptions, signal: AbortSignal): AsyncIterable<GeneratedToken>;
+  unload(): Promise<void>;
+}

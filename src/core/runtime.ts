@@ -1,0 +1,210 @@
+import { ChatCompletionCreateParams, type ChatCompletion, type ChatCompletionChunk } from '../protocol/chat.js';
+import { BadRequestError } from '../protocol/errors.js';
+import type { LoadProgress, LoadedModelInfo, Model, ModelList } from '../protocol/models.js';
+import { parseRequest } from '../protocol/validate.js';
+import { AbortError } from './abort.js';
+import { chatChunks, checkChatParams, collectChat, prepareChatJob } from './chat.js';
+import type { Engine, LoadedModel, ModelSpec } from './engine.js';
+import { RequestQueue, type Release } from './queue.js';
+import { ModelRegistry, describeModel } from './registry.js';
+
+/**
+ * The engine-agnostic service: models, the queue and the OpenAI endpoints. The engine
+ * host exposes exactly this over ports; nothing here knows about workers or HTTP.
+ */
+export interface RuntimeOptions {
+  /** Engine name -> loader; engines load lazily, on their first model. */
+  engines: Record<string, () => Promise<Engine>>;
+  models?: ModelSpec[];
+  /** Requests allowed to wait behind the running one before a 429. */
+  maxQueue?: number;
+}
+
+export interface LoadRequest {
+  device?: 'auto' | 'webgpu' | 'wasm';
+  signal?: AbortSignal;
+  onProgress?: (p: LoadProgress) => void;
+}
+
+export interface RuntimeStats {
+  /** How many times each model was loaded since the runtime started. */
+  loads: Record<string, number>;
+  loaded: string[];
+  queue: { running: boolean; pending: number };
+}
+
+interface Resident {
+  model: LoadedModel;
+  info: LoadedModelInfo;
+}
+
+export class Runtime {
+  readonly registry: ModelRegistry;
+  private readonly engines = new Map<string, Promise<Engine>>();
+  private readonly resident = new Map<string, Resident>();
+  private readonly loadCounts = new Map<string, number>();
+  private readonly queue: RequestQueue;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.registry = new ModelRegistry(options.models);
+    this.queue = new RequestQueue(options.maxQueue ?? 32);
+  }
+
+  // ---- models --------------------------------------------------------------------------
+
+  listModels(): ModelList {
+    return { object: 'list', data: this.registry.all().map((s) => this.describe(s)) };
+  }
+
+  retrieveModel(id: string): Model {
+    return this.describe(this.registry.get(id, 'model'));
+  }
+
+  registerModel(spec: ModelSpec): void {
+    if (!this.options.engines[spec.engine]) {
+      throw new BadRequestError(`Unknown engine '${spec.engine}'. Known: ${Object.keys(this.options.engines).join(', ')}.`, {
+        param: 'engine',
+      });
+    }
+    this.registry.register(spec);
+  }
+
+  /** Loads a model (queued behind running requests), reporting progress. */
+  async loadModel(id: string, req: LoadRequest = {}): Promise<LoadedModelInfo> {
+    const spec = this.registry.get(id, 'model');
+    const signal = req.signal ?? new AbortController().signal;
+    return this.queue.run(async () => (await this.ensureLoaded(spec, req, signal)).info, signal);
+  }
+
+  async unloadModel(id: string): Promise<void> {
+    this.registry.get(id, 'model');
+    await this.queue.run(async () => {
+      const resident = this.resident.get(id);
+      this.resident.delete(id);
+      await resident?.model.unload();
+    });
+  }
+
+  stats(): RuntimeStats {
+    return {
+      loads: Object.fromEntries(this.loadCounts),
+      loaded: [...this.resident.keys()],
+      queue: { running: this.queue.running, pending: this.queue.pending },
+    };
+  }
+
+  // ---- chat completions ----------------------------------------------------------------
+
+  /**
+   * Validates, waits for its turn and prepares the request; resolves once generation is
+   * about to start. Every error a client should see as a status (400, 404, 429) is thrown
+   * here, before the first chunk. Iterating the result generates; ending the iteration
+   * early (or the signal) stops the engine and frees the queue.
+   */
+  async startChatCompletion(body: unknown, signal: AbortSignal): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
+    const params = parseRequest(ChatCompletionCreateParams, body);
+    checkChatParams(params);
+    const spec = this.registry.get(params.model, 'model');
+    const release = await this.queue.acquire(signal);
+    try {
+      const { model } = await this.ensureLoaded(spec, {}, signal);
+      const job = await prepareChatJob(params, model, { id: newId('chatcmpl'), created: now() });
+      const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
+      return releasing(chatChunks(job, signal, includeUsage), release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  async createChatCompletion(body: unknown, signal: AbortSignal): Promise<ChatCompletion> {
+    const params = parseRequest(ChatCompletionCreateParams, body);
+    return collectChat(await this.startChatCompletion({ ...params, stream: false }, signal));
+  }
+
+  // ---- internals -----------------------------------------------------------------------
+
+  private describe(spec: ModelSpec): Model {
+    const resident = this.resident.get(spec.id);
+    return describeModel(spec, !!resident, resident?.model.contextLength ?? null);
+  }
+
+  /** Must be called holding the queue. */
+  private async ensureLoaded(spec: ModelSpec, req: LoadRequest, signal: AbortSignal): Promise<Resident> {
+    const existing = this.resident.get(spec.id);
+    if (existing) {
+      req.onProgress?.({ model: spec.id, phase: 'ready', progress: 1, loaded: null, total: null, file: null, text: 'Already loaded' });
+      return existing;
+    }
+    const engine = await this.engine(spec.engine);
+    const started = performance.now();
+    const model = await engine.load(spec, {
+      device: req.device ?? 'auto',
+      signal,
+      onProgress: (p) => req.onProgress?.(p),
+    });
+    if (signal.aborted) {
+      await model.unload();
+      throw new AbortError();
+    }
+    const info: LoadedModelInfo = {
+      id: spec.id,
+      engine: spec.engine,
+      device: model.device,
+      context_length: model.contextLength,
+      modalities: model.modalities,
+      load_ms: Math.round(performance.now() - started),
+    };
+    const resident = { model, info };
+    this.resident.set(spec.id, resident);
+    this.loadCounts.set(spec.id, (this.loadCounts.get(spec.id) ?? 0) + 1);
+    req.onProgress?.({ model: spec.id, phase: 'ready', progress: 1, loaded: null, total: null, file: null, text: 'Ready' });
+    return resident;
+  }
+
+  private engine(name: string): Promise<Engine> {
+    let engine = this.engines.get(name);
+    if (!engine) {
+      const loader = this.options.engines[name];
+      if (!loader) throw new BadRequestError(`No engine '${name}' is available in this host.`, { param: 'model' });
+      engine = loader();
+      engine.catch(() => this.engines.delete(name));
+      this.engines.set(name, engine);
+    }
+    return engine;
+  }
+}
+
+/** Wraps a generator so `release` runs exactly once, however iteration ends (or never starts). */
+function releasing<T>(inner: AsyncGenerator<T>, release: Release): AsyncIterableIterator<T> {
+  return {
+    async next() {
+      try {
+        const result = await inner.next();
+        if (result.done) release();
+        return result;
+      } catch (err) {
+        release();
+        throw err;
+      }
+    },
+    async return(value?: unknown) {
+      try {
+        return await inner.return(value as T);
+      } finally {
+        release();
+      }
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+export function newId(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().replace(/-/g, '').slice(0, 24)}`;
+}
+
+function now(): number {
+  return Math.floor(Date.now() / 1000);
+}

@@ -1,0 +1,78 @@
+import type { ChatMessage, Tool } from '../protocol/chat.js';
+
+/**
+ * OpenAI messages -> the shape Hugging Face chat templates expect: string content,
+ * `developer` as `system`, tool-call arguments as objects, legacy `function` messages as
+ * `tool` results. Image/audio parts become the `{type:'image'}` / `{type:'audio'}`
+ * placeholders that multimodal templates render.
+ */
+export interface TemplateMessage {
+  role: string;
+  content: string | Array<Record<string, unknown>>;
+  name?: string;
+  tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: unknown } }>;
+  tool_call_id?: string;
+  reasoning_content?: string;
+}
+
+export function toTemplateMessages(messages: ChatMessage[], keepMediaParts = false): TemplateMessage[] {
+  return messages.map((m): TemplateMessage => {
+    switch (m.role) {
+      case 'system':
+      case 'developer':
+        return withName({ role: 'system', content: textOf(m.content) }, m.name);
+      case 'user':
+        return withName({ role: 'user', content: userContent(m.content, keepMediaParts) }, m.name);
+      case 'assistant': {
+        const out: TemplateMessage = { role: 'assistant', content: textOf(m.content ?? '') };
+        const calls = (m.tool_calls ?? []).flatMap((c) =>
+          c.type === 'function'
+            ? [{ id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: parseArguments(c.function.arguments) } }]
+            : [],
+        );
+        if (m.function_call) calls.push({ id: 'call_legacy', type: 'function', function: { name: m.function_call.name, arguments: parseArguments(m.function_call.arguments) } });
+        if (calls.length) out.tool_calls = calls;
+        if (m.reasoning_content) out.reasoning_content = m.reasoning_content;
+        return withName(out, m.name);
+      }
+      case 'tool':
+        return { role: 'tool', content: textOf(m.content), tool_call_id: m.tool_call_id };
+      case 'function':
+        return { role: 'tool', content: m.content ?? '', name: m.name };
+    }
+  });
+}
+
+/** OpenAI tool definitions are already the shape HF templates take (`{type, function}`). */
+export function toTemplateTools(tools: Tool[] | undefined): Array<Record<string, unknown>> | undefined {
+  const fns = tools?.filter((t) => t.type === 'function');
+  return fns?.length ? fns : undefined;
+}
+
+function textOf(content: string | Array<{ type: string; text?: string; refusal?: string }>): string {
+  if (typeof content === 'string') return content;
+  return content.map((p) => p.text ?? p.refusal ?? '').join('');
+}
+
+function userContent(content: Extract<ChatMessage, { role: 'user' }>['content'], keepMediaParts: boolean) {
+  if (typeof content === 'string' || !keepMediaParts) return textOf(content);
+  return content.map((p) => {
+    if (p.type === 'text') return { type: 'text', text: p.text };
+    if (p.type === 'image_url') return { type: 'image' };
+    if (p.type === 'input_audio') return { type: 'audio' };
+    return { type: 'text', text: '' };
+  });
+}
+
+function parseArguments(args: string): unknown {
+  try {
+    return JSON.parse(args);
+  } catch {
+    return args;
+  }
+}
+
+function withName<T extends TemplateMessage>(message: T, name: string | null | undefined): T {
+  if (name) message.name = name;
+  return message;
+}

@@ -1,0 +1,278 @@
+import {
+  AutoModelForCausalLM,
+  AutoTokenizer,
+  LogitsProcessor,
+  StoppingCriteria,
+  Tensor,
+  env,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+} from '@huggingface/transformers';
+import { Channel } from '../core/channel.js';
+import { IncrementalDetokenizer } from '../core/detokenizer.js';
+import type {
+  Engine,
+  GenerateOptions,
+  GeneratedToken,
+  LoadContext,
+  LoadedModel,
+  ModelSpec,
+  PreparedPrompt,
+  PromptInput,
+  SamplingParams,
+} from '../core/engine.js';
+import { createRng } from '../core/rng.js';
+import { Sampler } from '../core/sampling.js';
+import { BadRequestError } from '../protocol/errors.js';
+import type { DeviceKind, LoadProgress } from '../protocol/models.js';
+import { toTemplateMessages, toTemplateTools } from './hf-chat.js';
+
+/**
+ * transformers.js (ONNX Runtime Web): ONNX chat models from the Hugging Face hub or any
+ * base URL, on WebGPU or WASM. transformers.js runs the model and its KV cache; our
+ * logits processor does the sampling, so seeds, penalties and logprobs behave as on
+ * every other engine.
+ */
+
+export interface TransformersEngineOptions {
+  /** Where onnxruntime-web's .wasm/.mjs files are served; default: transformers.js's CDN. */
+  wasmPaths?: string;
+  /** Hub mirror; default https://huggingface.co/. */
+  hubUrl?: string;
+  /** Cache downloaded files in the Cache API (default true). */
+  browserCache?: boolean;
+}
+
+const HUB = 'https://huggingface.co/';
+const HUB_TEMPLATE = '{model}/resolve/{revision}/';
+
+export function createTransformersEngine(options: TransformersEngineOptions = {}): Engine {
+  if (options.wasmPaths) {
+    const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown } };
+    if (onnx.wasm) onnx.wasm.wasmPaths = options.wasmPaths;
+  }
+  env.useBrowserCache = options.browserCache ?? true;
+  env.allowLocalModels = false;
+  env.allowRemoteModels = true;
+
+  return {
+    name: 'transformers',
+    capabilities: { modalities: ['text'], chatTemplate: false, logits: true, grammar: false, embeddings: false },
+    async load(spec, ctx) {
+      pointAt(spec, options.hubUrl);
+      const device = await pickDevice(ctx.device);
+      const progress = progressReporter(spec.id, ctx);
+      const common = { revision: spec.source.revision ?? 'main', progress_callback: progress };
+      const [tokenizer, model] = await Promise.all([
+        AutoTokenizer.from_pretrained(spec.source.repo, common),
+        AutoModelForCausalLM.from_pretrained(spec.source.repo, {
+          ...common,
+          device,
+          ...(spec.options?.dtype ? { dtype: spec.options.dtype as 'fp32' } : {}),
+        }),
+      ]);
+      ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
+      return new TransformersModel(spec, tokenizer, model, device);
+    },
+  };
+}
+
+/** transformers.js resolves files through global env: aim it at this model's files. */
+function pointAt(spec: ModelSpec, hubUrl = HUB): void {
+  const base = spec.source.baseUrl;
+  if (!base) {
+    env.remoteHost = hubUrl;
+    env.remotePathTemplate = HUB_TEMPLATE;
+    return;
+  }
+  const url = new URL(base.endsWith('/') ? base : `${base}/`, globalThis.location?.href);
+  env.remoteHost = `${url.origin}/`;
+  env.remotePathTemplate = url.pathname.replace(/^\//, '');
+}
+
+async function pickDevice(wanted: LoadContext['device']): Promise<DeviceKind> {
+  if (wanted === 'wasm') return 'wasm';
+  const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } })?.gpu;
+  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
+  if (adapter) return 'webgpu';
+  if (wanted === 'webgpu') {
+    throw new BadRequestError('WebGPU was requested but this browser offers no WebGPU adapter.', {
+      param: 'device',
+      code: 'webgpu_unavailable',
+    });
+  }
+  return 'wasm';
+}
+
+/** Sums transformers.js's per-file byte events into one progress stream. */
+function progressReporter(model: string, ctx: LoadContext) {
+  const files = new Map<string, { loaded: number; total: number }>();
+  return (event: { status: string; file?: string; loaded?: number; total?: number }) => {
+    if (ctx.signal.aborted) throw new DOMException('Load aborted', 'AbortError');
+    if (event.status !== 'progress' || !event.file) return;
+    files.set(event.file, { loaded: event.loaded ?? 0, total: event.total ?? 0 });
+    let loaded = 0;
+    let total = 0;
+    for (const f of files.values()) { loaded += f.loaded; total += f.total; }
+    const p: LoadProgress = {
+      model,
+      phase: 'download',
+      progress: total > 0 ? Math.min(1, loaded / total) : null,
+      loaded,
+      total,
+      file: event.file,
+      text: `Downloading ${event.file}`,
+    };
+    ctx.onProgress(p);
+  };
+}
+
+class TransformersModel implements LoadedModel {
+  readonly engine = 'transformers';
+  readonly id: string;
+  readonly contextLength: number | null;
+  readonly modalities = ['text' as const];
+  readonly defaults: Partial<SamplingParams>;
+  private readonly eosIds: number[];
+
+  constructor(
+    spec: ModelSpec,
+    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly model: PreTrainedModel,
+    readonly device: DeviceKind,
+  ) {
+    this.id = spec.id;
+    const config = model.config as unknown as Record<string, unknown>;
+    this.contextLength = spec.contextLength ?? (config.max_position_embeddings as number | undefined) ?? null;
+    const gen = (model.generation_config ?? {}) as Record<string, unknown>;
+    this.defaults = samplingDefaults(gen);
+    const eos = gen.eos_token_id ?? config.eos_token_id ?? tokenizer.eos_token_id;
+    this.eosIds = (Array.isArray(eos) ? eos : eos == null ? [] : [eos]).map(Number);
+  }
+
+  async prepareChat(input: PromptInput): Promise<PreparedPrompt> {
+    if (!this.tokenizer.chat_template) {
+      throw new BadRequestError(`Model '${this.id}' has no chat template; use the completions endpoint.`, { param: 'model' });
+    }
+    let text: string;
+    try {
+      text = this.tokenizer.apply_chat_template(toTemplateMessages(input.messages) as never, {
+        tools: toTemplateTools(input.tools),
+        add_generation_prompt: true,
+        tokenize: false,
+        ...input.templateKwargs,
+      }) as string;
+    } catch (err) {
+      // Templates raise for conversations they do not support (e.g. roles out of order).
+      throw new BadRequestError(`The model's chat template rejected these messages: ${(err as Error).message}`, { param: 'messages' });
+    }
+    return this.prepareText(text);
+  }
+
+  async prepareText(text: string): Promise<PreparedPrompt> {
+    // The template already holds the special tokens (BOS etc.): add none (HF semantics).
+    const tokenIds = this.tokenizer.encode(text, { add_special_tokens: false });
+    return { text, tokenIds };
+  }
+
+  async *generate(prompt: PreparedPrompt, options: GenerateOptions, signal: AbortSignal): AsyncGenerator<GeneratedToken> {
+    const tokens = new Channel<GeneratedToken>();
+    const sampler = new Sampler({
+      params: options.sampling,
+      rng: createRng(options.seed),
+      eosIds: this.eosIds,
+      minTokens: options.minTokens,
+      ignoreEos: options.ignoreEos,
+      topLogprobs: options.topLogprobs,
+      promptIds: prompt.tokenIds,
+    });
+    const detokenizer = new IncrementalDetokenizer((ids) => this.tokenizer.decode(ids, { skip_special_tokens: true }));
+    const tokenText = (id: number) => this.tokenizer.decode([id], { skip_special_tokens: false });
+    let stop = false;
+
+    const processor = new (class extends LogitsProcessor {
+      override _call(_ids: bigint[][], logits: Tensor): Tensor {
+        const row = logits.data as Float32Array;
+        const picked = sampler.sample(row);
+        // Hand the choice back to transformers.js's greedy loop.
+        row.fill(-Infinity);
+        row[picked.id] = 0;
+        const isEos = eosIds.includes(picked.id);
+        if (isEos) stop = true;
+        tokens.push({
+          id: picked.id,
+          text: isEos ? detokenizer.flush() : detokenizer.push(picked.id),
+          tokenText: tokenText(picked.id),
+          isEos,
+          ...(picked.logprob === undefined ? {} : { logprob: picked.logprob }),
+          ...(picked.top ? { top: picked.top.map((t) => ({ ...t, text: tokenText(t.id) })) } : {}),
+        });
+        return logits;
+      }
+    })();
+    const eosIds = this.eosIds;
+    const criteria = new (class extends StoppingCriteria {
+      override _call(ids: unknown[]): boolean[] {
+        return ids.map(() => stop || signal.aborted);
+      }
+    })();
+
+    const ids = prompt.tokenIds;
+    const input_ids = new Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, ids.length]);
+    const attention_mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
+    const done = this.model
+      .generate({
+        input_ids,
+        attention_mask,
+        // Everything transformers.js would do to the logits, our sampler already did.
+        generation_config: {
+          do_sample: false,
+          max_new_tokens: options.maxTokens,
+          eos_token_id: null,
+          repetition_penalty: null,
+          no_repeat_ngram_size: null,
+          bad_words_ids: null,
+          min_length: null,
+          min_new_tokens: null,
+          forced_bos_token_id: null,
+          forced_eos_token_id: null,
+          suppress_tokens: null,
+          begin_suppress_tokens: null,
+          guidance_scale: null,
+        } as never,
+        logits_processor: [processor] as never,
+        stopping_criteria: [criteria] as never,
+      } as never)
+      .then(
+        () => tokens.close(),
+        (err: unknown) => tokens.fail(err),
+      );
+    try {
+      for await (const token of tokens) {
+        yield token;
+        if (token.isEos) break;
+      }
+    } finally {
+      // Stop at the next step and hand back only once the engine is idle again.
+      stop = true;
+      await done;
+    }
+  }
+
+  async unload(): Promise<void> {
+    await this.model.dispose();
+  }
+}
+
+/** The model's generation_config, read the way vLLM reads it. */
+function samplingDefaults(gen: Record<string, unknown>): Partial<SamplingParams> {
+  const out: Partial<SamplingParams> = {};
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  if (gen.do_sample === false) out.temperature = 0;
+  else if (num(gen.temperature) !== undefined) out.temperature = num(gen.temperature)!;
+  if (num(gen.top_p) !== undefined) out.topP = num(gen.top_p)!;
+  if (num(gen.top_k) !== undefined) out.topK = num(gen.top_k)!;
+  if (num(gen.min_p) !== undefined) out.minP = num(gen.min_p)!;
+  if (num(gen.repetition_penalty) !== undefined) out.repetitionPenalty = num(gen.repetition_penalty)!;
+  return out;
+}

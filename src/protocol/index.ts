@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './common.js';
+export * from './chat.js';
+export * from './models.js';
+export * from './validate.js';
