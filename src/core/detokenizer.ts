@@ -8,7 +8,12 @@ export class IncrementalDetokenizer {
   private prefixOffset = 0;
   private readOffset = 0;
 
-  constructor(private readonly decode: (ids: number[]) => string) {}
+  private readonly decode: (ids: number[]) => string;
+
+  constructor(decode: (ids: number[]) => string) {
+    // Some tokenizers refuse to decode an empty list.
+    this.decode = (ids) => (ids.length === 0 ? '' : decode(ids));
+  }
 
   push(id: number): string {
     this.ids.push(id);

@@ -60,7 +60,7 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
     capabilities: { modalities: ['text'], chatTemplate: false, logits: true, grammar: false, embeddings: false },
     async load(spec, ctx) {
       pointAt(spec, options.hubUrl);
-      const device = await pickDevice(ctx.device);
+      const { device, f16 } = await pickDevice(ctx.device);
       const progress = progressReporter(spec.id, ctx);
       const common = { revision: spec.source.revision ?? 'main', progress_callback: progress };
       const [tokenizer, model] = await Promise.all([
@@ -68,7 +68,7 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
         AutoModelForCausalLM.from_pretrained(spec.source.repo, {
           ...common,
           device,
-          ...(spec.options?.dtype ? { dtype: spec.options.dtype as 'fp32' } : {}),
+          ...dtypeFor(spec, device, f16),
         }),
       ]);
       ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
@@ -90,18 +90,36 @@ function pointAt(spec: ModelSpec, hubUrl = HUB): void {
   env.remotePathTemplate = url.pathname.replace(/^\//, '');
 }
 
-async function pickDevice(wanted: LoadContext['device']): Promise<DeviceKind> {
-  if (wanted === 'wasm') return 'wasm';
-  const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } })?.gpu;
+interface GpuAdapterLike {
+  features: { has(name: string): boolean };
+}
+
+async function pickDevice(wanted: LoadContext['device']): Promise<{ device: DeviceKind; f16: boolean }> {
+  if (wanted === 'wasm') return { device: 'wasm', f16: false };
+  const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } })?.gpu;
   const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
-  if (adapter) return 'webgpu';
+  if (adapter) return { device: 'webgpu', f16: adapter.features.has('shader-f16') };
   if (wanted === 'webgpu') {
     throw new BadRequestError('WebGPU was requested but this browser offers no WebGPU adapter.', {
       param: 'device',
       code: 'webgpu_unavailable',
     });
   }
-  return 'wasm';
+  return { device: 'wasm', f16: false };
+}
+
+/**
+ * `options.dtype` is one dtype, or one per device (`{ webgpu: 'q4f16', wasm: 'q4' }`).
+ * An f16 dtype on an adapter without `shader-f16` falls back to the WASM choice.
+ */
+function dtypeFor(spec: ModelSpec, device: DeviceKind, f16: boolean): { dtype?: 'fp32' } {
+  const dtype = spec.options?.dtype;
+  if (!dtype) return {};
+  if (typeof dtype === 'string') return { dtype: dtype as 'fp32' };
+  const perDevice = dtype as Partial<Record<DeviceKind, string>>;
+  let chosen = perDevice[device];
+  if (device === 'webgpu' && chosen?.includes('f16') && !f16) chosen = perDevice.wasm ?? 'q4';
+  return chosen ? { dtype: chosen as 'fp32' } : {};
 }
 
 /** Sums transformers.js's per-file byte events into one progress stream. */

@@ -3,3 +3,4 @@ export * from './common.js';
 export * from './chat.js';
 export * from './models.js';
 export * from './validate.js';
+export * from './rpc.js';

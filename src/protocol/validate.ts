@@ -18,8 +18,23 @@ export function formatParamPath(path: readonly PropertyKey[]): string {
 export function parseRequest<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  throw issueToError(issue);
+  throw issueToError(deepest(result.error.issues[0]!));
+}
+
+/**
+ * A union failure (e.g. a content part that matches no part type) is reported at the
+ * union; the most useful param is the deepest problem inside the branch that got furthest.
+ */
+function deepest(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return issue;
+  let best: z.core.$ZodIssue = issue;
+  for (const branch of issue.errors) {
+    for (const inner of branch) {
+      const candidate = deepest({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue);
+      if (candidate.path.length > best.path.length) best = candidate;
+    }
+  }
+  return best;
 }
 
 function issueToError(issue: z.core.$ZodIssue): BadRequestError {
@@ -32,7 +47,7 @@ function issueToError(issue: z.core.$ZodIssue): BadRequestError {
     return new BadRequestError(message, { param, code: 'unknown_parameter' });
   }
   const param = formatParamPath(issue.path) || null;
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
     return new BadRequestError(`Missing required parameter: '${param}'.`, { param, code: 'missing_required_parameter' });
   }
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {

@@ -1,0 +1,139 @@
+import * as Comlink from 'comlink';
+import type { z } from 'zod';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from '../protocol/chat.js';
+import { APIUserAbortError, errorFromBody } from '../protocol/errors.js';
+import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from '../protocol/models.js';
+import type { ChatMessageOut, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import { connect, startHost, type Connection, type HostTarget } from './connection.js';
+import { Stream } from './stream.js';
+
+export type ChatCompletionCreateInput = z.input<typeof ChatCompletionCreateParams>;
+export type ChatCompletionStreamingInput = ChatCompletionCreateInput & { stream: true };
+export type ChatCompletionNonStreamingInput = ChatCompletionCreateInput & { stream?: false | null };
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+export interface ClientOptions {
+  /** An engine host you started yourself (Worker, SharedWorker, or a port to one). */
+  host?: HostTarget;
+  /** Start the bundled host as a SharedWorker where possible (default true). */
+  shared?: boolean;
+  /** Host settings: runtime file paths, extra models. The first client to configure a shared host wins. */
+  config?: HostConfig;
+}
+
+export interface ModelLoadOptions extends LoadOptions, RequestOptions {
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+/** The in-page API, shaped like openai-node: `client.chat.completions.create(...)`. */
+export class WebInfer {
+  readonly chat: { completions: { create: WebInfer['createChatCompletion'] } };
+  readonly models: {
+    list(): Promise<ModelList>;
+    retrieve(id: string): Promise<Model>;
+    register(model: ModelRegistration): Promise<void>;
+    load(id: string, options?: ModelLoadOptions): Promise<LoadedModelInfo>;
+    unload(id: string): Promise<void>;
+  };
+  private readonly connection: Connection;
+  private readonly ready: Promise<void>;
+
+  constructor(options: ClientOptions = {}) {
+    this.connection = connect(options.host ?? startHost(options.shared ?? true));
+    const api = this.connection.api;
+    this.ready = options.config ? api.configure(options.config) : Promise.resolve();
+    this.chat = { completions: { create: this.createChatCompletion.bind(this) as WebInfer['createChatCompletion'] } };
+    this.models = {
+      list: async () => { await this.ready; return api.listModels(); },
+      retrieve: async (id) => { await this.ready; return api.retrieveModel(id); },
+      register: async (model) => { await this.ready; return api.registerModel(model); },
+      load: (id, opts) => this.loadModel(id, opts),
+      unload: async (id) => { await this.ready; return api.unloadModel(id); },
+    };
+  }
+
+  createChatCompletion(params: ChatCompletionStreamingInput, options?: RequestOptions): Promise<Stream<ChatCompletionChunk>>;
+  createChatCompletion(params: ChatCompletionNonStreamingInput, options?: RequestOptions): Promise<ChatCompletion>;
+  createChatCompletion(params: ChatCompletionCreateInput, options?: RequestOptions): Promise<Stream<ChatCompletionChunk> | ChatCompletion>;
+  async createChatCompletion(
+    params: ChatCompletionCreateInput,
+    options: RequestOptions = {},
+  ): Promise<Stream<ChatCompletionChunk> | ChatCompletion> {
+    await this.ready;
+    const controller = linkedController(options.signal);
+    const reader = (await this.connection.api.chatCompletion(params)).getReader();
+    const first = await readOrAbort(reader, controller.signal);
+    if (first.type === 'error') throw errorFromBody(first.error.status, first.error.error);
+    if (params.stream) return new Stream<ChatCompletionChunk>(reader, controller);
+    const second = await readOrAbort(reader, controller.signal);
+    if (second.type === 'error') throw errorFromBody(second.error.status, second.error.error);
+    if (second.type !== 'completion') throw new Error(`unexpected host message '${second.type}'`);
+    return second.completion;
+  }
+
+  /** Host counters: loads per model, queue depth, connections. */
+  async stats(): Promise<HostStats> {
+    await this.ready;
+    return this.connection.api.stats();
+  }
+
+  /** A fresh port to the same engine host, e.g. for the Service Worker gateway. */
+  async createPort(): Promise<MessagePort> {
+    await this.ready;
+    const { port1, port2 } = new MessageChannel();
+    await this.connection.api.connect(Comlink.transfer(port2, [port2]));
+    return port1;
+  }
+
+  close(): void {
+    this.connection.close();
+  }
+
+  private async loadModel(id: string, options: ModelLoadOptions = {}): Promise<LoadedModelInfo> {
+    await this.ready;
+    const controller = linkedController(options.signal);
+    const { onProgress, signal: _signal, ...loadOptions } = options;
+    const reader = (await this.connection.api.loadModel(id, loadOptions)).getReader();
+    for (;;) {
+      const message: LoadMessageOut = await readOrAbort(reader, controller.signal);
+      if (message.type === 'progress') onProgress?.(message.progress);
+      else if (message.type === 'done') return message.info;
+      else throw errorFromBody(message.error.status, message.error.error);
+    }
+  }
+}
+
+export function createClient(options?: ClientOptions): WebInfer {
+  return new WebInfer(options);
+}
+
+function linkedController(signal?: AbortSignal): AbortController {
+  const controller = new AbortController();
+  if (signal?.aborted) controller.abort();
+  else signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  return controller;
+}
+
+/** Reads one message; an abort cancels the stream, which stops the work in the host. */
+async function readOrAbort<M extends ChatMessageOut | LoadMessageOut>(
+  reader: ReadableStreamDefaultReader<M>,
+  signal: AbortSignal,
+): Promise<M> {
+  if (signal.aborted) {
+    await reader.cancel();
+    throw new APIUserAbortError();
+  }
+  const onAbort = () => void reader.cancel().catch(() => {});
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const { value, done } = await reader.read();
+    if (signal.aborted) throw new APIUserAbortError();
+    if (done) throw new Error('The engine host closed the stream unexpectedly.');
+    return value;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,15 @@
+export { WebInfer, createClient } from './client.js';
+export type {
+  ClientOptions,
+  RequestOptions,
+  ModelLoadOptions,
+  ChatCompletionCreateInput,
+  ChatCompletionStreamingInput,
+  ChatCompletionNonStreamingInput,
+} from './client.js';
+export { Stream } from './stream.js';
+export { startHost, type HostTarget } from './connection.js';
+export * from '../protocol/errors.js';
+export type * from '../protocol/chat.js';
+export type * from '../protocol/models.js';
+export type { HostConfig, HostStats, ModelRegistration } from '../protocol/rpc.js';

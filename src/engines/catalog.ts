@@ -1,0 +1,29 @@
+import type { ModelSpec } from '../core/engine.js';
+
+/**
+ * Models known out of the box. Hub models download in the user's browser on first use
+ * (and stay in the Cache API); apps add their own with `models.register()`.
+ */
+export const defaultModels: ModelSpec[] = [
+  {
+    id: 'onnx-community/Qwen2.5-0.5B-Instruct',
+    engine: 'transformers',
+    source: { repo: 'onnx-community/Qwen2.5-0.5B-Instruct' },
+    contextLength: 32768,
+    options: { dtype: { webgpu: 'q4f16', wasm: 'q4' } },
+  },
+  {
+    id: 'HuggingFaceTB/SmolLM2-360M-Instruct',
+    engine: 'transformers',
+    source: { repo: 'HuggingFaceTB/SmolLM2-360M-Instruct' },
+    contextLength: 8192,
+    options: { dtype: { webgpu: 'q4f16', wasm: 'q4' } },
+  },
+  {
+    id: 'onnx-community/Llama-3.2-1B-Instruct',
+    engine: 'transformers',
+    source: { repo: 'onnx-community/Llama-3.2-1B-Instruct' },
+    contextLength: 131072,
+    options: { dtype: { webgpu: 'q4f16', wasm: 'q4' } },
+  },
+];

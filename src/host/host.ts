@@ -1,0 +1,134 @@
+import * as Comlink from 'comlink';
+import { Runtime } from '../core/runtime.js';
+import type { ModelSpec } from '../core/engine.js';
+import { createTransformersEngine } from '../engines/transformers.js';
+import { serializeError } from '../protocol/errors.js';
+import type { LoadOptions } from '../protocol/models.js';
+import type { ChatMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import { installErrorTransfer } from '../protocol/rpc-errors.js';
+import { defaultModels } from '../engines/catalog.js';
+import { isAbort } from '../core/abort.js';
+import { collectChat } from '../core/chat.js';
+
+/**
+ * The engine host: one Runtime, served to any number of ports (every tab of the origin
+ * through a SharedWorker, and the Service Worker gateway). Each request is one
+ * transferred ReadableStream; cancelling it aborts the request.
+ */
+export interface EngineHost {
+  api: HostApi;
+  /** Serve the host's API on an endpoint (a port, or a dedicated worker's global scope). */
+  serve(endpoint: Comlink.Endpoint): void;
+  runtime: Runtime;
+}
+
+export function createHost(initial: HostConfig = {}): EngineHost {
+  installErrorTransfer();
+  const config: HostConfig = { ...initial };
+  let connections = 0;
+  const runtime = new Runtime({
+    // Engines read the config when first used, so a page's configure() can still set paths.
+    engines: {
+      transformers: async () => createTransformersEngine({ wasmPaths: config.wasmPaths, hubUrl: config.hubUrl }),
+    },
+    models: [...defaultModels, ...(initial.models ?? []).map(toSpec)],
+    maxQueue: initial.maxQueue,
+  });
+
+  const api: HostApi = {
+    async configure(next) {
+      if (next.wasmPaths && !config.wasmPaths) config.wasmPaths = next.wasmPaths;
+      if (next.hubUrl && !config.hubUrl) config.hubUrl = next.hubUrl;
+      for (const model of next.models ?? []) runtime.registerModel(toSpec(model));
+    },
+    async listModels() {
+      return runtime.listModels();
+    },
+    async retrieveModel(id) {
+      return runtime.retrieveModel(id);
+    },
+    async registerModel(model) {
+      runtime.registerModel(toSpec(model));
+    },
+    async loadModel(id: string, options: LoadOptions = {}) {
+      const stream = messageStream<LoadMessageOut>(async (send, signal) => {
+        const info = await runtime.loadModel(id, {
+          device: options.device ?? 'auto',
+          signal,
+          onProgress: (progress) => send({ type: 'progress', progress }),
+        });
+        send({ type: 'done', info });
+      });
+      return Comlink.transfer(stream, [stream as unknown as Transferable]);
+    },
+    async unloadModel(id) {
+      await runtime.unloadModel(id);
+    },
+    async chatCompletion(body) {
+      const stream = messageStream<ChatMessageOut>(async (send, signal) => {
+        const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
+        const chunks = await runtime.startChatCompletion(streaming ? body : { ...(body as object), stream: false }, signal);
+        send({ type: 'started' });
+        if (streaming) {
+          for await (const chunk of chunks) send({ type: 'chunk', chunk });
+        } else {
+          send({ type: 'completion', completion: await collectChat(chunks) });
+        }
+      });
+      return Comlink.transfer(stream, [stream as unknown as Transferable]);
+    },
+    async stats(): Promise<HostStats> {
+      return { ...runtime.stats(), connections };
+    },
+    async connect(port) {
+      serve(port);
+    },
+  };
+
+  function serve(endpoint: Comlink.Endpoint) {
+    connections++;
+    Comlink.expose(api, endpoint);
+  }
+
+  return { api, serve, runtime };
+}
+
+/**
+ * A ReadableStream fed by `work`. Errors become a final `error` message (typed, never a
+ * string); cancelling the stream aborts `work`.
+ */
+function messageStream<M extends { type: string }>(
+  work: (send: (m: M) => void, signal: AbortSignal) => Promise<void>,
+): ReadableStream<M> {
+  const abort = new AbortController();
+  return new ReadableStream<M>({
+    start(controller) {
+      const send = (m: M) => {
+        if (!abort.signal.aborted) controller.enqueue(m);
+      };
+      work(send, abort.signal).then(
+        () => { if (!abort.signal.aborted) controller.close(); },
+        (err) => {
+          if (abort.signal.aborted || isAbort(err)) return;
+          controller.enqueue({ type: 'error', error: serializeError(err) } as unknown as M);
+          controller.close();
+        },
+      );
+    },
+    cancel() {
+      abort.abort();
+    },
+  });
+}
+
+function toSpec(m: ModelRegistration): ModelSpec {
+  return {
+    id: m.id,
+    engine: m.engine ?? 'transformers',
+    source: { repo: m.repo ?? m.id, baseUrl: m.baseUrl, revision: m.revision },
+    contextLength: m.contextLength,
+    sizeBytes: m.sizeBytes,
+    modalities: m.modalities,
+    options: m.options,
+  };
+}

@@ -1,0 +1,67 @@
+import type { ChatCompletion, ChatCompletionChunk } from './chat.js';
+import type { SerializedError } from './errors.js';
+import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from './models.js';
+
+/**
+ * What crosses a port between a client (page, Service Worker) and the engine host.
+ * Every long-running call is a ReadableStream of messages: the first message settles
+ * the call (started, or a typed error), cancelling the stream aborts the work.
+ */
+
+export type ChatMessageOut =
+  | { type: 'started' }
+  | { type: 'chunk'; chunk: ChatCompletionChunk }
+  | { type: 'completion'; completion: ChatCompletion }
+  | { type: 'error'; error: SerializedError };
+
+export type LoadMessageOut =
+  | { type: 'progress'; progress: LoadProgress }
+  | { type: 'done'; info: LoadedModelInfo }
+  | { type: 'error'; error: SerializedError };
+
+/** A model the page registers at run time (custom base URL, or a hub repo). */
+export interface ModelRegistration {
+  id: string;
+  engine?: string;
+  /** Hub repo id, or a name for self-hosted files. */
+  repo?: string;
+  /** Folder URL holding the model's files (config.json, tokenizer.json, onnx/...). */
+  baseUrl?: string;
+  revision?: string;
+  contextLength?: number;
+  sizeBytes?: number;
+  modalities?: Array<'text' | 'image' | 'audio'>;
+  options?: Record<string, unknown>;
+}
+
+export interface HostConfig {
+  /** Where onnxruntime-web's runtime files are served (e.g. '/ort/'). */
+  wasmPaths?: string;
+  /** Hub mirror for repo ids. */
+  hubUrl?: string;
+  /** Requests that may wait behind the running one before 429s. */
+  maxQueue?: number;
+  models?: ModelRegistration[];
+}
+
+export interface HostStats {
+  loads: Record<string, number>;
+  loaded: string[];
+  queue: { running: boolean; pending: number };
+  /** How many ports (pages, Service Workers) this host has served. */
+  connections: number;
+}
+
+export interface HostApi {
+  configure(config: HostConfig): Promise<void>;
+  listModels(): Promise<ModelList>;
+  retrieveModel(id: string): Promise<Model>;
+  registerModel(model: ModelRegistration): Promise<void>;
+  loadModel(id: string, options?: LoadOptions): Promise<ReadableStream<LoadMessageOut>>;
+  unloadModel(id: string): Promise<void>;
+  /** `body` is validated in the host: the same checks for every caller. */
+  chatCompletion(body: unknown): Promise<ReadableStream<ChatMessageOut>>;
+  stats(): Promise<HostStats>;
+  /** Serve one more port (e.g. one that a page hands to its Service Worker). */
+  connect(port: MessagePort): Promise<void>;
+}

@@ -1,0 +1,42 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineConfig, type Plugin } from 'vite';
+
+/**
+ * onnxruntime-web `import()`s its runtime from `wasmPaths`; Vite's dev server would try
+ * to transform that public file and refuse. Serve /ort/ as plain static files instead.
+ */
+function serveOrtRuntime(): Plugin {
+  return {
+    name: 'webinfer-serve-ort',
+    configureServer(server) {
+      server.middlewares.use('/ort', (req, res, next) => {
+        const name = (req.url ?? '').split('?')[0]!.replace(/^\/+/, '');
+        const file = join(server.config.publicDir, 'ort', name);
+        if (!/^[\w.-]+$/.test(name) || !existsSync(file)) return next();
+        res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+        res.setHeader('Cache-Control', 'no-cache');
+        createReadStream(file).pipe(res);
+      });
+    },
+  };
+}
+
+/**
+ * Serves the demo (/demo/) and the end-to-end test pages (/e2e/pages/) from the repo
+ * root; public/ holds the generated tiny models and onnxruntime-web's runtime files.
+ */
+export default defineConfig({
+  root: '.',
+  publicDir: 'public',
+  plugins: [serveOrtRuntime()],
+  server: { host: '127.0.0.1' },
+  preview: { host: '127.0.0.1' },
+  worker: { format: 'es' },
+  optimizeDeps: {
+    entries: ['demo/**/*.html', 'e2e/pages/**/*.html'],
+    // transformers.js resolves its own runtime files; pre-bundling gains nothing.
+    exclude: ['@huggingface/transformers', 'onnxruntime-web'],
+  },
+  build: { target: 'es2022' },
+});
