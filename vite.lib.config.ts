@@ -1,0 +1,50 @@
+import { defineConfig, type Plugin } from 'vite';
+
+/**
+ * In the repo the client starts `worker/host.ts`; in the package it must start the
+ * sibling `host.js` entry (dependencies external), not a second, fully bundled copy.
+ */
+function hostEntryAsSibling(): Plugin {
+  const placeholder = '__WEBINFER_HOST_ENTRY__';
+  return {
+    name: 'webinfer-host-entry-as-sibling',
+    enforce: 'pre',
+    // Hide the worker URL from this build's worker bundling...
+    transform(code, id) {
+      if (!id.endsWith('src/client/connection.ts')) return null;
+      return code.replaceAll("new URL('../../worker/host.ts', import.meta.url)", `new URL(${placeholder}, import.meta.url)`);
+    },
+    // ...then write the literal back, so the app's bundler sees `new URL('./host.js', import.meta.url)`.
+    renderChunk(code) {
+      return code.includes(placeholder) ? code.replaceAll(placeholder, "'./host.js'") : null;
+    },
+  };
+}
+
+/**
+ * The npm package: ESM entry points for the page client, the engine host worker, the
+ * Service Worker gateway and the protocol. Dependencies stay external (the app's bundler
+ * resolves them), and the worker the client starts is the package's own `host.js`.
+ */
+export default defineConfig({
+  publicDir: false,
+  plugins: [hostEntryAsSibling()],
+  worker: { format: 'es' },
+  build: {
+    outDir: 'dist/lib',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    lib: {
+      formats: ['es'],
+      entry: {
+        client: 'src/client/index.ts',
+        host: 'worker/host.ts',
+        protocol: 'src/protocol/index.ts',
+      },
+    },
+    rollupOptions: {
+      external: [/^@huggingface\/transformers/, /^onnxruntime-/, /^comlink/, /^zod/],
+    },
+  },
+});
