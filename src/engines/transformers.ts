@@ -22,6 +22,7 @@ import type {
   SamplingParams,
 } from '../core/engine.js';
 import { createRng } from '../core/rng.js';
+import { nextTask } from '../core/tasks.js';
 import { Sampler } from '../core/sampling.js';
 import { BadRequestError } from '../protocol/errors.js';
 import type { DeviceKind, LoadProgress } from '../protocol/models.js';
@@ -166,6 +167,12 @@ class TransformersModel implements LoadedModel {
     this.defaults = samplingDefaults(gen);
     const eos = gen.eos_token_id ?? config.eos_token_id ?? tokenizer.eos_token_id;
     this.eosIds = (Array.isArray(eos) ? eos : eos == null ? [] : [eos]).map(Number);
+    // One macrotask per decoding step, so chunks stream out and cancels get in (see nextTask).
+    const forward = model.forward.bind(model);
+    model.forward = async (inputs: unknown) => {
+      await nextTask();
+      return forward(inputs as never);
+    };
   }
 
   async prepareChat(input: PromptInput): Promise<PreparedPrompt> {

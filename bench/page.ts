@@ -1,0 +1,50 @@
+/**
+ * The benchmark page: the same streaming request through each path, interleaved round
+ * by round so drift hits every path alike. Results go to `window.benchResults`.
+ */
+import { createClient } from '../src/client/index.js';
+import { BENCH_REQUEST, timeStream, type Sample } from './measure.js';
+
+type Path = 'direct' | 'client' | 'sdk';
+declare global {
+  interface Window {
+    runBench(rounds: number): Promise<Record<Path, Sample[]>>;
+    benchReady: boolean;
+  }
+}
+
+function directWorker() {
+  const worker = new Worker(new URL('./direct-worker.ts', import.meta.url), { type: 'module' });
+  const call = (op: string) =>
+    new Promise<{ op: string; sample?: Sample }>((resolve) => {
+      worker.onmessage = (e) => resolve(e.data);
+      worker.postMessage({ op });
+    });
+  return { load: () => call('load'), run: async () => (await call('run')).sample! };
+}
+
+window.runBench = async (rounds) => {
+  const direct = directWorker();
+  await direct.load();
+  const client = createClient({
+    shared: false,
+    config: { wasmPaths: '/ort/', models: [{ id: 'tiny-chat', baseUrl: '/models/tiny-chat/', contextLength: 2048 }] },
+  });
+  await client.models.load('tiny-chat', { device: 'wasm' });
+
+  const results: Record<Path, Sample[]> = { direct: [], client: [], sdk: [] };
+  const paths: Array<[Path, () => Promise<Sample>]> = [
+    ['direct', () => direct.run()],
+    ['client', async () => {
+      const start = performance.now();
+      return timeStream(start, await client.chat.completions.create(BENCH_REQUEST));
+    }],
+  ];
+  // One warm-up round (shader/JIT/caches), then measured rounds.
+  for (const [, run] of paths) await run();
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, run] of paths) results[name].push(await run());
+  }
+  return results;
+};
+window.benchReady = true;

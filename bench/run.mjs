@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: one run in real Chromium on the tiny model (WASM, where per-token
+ * overhead dominates), every path measured side by side, then ratios against the engine
+ * called directly in its worker.
+ */
+import { execFileSync } from 'node:child_process';
+import { chromium } from 'playwright-core';
+import { createServer } from 'vite';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const ARGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+execFileSync(process.execPath, ['scripts/gen-models.mjs', '--quiet'], { stdio: 'inherit' });
+const server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+await server.listen();
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS });
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('[page]', e));
+  await page.goto(`${server.resolvedUrls.local[0]}bench/`);
+  await page.waitForFunction(() => window.benchReady, null, { timeout: 60_000 });
+  const results = await page.evaluate((rounds) => window.runBench(rounds), ROUNDS);
+  report(results);
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function report(results) {
+  const label = { direct: '(a) engine in worker', client: '(b) in-page client', sdk: '(c) openai SDK via SW /v1' };
+  const rows = Object.entries(results)
+    .filter(([, samples]) => samples.length)
+    .map(([path, samples]) => ({
+      path,
+      tps: median(samples.map((s) => s.decodeTokPerS)),
+      ttft: median(samples.map((s) => s.ttftMs)),
+      tokens: samples[0].tokens,
+    }));
+  const a = rows.find((r) => r.path === 'direct');
+  console.log(`\nwebinfer bench — tiny-chat on WASM, ${ROUNDS} rounds, medians, ${a.tokens} tokens per request\n`);
+  console.log('path                          tokens/s     TTFT ms');
+  for (const r of rows) console.log(`${label[r.path].padEnd(30)}${r.tps.toFixed(0).padStart(8)}${r.ttft.toFixed(1).padStart(12)}`);
+  console.log('');
+  const targets = { client: { ratio: 0.99, ttft: 3 }, sdk: { ratio: 0.97, ttft: 10 } };
+  for (const r of rows) {
+    if (r.path === 'direct') continue;
+    const t = targets[r.path];
+    const ratio = r.tps / a.tps;
+    const extra = r.ttft - a.ttft;
+    const key = r.path === 'client' ? 'b/a' : 'c/a';
+    console.log(
+      `${key} tokens/s ratio ${ratio.toFixed(3)} (target >= ${t.ratio}) ${ratio >= t.ratio ? 'ok' : 'MISSED'}; ` +
+        `TTFT overhead ${extra.toFixed(1)} ms (target <= ${t.ttft}) ${extra <= t.ttft ? 'ok' : 'MISSED'}`,
+    );
+  }
+}
