@@ -15,6 +15,9 @@
 //   tiny-chat  a 1-layer "llama" that is really a bigram table over a small chat corpus,
 //              with a (dummy) KV cache. Greedy decoding after `<|im_start|>assistant\n`
 //              produces exactly TINY_CHAT_SENTENCE then <|im_end|>.
+//   tiny-vlm   a LLaVA-shaped vision-language model (vision_encoder, embed_tokens,
+//              decoder_model_merged) whose greedy answer names the dominant colour of the
+//              pictures in the conversation (see scripts/lib/tiny-vlm.mjs).
 
 import { mkdirSync, readFileSync, writeFileSync, renameSync, statSync, copyFileSync, utimesSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -23,6 +26,7 @@ import { createHash } from 'node:crypto';
 import { model, graph, node, tensor, valueInfo, attr, DT } from './lib/onnx.mjs';
 import { ByteLevelBPE, decodeTokens } from './lib/bytelevel-bpe.mjs';
 import { CHATML_TEMPLATE } from './lib/chatml-template.mjs';
+import { buildTinyVlm } from './lib/tiny-vlm.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PUBLIC = join(ROOT, 'public');
@@ -238,7 +242,7 @@ function copyIfChanged(src, dest) {
 
 const t0 = performance.now();
 
-const models = { 'tiny-chat': buildTinyChat() };
+const models = { 'tiny-chat': buildTinyChat(), 'tiny-vlm': buildTinyVlm() };
 for (const [id, { files }] of Object.entries(models)) {
   for (const [name, content] of Object.entries(files)) writeIfChanged(join(PUBLIC, 'models', id, name), content);
 }
@@ -264,6 +268,7 @@ if (CHECK) {
 } else if (changed.length || !QUIET) {
   const digest = createHash('sha256').update(models['tiny-chat'].files['onnx/model.onnx']).digest('hex').slice(0, 12);
   console.log(`gen-models: ${changed.length} written, ${unchanged} up to date in ${ms} ms ` +
-    `(tiny-chat vocab ${models['tiny-chat'].info.vocab}, model.onnx sha256 ${digest}; ort: ${ortFiles.length} files)`);
+    `(tiny-chat vocab ${models['tiny-chat'].info.vocab}, model.onnx sha256 ${digest}; ` +
+    `tiny-vlm vocab ${models['tiny-vlm'].info.vocab}; ort: ${ortFiles.length} files)`);
   for (const c of changed) console.log(`  wrote ${c}`);
 }
