@@ -21,29 +21,32 @@ export async function* runChoice(
 ): AsyncGenerator<ChoiceEvent> {
   const matcher = new StopMatcher(stops);
   const wantLogprobs = options.topLogprobs !== null;
-  // Logprob entries wait until all of their token's text has been emitted.
-  const pending: Array<{ end: number; entry: TokenLogprob }> = [];
+  // Logprob entries wait until all of their token's text has been emitted (at a stop:
+  // until any of it has, since the rest is cut).
+  const pending: Array<{ start: number; end: number; entry: TokenLogprob }> = [];
   let produced = 0;
   let emitted = 0;
   let tokens = 0;
   let finishReason: 'stop' | 'length' = 'length';
 
-  const release = (all: boolean): TokenLogprob[] | null => {
+  const release = (all: boolean, stopped = false): TokenLogprob[] | null => {
     if (!wantLogprobs) return null;
     let count = 0;
-    while (count < pending.length && (all || pending[count]!.end <= emitted)) count++;
+    const out = (p: { start: number; end: number }) => all || p.end <= emitted || (stopped && p.start < emitted);
+    while (count < pending.length && out(pending[count]!)) count++;
     return pending.splice(0, count).map((p) => p.entry);
   };
 
   for await (const token of model.generate(prompt, options, signal)) {
     tokens++;
     if (token.isEos) { finishReason = 'stop'; break; }
+    const start = produced;
     produced += token.text.length;
-    if (wantLogprobs) pending.push({ end: produced, entry: toLogprob(token) });
+    if (wantLogprobs) pending.push({ start, end: produced, entry: toLogprob(token) });
     const step = matcher.push(token.text);
     emitted += step.text.length;
     if (step.stopped) {
-      const logprobs = release(false);
+      const logprobs = release(false, true);
       if (step.text || logprobs?.length) yield { kind: 'text', text: step.text, logprobs };
       finishReason = 'stop';
       pending.length = 0;

@@ -111,18 +111,20 @@ function nucleus(probs: Float32Array, params: SamplingParams): Uint32Array {
   if (k === n && topP >= 1) return indicesAtLeast(probs, floor);
 
   // Only likely tokens can be in the nucleus: find a threshold whose candidates already
-  // hold top_p of the mass (and k tokens), then sort just those instead of the vocab.
+  // hold top_p of the mass (or k tokens; either bounds the prefix taken below), then sort
+  // just those instead of the vocab.
   let threshold = Math.max(floor, maxP * 1e-3);
   for (;;) {
     const ids = indicesAtLeast(probs, threshold);
     let mass = 0;
     for (const i of ids) mass += probs[i]!;
-    if ((mass >= topP && ids.length >= k) || threshold <= floor) {
+    if (mass >= topP || ids.length >= k || threshold <= floor) {
       const sorted = Array.from(ids).sort((a, b) => probs[b]! - probs[a]!);
       const out: number[] = [];
       let acc = 0;
       for (const i of sorted) {
-        if (out.length >= k || acc >= topP) break;
+        // The most likely token is always a candidate (top_p = 0 is greedy, not empty).
+        if (out.length >= k || (acc >= topP && out.length > 0)) break;
         out.push(i);
         acc += probs[i]!;
       }
