@@ -85,7 +85,24 @@ export interface GenerateOptions {
   topLogprobs: number | null;
   minTokens: number;
   ignoreEos: boolean;
+  /**
+   * An output constraint to enforce while decoding (response_format, a forced tool call).
+   * Engines with `capabilities.grammar` enforce it natively; absent = free text.
+   */
+  grammar?: GrammarConstraint | null;
 }
+
+/**
+ * Engine-neutral output constraints, in the shapes xgrammar compiles. JSON schemas are
+ * objects (or booleans), never JSON strings; `structural_tag` is xgrammar's
+ * `{ type: 'structural_tag', format }` (or a bare format).
+ */
+export type GrammarConstraint =
+  | { type: 'json_object' }
+  | { type: 'json_schema'; schema: Record<string, unknown> | boolean }
+  | { type: 'grammar'; grammar: string }
+  | { type: 'regex'; pattern: string }
+  | { type: 'structural_tag'; structuralTag: Record<string, unknown> };
 
 export interface TokenAlternative {
   id: number;
