@@ -39,7 +39,16 @@ export async function* runChoice(
 
   for await (const token of model.generate(prompt, options, signal)) {
     tokens++;
-    if (token.isEos) { finishReason = 'stop'; break; }
+    if (token.isEos) {
+      // The engine may hand over held-back text with the end token (an incomplete character).
+      if (token.text) {
+        const step = matcher.push(token.text);
+        emitted += step.text.length;
+        if (step.text) yield { kind: 'text', text: step.text, logprobs: null };
+      }
+      finishReason = 'stop';
+      break;
+    }
     const start = produced;
     produced += token.text.length;
     if (wantLogprobs) pending.push({ start, end: produced, entry: toLogprob(token) });

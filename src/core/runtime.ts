@@ -1,11 +1,15 @@
 import { ChatCompletionCreateParams, type ChatCompletion, type ChatCompletionChunk } from '../protocol/chat.js';
+import { CompletionCreateParams, type Completion } from '../protocol/completions.js';
 import { BadRequestError } from '../protocol/errors.js';
 import type { LoadProgress, LoadedModelInfo, Model, ModelList } from '../protocol/models.js';
 import { parseRequest } from '../protocol/validate.js';
 import { AbortError } from './abort.js';
 import { chatChunks, checkChatParams, collectChat, prepareChatJob } from './chat.js';
+import { checkCompletionParams, checkPromptShape, completionChunks, prepareCompletionJob } from './completions.js';
 import type { Engine, LoadedModel, ModelSpec } from './engine.js';
 import { RequestQueue, type Release } from './queue.js';
+import { mediaContext, type MediaOptions } from './media/resolve.js';
+import type { MediaAttachment } from './media/types.js';
 import { ModelRegistry, describeModel } from './registry.js';
 
 /**
@@ -18,6 +22,13 @@ export interface RuntimeOptions {
   models?: ModelSpec[];
   /** Requests allowed to wait behind the running one before a 429. */
   maxQueue?: number;
+  /** Image/audio intake: limits (default DEFAULT_MEDIA_LIMITS), decoder, fetch. */
+  media?: MediaOptions;
+}
+
+/** What comes with a request besides its body (the in-page client's binary media). */
+export interface RequestExtras {
+  attachments?: readonly MediaAttachment[];
 }
 
 export interface LoadRequest {
@@ -101,16 +112,17 @@ export class Runtime {
    * here, before the first chunk. Iterating the result generates; ending the iteration
    * early (or the signal) stops the engine and frees the queue.
    */
-  async startChatCompletion(body: unknown, signal: AbortSignal): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
+  async startChatCompletion(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
     const params = parseRequest(ChatCompletionCreateParams, body);
     checkChatParams(params);
     const spec = this.registry.get(params.model, 'model');
     const release = await this.queue.acquire(signal);
     try {
       const { model } = await this.ensureLoaded(spec, {}, signal);
-      const job = await prepareChatJob(params, model, { id: newId('chatcmpl'), created: now() });
+      const media = mediaContext(this.options.media, extras.attachments, signal);
+      const job = await prepareChatJob(params, model, { id: newId('chatcmpl'), created: now() }, media);
       const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
-      return releasing(chatChunks(job, signal, includeUsage), release);
+      return releasing(chatChunks(job, signal, includeUsage), release, signal);
     } catch (err) {
       release();
       throw err;
@@ -120,6 +132,26 @@ export class Runtime {
   async createChatCompletion(body: unknown, signal: AbortSignal): Promise<ChatCompletion> {
     const params = parseRequest(ChatCompletionCreateParams, body);
     return collectChat(await this.startChatCompletion({ ...params, stream: false }, signal));
+  }
+
+  // ---- legacy completions --------------------------------------------------------------
+
+  /** `/v1/completions`, the same pattern as startChatCompletion: every status error before the first chunk. */
+  async startCompletion(body: unknown, signal: AbortSignal): Promise<AsyncIterableIterator<Completion>> {
+    checkPromptShape(body);
+    const params = parseRequest(CompletionCreateParams, body);
+    checkCompletionParams(params);
+    const spec = this.registry.get(params.model, 'model');
+    const release = await this.queue.acquire(signal);
+    try {
+      const { model } = await this.ensureLoaded(spec, {}, signal);
+      const job = await prepareCompletionJob(params, model, { id: newId('cmpl'), created: now() });
+      const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
+      return releasing(completionChunks(job, signal, includeUsage), release, signal);
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   // ---- internals -----------------------------------------------------------------------
@@ -175,10 +207,18 @@ export class Runtime {
   }
 }
 
-/** Wraps a generator so `release` runs exactly once, however iteration ends (or never starts). */
-function releasing<T>(inner: AsyncGenerator<T>, release: Release): AsyncIterableIterator<T> {
-  return {
+/**
+ * Wraps a generator so `release` runs exactly once, however iteration ends (or never
+ * starts). An abort ends it too, even if nobody reads on: the generator is returned,
+ * which waits for the engine to stop, then frees the queue.
+ */
+function releasing<T>(inner: AsyncGenerator<T>, release: Release, signal: AbortSignal): AsyncIterableIterator<T> {
+  const iterator: AsyncIterableIterator<T> = {
     async next() {
+      if (signal.aborted) {
+        await iterator.return?.();
+        throw new AbortError();
+      }
       try {
         const result = await inner.next();
         if (result.done) release();
@@ -196,9 +236,11 @@ function releasing<T>(inner: AsyncGenerator<T>, release: Release): AsyncIterable
       }
     },
     [Symbol.asyncIterator]() {
-      return this;
+      return iterator;
     },
   };
+  signal.addEventListener('abort', () => void iterator.return?.().catch(() => {}), { once: true });
+  return iterator;
 }
 
 export function newId(prefix: string): string {

@@ -190,6 +190,8 @@ export class ScriptedModel implements LoadedModel {
         if (isEos) return;
       }
     } finally {
+      // Ended by the abort, whether the engine saw the signal or was returned because of it.
+      if (signal.aborted) call.aborted = true;
       host.running--;
       call.done = true;
     }
