@@ -1,14 +1,16 @@
 import * as Comlink from 'comlink';
 import { Runtime } from '../core/runtime.js';
 import type { ModelSpec } from '../core/engine.js';
+import type { RuntimeOptions } from '../core/runtime.js';
 import { createTransformersEngine } from '../engines/transformers.js';
 import { serializeError } from '../protocol/errors.js';
 import type { LoadOptions } from '../protocol/models.js';
-import type { ChatMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import type { ChatMessageOut, CompletionMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { installErrorTransfer } from '../protocol/rpc-errors.js';
 import { defaultModels } from '../engines/catalog.js';
 import { isAbort } from '../core/abort.js';
 import { collectChat } from '../core/chat.js';
+import { collectCompletion } from '../core/completions.js';
 
 /**
  * The engine host: one Runtime, served to any number of ports (every tab of the origin
@@ -22,7 +24,12 @@ export interface EngineHost {
   runtime: Runtime;
 }
 
-export function createHost(initial: HostConfig = {}): EngineHost {
+export interface CreateHostOptions {
+  /** Extra (or replacement) engines by name, e.g. a scripted engine in tests. */
+  engines?: RuntimeOptions['engines'];
+}
+
+export function createHost(initial: HostConfig = {}, options: CreateHostOptions = {}): EngineHost {
   installErrorTransfer();
   const config: HostConfig = { ...initial };
   let connections = 0;
@@ -30,6 +37,7 @@ export function createHost(initial: HostConfig = {}): EngineHost {
     // Engines read the config when first used, so a page's configure() can still set paths.
     engines: {
       transformers: async () => createTransformersEngine({ wasmPaths: config.wasmPaths, hubUrl: config.hubUrl }),
+      ...options.engines,
     },
     models: [...defaultModels, ...(initial.models ?? []).map(toSpec)],
     maxQueue: initial.maxQueue,
@@ -73,6 +81,19 @@ export function createHost(initial: HostConfig = {}): EngineHost {
           for await (const chunk of chunks) send({ type: 'chunk', chunk });
         } else {
           send({ type: 'completion', completion: await collectChat(chunks) });
+        }
+      });
+      return Comlink.transfer(stream, [stream as unknown as Transferable]);
+    },
+    async completion(body) {
+      const stream = messageStream<CompletionMessageOut>(async (send, signal) => {
+        const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
+        const chunks = await runtime.startCompletion(streaming ? body : { ...(body as object), stream: false }, signal);
+        send({ type: 'started' });
+        if (streaming) {
+          for await (const chunk of chunks) send({ type: 'chunk', chunk });
+        } else {
+          send({ type: 'completion', completion: await collectCompletion(chunks) });
         }
       });
       return Comlink.transfer(stream, [stream as unknown as Transferable]);

@@ -1,4 +1,5 @@
 import type { ChatCompletion, ChatCompletionChunk } from './chat.js';
+import type { Completion } from './completions.js';
 import type { SerializedError } from './errors.js';
 import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from './models.js';
 
@@ -12,6 +13,13 @@ export type ChatMessageOut =
   | { type: 'started' }
   | { type: 'chunk'; chunk: ChatCompletionChunk }
   | { type: 'completion'; completion: ChatCompletion }
+  | { type: 'error'; error: SerializedError };
+
+/** Legacy completions: `chunk`s when streaming, else one `completion`. */
+export type CompletionMessageOut =
+  | { type: 'started' }
+  | { type: 'chunk'; chunk: Completion }
+  | { type: 'completion'; completion: Completion }
   | { type: 'error'; error: SerializedError };
 
 export type LoadMessageOut =
@@ -61,6 +69,8 @@ export interface HostApi {
   unloadModel(id: string): Promise<void>;
   /** `body` is validated in the host: the same checks for every caller. */
   chatCompletion(body: unknown): Promise<ReadableStream<ChatMessageOut>>;
+  /** Legacy `/v1/completions`; validated in the host like chatCompletion. */
+  completion(body: unknown): Promise<ReadableStream<CompletionMessageOut>>;
   stats(): Promise<HostStats>;
   /** Serve one more port (e.g. one that a page hands to its Service Worker). */
   connect(port: MessagePort): Promise<void>;
