@@ -1,0 +1,10 @@
+export { createGateway, DEFAULT_BASE_PATH } from './gateway.js';
+export type { Gateway, GatewayOptions, HandleOptions } from './gateway.js';
+export { EngineUnavailableError, OPEN_A_PAGE, staticSource } from './backend.js';
+export type { BackendSource, GatewayBackend } from './backend.js';
+export { portBackend, type PortBackend } from './port-backend.js';
+export { sseFrame, sseFromHost, SSE_DONE } from './sse.js';
+export { Router } from './router.js';
+export { DEFAULT_MAX_BODY_BYTES } from './http.js';
+export { configFromQuery, configToQuery, type GatewayUrlConfig } from './messages.js';
+export { installServiceWorkerGateway, PagePortSource, DEFAULT_PORT_TIMEOUT_MS } from './service-worker.js';

@@ -1,0 +1,66 @@
+/**
+ * The little protocol between the Service Worker gateway and the pages it controls.
+ * Dependency-free so both sides (the SW bundle and the page's `registerGateway`) can
+ * import it without pulling anything else in.
+ */
+
+/** SW -> page: "send me a port to your engine host". */
+export const PORT_REQUEST = 'webinfer:gateway:port-request';
+/** Page -> SW: the answer, with the port in `event.ports[0]`. */
+export const PORT_ANSWER = 'webinfer:gateway:port';
+/** Page -> SW: "take control of me" (after a hard reload, which bypasses the SW). */
+export const CLAIM = 'webinfer:gateway:claim';
+
+export interface PortRequest {
+  type: typeof PORT_REQUEST;
+  id: string;
+}
+
+export interface PortAnswer {
+  type: typeof PORT_ANSWER;
+  id: string;
+}
+
+/** Settings the SW reads from its own script URL's query string. */
+export interface GatewayUrlConfig {
+  /** Path prefix the gateway answers under (default `/v1`). */
+  base?: string;
+  /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Largest request body accepted, in bytes (default 16 MiB). */
+  maxBodyBytes?: number;
+  /** How long the SW waits for a page to hand it a port (default 3000 ms). */
+  portTimeoutMs?: number;
+}
+
+const KEYS = { base: 'base', apiKey: 'apiKey', maxBodyBytes: 'maxBody', portTimeoutMs: 'portTimeout' } as const;
+
+/** `{ base: '/api/v1' }` -> `?base=%2Fapi%2Fv1` (only the keys that are set). */
+export function configToQuery(config: GatewayUrlConfig): string {
+  const q = new URLSearchParams();
+  for (const [key, name] of Object.entries(KEYS) as Array<[keyof GatewayUrlConfig, string]>) {
+    const value = config[key];
+    if (value !== undefined && value !== null && value !== '') q.set(name, String(value));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export function configFromQuery(search: string): GatewayUrlConfig {
+  const q = new URLSearchParams(search);
+  const num = (name: string) => {
+    const raw = q.get(name);
+    const value = raw === null ? NaN : Number(raw);
+    return Number.isFinite(value) && value > 0 ? value : undefined;
+  };
+  const config: GatewayUrlConfig = {};
+  const base = q.get(KEYS.base);
+  if (base) config.base = base;
+  const apiKey = q.get(KEYS.apiKey);
+  if (apiKey) config.apiKey = apiKey;
+  const maxBody = num(KEYS.maxBodyBytes);
+  if (maxBody !== undefined) config.maxBodyBytes = maxBody;
+  const portTimeout = num(KEYS.portTimeoutMs);
+  if (portTimeout !== undefined) config.portTimeoutMs = portTimeout;
+  return config;
+}

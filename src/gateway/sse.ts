@@ -1,0 +1,153 @@
+import { toAPIError, type ErrorEnvelope, type SerializedError } from '../protocol/errors.js';
+
+/**
+ * Server-sent events as OpenAI streams them: one `data: <json>\n\n` frame per chunk,
+ * then `data: [DONE]\n\n`. An error after the stream started (headers are gone by then)
+ * is one `data: {"error":{...}}\n\n` frame, and the stream ends without `[DONE]`; the
+ * openai SDK raises it as an APIError.
+ */
+
+const encoder = new TextEncoder();
+
+export const SSE_DONE = 'data: [DONE]\n\n';
+
+export function sseFrame(data: unknown): Uint8Array {
+  return encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
+}
+
+/** What an engine-host stream carries (chat and legacy completions alike). */
+export type HostMessage =
+  | { type: 'started' }
+  | { type: 'chunk'; chunk: unknown }
+  | { type: 'completion'; completion: unknown }
+  | { type: 'error'; error: SerializedError };
+
+export interface SseOptions {
+  /** Aborted when the engine host became unreachable mid-stream: ends with an error frame. */
+  lost?: AbortSignal;
+  /** Called once however the stream ends (done, error, client gone). */
+  onEnd?: () => void;
+}
+
+/**
+ * Turns the rest of a host stream (after its `started` message) into SSE bytes, pulled
+ * as the client reads. Cancelling the result (the client went away) cancels the host
+ * stream, which aborts generation in the host and frees the engine.
+ */
+export function sseFromHost(reader: ReadableStreamDefaultReader<HostMessage>, options: SseOptions = {}): ReadableStream<Uint8Array> {
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    options.onEnd?.();
+  };
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, envelope: ErrorEnvelope) => {
+    controller.enqueue(sseFrame(envelope));
+    controller.close();
+    void reader.cancel().catch(() => {});
+    end();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        let result: ReadableStreamReadResult<HostMessage>;
+        try {
+          result = await untilLost(reader.read(), options.lost);
+        } catch (err) {
+          if (!ended) fail(controller, toAPIError(err).toEnvelope());
+          return;
+        }
+        // Cancelled while waiting (the client went away): nothing more to write.
+        if (ended) return;
+        if (result.done) {
+          controller.enqueue(encoder.encode(SSE_DONE));
+          controller.close();
+          end();
+          return;
+        }
+        const message = result.value;
+        if (message.type === 'chunk') {
+          controller.enqueue(sseFrame(message.chunk));
+          return;
+        }
+        if (message.type === 'error') {
+          fail(controller, { error: message.error.error });
+          return;
+        }
+        // `started` (or anything new) carries nothing for the client.
+      }
+    },
+    async cancel(reason) {
+      end();
+      await reader.cancel(reason).catch(() => {});
+    },
+  });
+}
+
+/**
+ * The non-streaming answer as a body that is still being produced: the status (200) is
+ * sent once generation started (every status error comes before that), the JSON when
+ * it is done. Because the body is a stream, the client going away cancels it, and that
+ * reaches the host (a Service Worker never learns that a fetch was aborted otherwise).
+ * A failure after the start (an engine crash) errors the body: the client sees a broken
+ * response rather than a 200 with an error in it.
+ */
+export function jsonFromHost(reader: ReadableStreamDefaultReader<HostMessage>, options: SseOptions = {}): ReadableStream<Uint8Array> {
+  let ended = false;
+  const end = () => {
+    if (ended) return false;
+    ended = true;
+    options.onEnd?.();
+    return true;
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        let result: ReadableStreamReadResult<HostMessage>;
+        try {
+          result = await untilLost(reader.read(), options.lost);
+        } catch (err) {
+          void reader.cancel().catch(() => {});
+          if (end()) controller.error(err);
+          return;
+        }
+        if (ended) return;
+        if (result.done) {
+          end();
+          controller.error(new Error('The engine host closed the stream without a result.'));
+          return;
+        }
+        const message = result.value;
+        if (message.type === 'completion') {
+          end();
+          controller.enqueue(encoder.encode(JSON.stringify(message.completion)));
+          controller.close();
+          return;
+        }
+        if (message.type === 'error') {
+          end();
+          controller.error(new Error(`${message.error.error.message} (${message.error.status})`));
+          return;
+        }
+      }
+    },
+    async cancel(reason) {
+      end();
+      await reader.cancel(reason).catch(() => {});
+    },
+  });
+}
+
+/** `promise`, or the signal's reason once it aborts. */
+export function untilLost<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
