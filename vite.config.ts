@@ -23,13 +23,33 @@ function serveOrtRuntime(): Plugin {
 }
 
 /**
+ * The Service Worker gateway in dev: `/webinfer-sw.js` (the URL `registerGateway()`
+ * registers by default, where a production app ships the bundled file) is the module
+ * entry `worker/sw.ts`. Its query string holds the gateway's settings, read by the SW
+ * from its own URL, so it is dropped here. `Service-Worker-Allowed: /` lets any SW
+ * script served by this server take scope `/`.
+ */
+function serveGatewayWorker(): Plugin {
+  return {
+    name: 'webinfer-serve-gateway-sw',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        if ((req.url ?? '').split('?')[0] === '/webinfer-sw.js') req.url = '/worker/sw.ts';
+        if (req.headers['service-worker'] === 'script') res.setHeader('Service-Worker-Allowed', '/');
+        next();
+      });
+    },
+  };
+}
+
+/**
  * Serves the demo (/demo/) and the end-to-end test pages (/e2e/pages/) from the repo
  * root; public/ holds the generated tiny models and onnxruntime-web's runtime files.
  */
 export default defineConfig({
   root: '.',
   publicDir: 'public',
-  plugins: [serveOrtRuntime()],
+  plugins: [serveOrtRuntime(), serveGatewayWorker()],
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
   worker: { format: 'es' },

@@ -8,6 +8,7 @@ export type {
   ChatCompletionNonStreamingInput,
 } from './client.js';
 export { Stream } from './stream.js';
+export { registerGateway, DEFAULT_SW_URL, type GatewayRegistrationOptions, type GatewayHandle } from './gateway.js';
 export { startHost, type HostTarget } from './connection.js';
 export * from '../protocol/errors.js';
 export type * from '../protocol/chat.js';

@@ -1,0 +1,121 @@
+import { CLAIM, PORT_ANSWER, PORT_REQUEST, configToQuery, type GatewayUrlConfig } from '../gateway/messages.js';
+
+/**
+ * Page side of the Service Worker gateway: registers the SW (scope `/` by default) and
+ * answers its requests for a port to this page's engine host with `client.createPort()`.
+ * Every page that calls it can serve the SW; the SW asks again whenever it restarts.
+ */
+export interface GatewayRegistrationOptions extends Omit<GatewayUrlConfig, 'base'> {
+  /** The client whose engine host serves the gateway (anything with `createPort()`). */
+  client: { createPort(): Promise<MessagePort> };
+  /** URL of the SW script (default `/webinfer-sw.js`); settings are added to its query. */
+  url?: string | URL;
+  /** SW scope (default `/`). A script outside the scope's path needs `Service-Worker-Allowed`. */
+  scope?: string;
+  /** Path prefix the gateway serves (default `/v1`). */
+  basePath?: string;
+  /** `module` (default; needed for the unbundled dev entry) or `classic` (the bundled file works as both). */
+  type?: WorkerType;
+  /**
+   * Resolve only once this page is controlled by the gateway, so its `fetch('/v1/...')`
+   * calls reach it (default 10000 ms; 0 = do not wait).
+   */
+  controlTimeoutMs?: number;
+}
+
+export interface GatewayHandle {
+  registration: ServiceWorkerRegistration;
+  /** `location.origin + basePath`: the `baseURL` for an OpenAI client. */
+  baseURL: string;
+  /** Whether this page is controlled by the gateway (its /v1 requests go through it). */
+  readonly controlled: boolean;
+  /** How many ports this page handed to the SW (each SW start asks once). */
+  readonly portsServed: number;
+  /** Stop answering the SW from this page (other pages still can). */
+  close(): void;
+  /** Unregister the SW for everyone on this origin. */
+  unregister(): Promise<boolean>;
+}
+
+export const DEFAULT_SW_URL = '/webinfer-sw.js';
+
+export async function registerGateway(options: GatewayRegistrationOptions): Promise<GatewayHandle> {
+  const container = navigator.serviceWorker;
+  if (!container) throw new Error('Service Workers are not available here (they need a secure context: https or localhost).');
+  const basePath = options.basePath ?? '/v1';
+  const scriptUrl = new URL(options.url ?? DEFAULT_SW_URL, location.href);
+  const query = new URLSearchParams(configToQuery({
+    base: basePath,
+    apiKey: options.apiKey,
+    maxBodyBytes: options.maxBodyBytes,
+    portTimeoutMs: options.portTimeoutMs,
+  }));
+  for (const [key, value] of query) scriptUrl.searchParams.set(key, value);
+
+  // Answer port requests before registering: the SW may ask as soon as it runs.
+  let portsServed = 0;
+  const onMessage = (event: MessageEvent) => {
+    const data = event.data as { type?: unknown; id?: unknown } | null;
+    if (data?.type !== PORT_REQUEST || typeof data.id !== 'string') return;
+    const sw = event.source as ServiceWorker | null;
+    if (!sw) return;
+    const id = data.id;
+    options.client.createPort().then(
+      (port) => {
+        sw.postMessage({ type: PORT_ANSWER, id }, [port]);
+        portsServed++;
+      },
+      (err: unknown) => console.warn('[webinfer] could not hand the gateway a port:', err),
+    );
+  };
+  container.addEventListener('message', onMessage);
+  container.startMessages();
+
+  const scope = options.scope ?? '/';
+  const registration = await container.register(scriptUrl.href, { scope, type: options.type ?? 'module' });
+  const timeout = options.controlTimeoutMs ?? 10_000;
+  const inScope = location.href.startsWith(new URL(registration.scope, location.href).href);
+  const isOurs = () => container.controller?.scriptURL === scriptUrl.href;
+  if (inScope && timeout > 0 && !isOurs()) await waitForControl(container, scriptUrl.href, timeout);
+
+  return {
+    registration,
+    baseURL: location.origin + basePath,
+    get controlled() {
+      return isOurs();
+    },
+    get portsServed() {
+      return portsServed;
+    },
+    close() {
+      container.removeEventListener('message', onMessage);
+    },
+    unregister() {
+      container.removeEventListener('message', onMessage);
+      return registration.unregister();
+    },
+  };
+}
+
+/**
+ * The SW claims pages when it activates. A page that is still not controlled after that
+ * (loaded with a hard reload, or the SW was already active) asks it to claim again.
+ */
+async function waitForControl(container: ServiceWorkerContainer, scriptUrl: string, timeoutMs: number): Promise<void> {
+  const isOurs = () => container.controller?.scriptURL === scriptUrl;
+  await new Promise<void>((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      container.removeEventListener('controllerchange', check);
+      resolve();
+    };
+    const check = () => { if (isOurs()) finish(); };
+    const timer = setTimeout(finish, timeoutMs);
+    container.addEventListener('controllerchange', check);
+    void container.ready.then((reg) => {
+      check();
+      // `ready` may still be a previous version: the new one claims when it activates.
+      if (!isOurs() && reg.active?.scriptURL === scriptUrl) reg.active.postMessage({ type: CLAIM });
+    });
+  });
+}
