@@ -6,8 +6,10 @@ import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } fro
 import type { ChatMessageOut, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { connect, startHost, type Connection, type HostTarget } from './connection.js';
 import { Stream } from './stream.js';
+import { extractAttachments, type WithMediaInputs } from './media.js';
 
-export type ChatCompletionCreateInput = z.input<typeof ChatCompletionCreateParams>;
+/** OpenAI's request shape; in user messages `image_url.url` may also be a Blob, File, ImageBitmap or ArrayBuffer (see media.ts). */
+export type ChatCompletionCreateInput = WithMediaInputs<z.input<typeof ChatCompletionCreateParams>>;
 export type ChatCompletionStreamingInput = ChatCompletionCreateInput & { stream: true };
 export type ChatCompletionNonStreamingInput = ChatCompletionCreateInput & { stream?: false | null };
 
@@ -64,7 +66,8 @@ export class WebInfer {
   ): Promise<Stream<ChatCompletionChunk> | ChatCompletion> {
     await this.ready;
     const controller = linkedController(options.signal);
-    const reader = (await this.connection.api.chatCompletion(params)).getReader();
+    const { body, attachments } = extractAttachments(params);
+    const reader = (await this.connection.api.chatCompletion(body, attachments)).getReader();
     const first = await readOrAbort(reader, controller.signal);
     if (first.type === 'error') throw errorFromBody(first.error.status, first.error.error);
     if (params.stream) return new Stream<ChatCompletionChunk>(reader, controller);

@@ -12,6 +12,8 @@ import type { Modality } from '../protocol/models.js';
 import type { LoadedModel, PreparedPrompt } from './engine.js';
 import { runChoice } from './choice.js';
 import { planGeneration, type GenerationPlan } from './plan.js';
+import { mediaLimits } from './media/limits.js';
+import { hasMedia, resolveMedia, type MediaContext } from './media/resolve.js';
 
 /** Chat Completions semantics on top of any engine. */
 
@@ -70,9 +72,15 @@ export async function prepareChatJob(
   params: ChatCompletionCreateParams,
   model: LoadedModel,
   ids: { id: string; created: number },
+  media: Partial<MediaContext> = {},
 ): Promise<ChatJob> {
   checkModalities(params.messages, model);
+  // Images and audio are fetched, checked and decoded before the prompt is rendered.
+  const resolved = hasMedia(params.messages)
+    ? await resolveMedia(params.messages, { ...media, limits: media.limits ?? mediaLimits() })
+    : undefined;
   const prompt = await model.prepareChat({
+    ...(resolved ? { media: resolved } : {}),
     messages: params.messages,
     tools: params.tool_choice === 'none' ? undefined : params.tools ?? undefined,
     templateKwargs: params.chat_template_kwargs ?? undefined,

@@ -1,5 +1,6 @@
 import type { ChatMessage, Tool } from '../protocol/chat.js';
 import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
+import type { ResolvedMedia } from './media/types.js';
 
 /**
  * The contract every backend implements. An engine turns a prompt into a stream of
@@ -57,6 +58,11 @@ export interface PromptInput {
   tools?: Tool[];
   /** Extra chat-template variables (`chat_template_kwargs`). */
   templateKwargs?: Record<string, unknown>;
+  /**
+   * The request's images and audio, already fetched, checked and decoded by core (in the
+   * order their parts appear in `messages`); absent when the request has none.
+   */
+  media?: ResolvedMedia;
 }
 
 /** A prompt ready for generation; the engine may carry its own data in it. */
@@ -64,6 +70,11 @@ export interface PreparedPrompt {
   tokenIds: number[];
   /** The rendered text, for debugging and `echo`. */
   text: string;
+  /**
+   * Engine-private model inputs that go with the tokens (e.g. a vision model's
+   * `pixel_values`); core never reads them.
+   */
+  modelInputs?: Record<string, unknown>;
 }
 
 export interface SamplingParams {

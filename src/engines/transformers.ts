@@ -1,4 +1,5 @@
 import {
+  AutoConfig,
   AutoModelForCausalLM,
   AutoTokenizer,
   LogitsProcessor,
@@ -25,7 +26,7 @@ import { createRng } from '../core/rng.js';
 import { nextTask } from '../core/tasks.js';
 import { Sampler } from '../core/sampling.js';
 import { BadRequestError } from '../protocol/errors.js';
-import type { DeviceKind, LoadProgress } from '../protocol/models.js';
+import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
 import { toTemplateMessages, toTemplateTools } from './hf-chat.js';
 
 /**
@@ -64,6 +65,12 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
       const { device, f16 } = await pickDevice(ctx.device);
       const progress = progressReporter(spec.id, ctx);
       const common = { revision: spec.source.revision ?? 'main', progress_callback: progress };
+      // Image-text-to-text models (LLaVA, SmolVLM, Qwen2-VL, ...) take the processor path.
+      const config = (await AutoConfig.from_pretrained(spec.source.repo, common)) as unknown as Record<string, unknown>;
+      const vision = await import('./transformers-vision.js');
+      if (vision.isImageTextToText(config)) {
+        return vision.loadVisionModel(spec, ctx, { device, common, dtype: dtypeFor(spec, device, f16) });
+      }
       const [tokenizer, model] = await Promise.all([
         AutoTokenizer.from_pretrained(spec.source.repo, common),
         AutoModelForCausalLM.from_pretrained(spec.source.repo, {
@@ -95,7 +102,7 @@ interface GpuAdapterLike {
   features: { has(name: string): boolean };
 }
 
-async function pickDevice(wanted: LoadContext['device']): Promise<{ device: DeviceKind; f16: boolean }> {
+export async function pickDevice(wanted: LoadContext['device']): Promise<{ device: DeviceKind; f16: boolean }> {
   if (wanted === 'wasm') return { device: 'wasm', f16: false };
   const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } })?.gpu;
   const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
@@ -113,7 +120,7 @@ async function pickDevice(wanted: LoadContext['device']): Promise<{ device: Devi
  * `options.dtype` is one dtype, or one per device (`{ webgpu: 'q4f16', wasm: 'q4' }`).
  * An f16 dtype on an adapter without `shader-f16` falls back to the WASM choice.
  */
-function dtypeFor(spec: ModelSpec, device: DeviceKind, f16: boolean): { dtype?: 'fp32' } {
+export function dtypeFor(spec: ModelSpec, device: DeviceKind, f16: boolean): { dtype?: 'fp32' } {
   const dtype = spec.options?.dtype;
   if (!dtype) return {};
   if (typeof dtype === 'string') return { dtype: dtype as 'fp32' };
@@ -124,7 +131,7 @@ function dtypeFor(spec: ModelSpec, device: DeviceKind, f16: boolean): { dtype?: 
 }
 
 /** Sums transformers.js's per-file byte events into one progress stream. */
-function progressReporter(model: string, ctx: LoadContext) {
+export function progressReporter(model: string, ctx: LoadContext) {
   const files = new Map<string, { loaded: number; total: number }>();
   return (event: { status: string; file?: string; loaded?: number; total?: number }) => {
     if (ctx.signal.aborted) throw new DOMException('Load aborted', 'AbortError');
@@ -146,23 +153,24 @@ function progressReporter(model: string, ctx: LoadContext) {
   };
 }
 
-class TransformersModel implements LoadedModel {
+export class TransformersModel implements LoadedModel {
   readonly engine = 'transformers';
   readonly id: string;
   readonly contextLength: number | null;
-  readonly modalities = ['text' as const];
+  readonly modalities: Modality[] = ['text'];
   readonly defaults: Partial<SamplingParams>;
   private readonly eosIds: number[];
 
   constructor(
     spec: ModelSpec,
-    private readonly tokenizer: PreTrainedTokenizer,
-    private readonly model: PreTrainedModel,
+    protected readonly tokenizer: PreTrainedTokenizer,
+    protected readonly model: PreTrainedModel,
     readonly device: DeviceKind,
   ) {
     this.id = spec.id;
     const config = model.config as unknown as Record<string, unknown>;
-    this.contextLength = spec.contextLength ?? (config.max_position_embeddings as number | undefined) ?? null;
+    const textConfig = (config.text_config ?? {}) as Record<string, unknown>;
+    this.contextLength = spec.contextLength ?? ((config.max_position_embeddings ?? textConfig.max_position_embeddings) as number | undefined) ?? null;
     const gen = (model.generation_config ?? {}) as Record<string, unknown>;
     this.defaults = samplingDefaults(gen);
     const eos = gen.eos_token_id ?? config.eos_token_id ?? tokenizer.eos_token_id;
@@ -247,6 +255,8 @@ class TransformersModel implements LoadedModel {
     const attention_mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
     const done = this.model
       .generate({
+        // Engine-private inputs that go with the tokens (a vision model's pixel_values, ...).
+        ...prompt.modelInputs,
         input_ids,
         attention_mask,
         // Everything transformers.js would do to the logits, our sampler already did.

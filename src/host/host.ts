@@ -10,6 +10,9 @@ import { installErrorTransfer } from '../protocol/rpc-errors.js';
 import { defaultModels } from '../engines/catalog.js';
 import { isAbort } from '../core/abort.js';
 import { collectChat } from '../core/chat.js';
+import { mediaLimits } from '../core/media/limits.js';
+import { BadRequestError } from '../protocol/errors.js';
+import type { MediaLimits } from '../protocol/media.js';
 import { collectCompletion } from '../core/completions.js';
 
 /**
@@ -33,6 +36,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
   installErrorTransfer();
   const config: HostConfig = { ...initial };
   let connections = 0;
+  let media = checkedMediaLimits(initial.media);
   const runtime = new Runtime({
     // Engines read the config when first used, so a page's configure() can still set paths.
     engines: {
@@ -41,12 +45,17 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     },
     models: [...defaultModels, ...(initial.models ?? []).map(toSpec)],
     maxQueue: initial.maxQueue,
+    media: { limits: () => media },
   });
 
   const api: HostApi = {
     async configure(next) {
       if (next.wasmPaths && !config.wasmPaths) config.wasmPaths = next.wasmPaths;
       if (next.hubUrl && !config.hubUrl) config.hubUrl = next.hubUrl;
+      if (next.media && !config.media) {
+        media = checkedMediaLimits(next.media);
+        config.media = next.media;
+      }
       for (const model of next.models ?? []) runtime.registerModel(toSpec(model));
     },
     async listModels() {
@@ -72,10 +81,10 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     async unloadModel(id) {
       await runtime.unloadModel(id);
     },
-    async chatCompletion(body) {
+    async chatCompletion(body, attachments) {
       const stream = messageStream<ChatMessageOut>(async (send, signal) => {
         const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
-        const chunks = await runtime.startChatCompletion(streaming ? body : { ...(body as object), stream: false }, signal);
+        const chunks = await runtime.startChatCompletion(streaming ? body : { ...(body as object), stream: false }, signal, { attachments });
         send({ type: 'started' });
         if (streaming) {
           for await (const chunk of chunks) send({ type: 'chunk', chunk });
@@ -140,6 +149,15 @@ function messageStream<M extends { type: string }>(
       abort.abort();
     },
   });
+}
+
+/** The app's media settings over the defaults; nonsense settings are a 400 naming them. */
+function checkedMediaLimits(settings: Partial<MediaLimits> | undefined): MediaLimits {
+  try {
+    return mediaLimits(settings);
+  } catch (err) {
+    throw new BadRequestError((err as Error).message, { param: 'media' });
+  }
 }
 
 function toSpec(m: ModelRegistration): ModelSpec {

@@ -2,6 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk } from './chat.js';
 import type { Completion } from './completions.js';
 import type { SerializedError } from './errors.js';
 import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from './models.js';
+import type { MediaAttachment, MediaLimits } from './media.js';
 
 /**
  * What crosses a port between a client (page, Service Worker) and the engine host.
@@ -49,6 +50,8 @@ export interface HostConfig {
   hubUrl?: string;
   /** Requests that may wait behind the running one before 429s. */
   maxQueue?: number;
+  /** Image/audio intake limits and URL scheme allow-list (defaults: DEFAULT_MEDIA_LIMITS). */
+  media?: Partial<MediaLimits>;
   models?: ModelRegistration[];
 }
 
@@ -67,8 +70,11 @@ export interface HostApi {
   registerModel(model: ModelRegistration): Promise<void>;
   loadModel(id: string, options?: LoadOptions): Promise<ReadableStream<LoadMessageOut>>;
   unloadModel(id: string): Promise<void>;
-  /** `body` is validated in the host: the same checks for every caller. */
-  chatCompletion(body: unknown): Promise<ReadableStream<ChatMessageOut>>;
+  /**
+   * `body` is validated in the host: the same checks for every caller. `attachments`: the
+   * in-page client's binary images, referred to as `webinfer-attachment:<index>` URLs.
+   */
+  chatCompletion(body: unknown, attachments?: MediaAttachment[]): Promise<ReadableStream<ChatMessageOut>>;
   /** Legacy `/v1/completions`; validated in the host like chatCompletion. */
   completion(body: unknown): Promise<ReadableStream<CompletionMessageOut>>;
   stats(): Promise<HostStats>;

@@ -1,0 +1,184 @@
+import type { ChatMessage } from '../../protocol/chat.js';
+import { BadRequestError, InternalServerError } from '../../protocol/errors.js';
+import { AbortError, isAbort } from '../abort.js';
+import { browserImageDecoder, CorruptImageError, DecoderUnavailableError, type ImageDecoder } from './decode.js';
+import type { MediaLimits } from './limits.js';
+import { describeUnsupported, parseWav, sniffAudio, sniffImage, wavToMono } from './sniff.js';
+import { classifyUrl, decodeBase64, loadSource, MediaError, type MediaSource } from './source.js';
+import type { DecodedAudio, DecodedImage, MediaAttachment, ResolvedMedia } from './types.js';
+
+/**
+ * Every image and audio part of a request, checked and decoded before the prompt is
+ * rendered: counts first, then every URL against the allow-list (nothing is fetched when
+ * any part is refused), then all parts load in parallel. Any failure is a 400 naming the
+ * part (`messages[i].content[j]`) with a code saying what went wrong; the first failing
+ * part in message order is the one reported.
+ */
+export interface MediaContext {
+  limits: MediaLimits;
+  /** The in-page client's binary parts (see MediaAttachment). */
+  attachments?: readonly MediaAttachment[];
+  signal?: AbortSignal;
+  /** Defaults to createImageBitmap + OffscreenCanvas. */
+  decoder?: ImageDecoder;
+  fetch?: typeof fetch;
+}
+
+interface ImageRef { message: number; part: number; url: string; detail: 'auto' | 'low' | 'high' }
+interface AudioRef { message: number; part: number; data: string; format: 'wav' | 'mp3' }
+
+export function mediaParts(messages: readonly ChatMessage[]): { images: ImageRef[]; audio: AudioRef[] } {
+  const images: ImageRef[] = [];
+  const audio: AudioRef[] = [];
+  messages.forEach((m, message) => {
+    if (m.role !== 'user' || typeof m.content === 'string') return;
+    m.content.forEach((p, part) => {
+      if (p.type === 'image_url') images.push({ message, part, url: p.image_url.url, detail: p.image_url.detail ?? 'auto' });
+      else if (p.type === 'input_audio') audio.push({ message, part, data: p.input_audio.data, format: p.input_audio.format });
+    });
+  });
+  return { images, audio };
+}
+
+export function hasMedia(messages: readonly ChatMessage[]): boolean {
+  const { images, audio } = mediaParts(messages);
+  return images.length > 0 || audio.length > 0;
+}
+
+const paramOf = (ref: { message: number; part: number }) => `messages[${ref.message}].content[${ref.part}]`;
+
+function refuse(ref: { message: number; part: number }, code: string, message: string): BadRequestError {
+  return new BadRequestError(`${paramOf(ref)}: ${message}`, { param: paramOf(ref), code });
+}
+
+export async function resolveMedia(messages: readonly ChatMessage[], ctx: MediaContext): Promise<ResolvedMedia> {
+  const { limits } = ctx;
+  const { images, audio } = mediaParts(messages);
+  if (images.length > limits.maxImages) {
+    throw refuse(images[limits.maxImages]!, 'too_many_images', `at most ${limits.maxImages} images per request are accepted; this request has ${images.length}.`);
+  }
+  if (audio.length > limits.maxAudios) {
+    throw refuse(audio[limits.maxAudios]!, 'too_many_audio_clips', `at most ${limits.maxAudios} audio clips per request are accepted; this request has ${audio.length}.`);
+  }
+  // Every URL is checked before anything is fetched.
+  const sources: MediaSource[] = images.map((ref) => {
+    try {
+      return classifyUrl(ref.url, limits, (ctx.attachments?.length ?? 0) > 0);
+    } catch (err) {
+      throw asBadRequest(ref, err);
+    }
+  });
+
+  const settled = await Promise.allSettled([
+    ...images.map((ref, i) => loadImage(ref, sources[i]!, ctx)),
+    ...audio.map((ref) => loadAudio(ref, ctx)),
+  ]);
+  if (ctx.signal?.aborted) throw new AbortError();
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  const values = settled.map((r) => (r as PromiseFulfilledResult<DecodedImage | DecodedAudio>).value);
+  return {
+    images: values.slice(0, images.length) as DecodedImage[],
+    audio: values.slice(images.length) as DecodedAudio[],
+  };
+}
+
+async function loadImage(ref: ImageRef, source: MediaSource, ctx: MediaContext): Promise<DecodedImage> {
+  const { limits } = ctx;
+  const decoder = ctx.decoder ?? browserImageDecoder;
+  try {
+    const loaded = await loadSource(source, {
+      limits, maxBytes: limits.maxImageBytes, what: 'image', signal: ctx.signal, attachments: ctx.attachments, fetch: ctx.fetch,
+    });
+    if ('bitmap' in loaded) {
+      const { width, height } = loaded.bitmap;
+      checkPixels(ref, width, height, limits);
+      const px = await decoder.fromBitmap(loaded.bitmap, limits.maxImageEdge);
+      return { ...px, mime: 'image/bitmap', sourceWidth: width, sourceHeight: height, detail: ref.detail, message: ref.message, part: ref.part };
+    }
+    const info = sniffImage(loaded.bytes);
+    if (!info) {
+      const what = describeUnsupported(loaded.bytes);
+      throw refuse(ref, 'invalid_image', what
+        ? `${what} is not a supported image format (PNG, JPEG, GIF, WebP, BMP or AVIF).`
+        : 'the bytes are not an image in a supported format (PNG, JPEG, GIF, WebP, BMP or AVIF).');
+    }
+    if (info.width == null || info.height == null || info.width === 0 || info.height === 0) {
+      throw refuse(ref, 'invalid_image', `the ${info.mime} header is truncated or corrupt.`);
+    }
+    checkPixels(ref, info.width, info.height, limits);
+    const px = await decoder.decode(loaded.bytes, info.mime, limits.maxImageEdge);
+    return { ...px, mime: info.mime, sourceWidth: info.width, sourceHeight: info.height, detail: ref.detail, message: ref.message, part: ref.part };
+  } catch (err) {
+    throw asBadRequest(ref, err);
+  }
+}
+
+function checkPixels(ref: ImageRef, width: number, height: number, limits: MediaLimits): void {
+  if (width * height > limits.maxImagePixels) {
+    throw refuse(ref, 'image_too_many_pixels', `the image is ${width}x${height} (${width * height} pixels); the limit is ${limits.maxImagePixels} pixels.`);
+  }
+}
+
+async function loadAudio(ref: AudioRef, ctx: MediaContext): Promise<DecodedAudio> {
+  const { limits } = ctx;
+  try {
+    // OpenAI sends bare base64; accept a data: URL too.
+    const payload = ref.data.startsWith('data:') ? ref.data.slice(ref.data.indexOf(',') + 1) : ref.data;
+    const bytes = decodeBase64(payload, limits.maxAudioBytes, 'audio clip');
+    const sniffed = sniffAudio(bytes);
+    if (!sniffed) {
+      const what = describeUnsupported(bytes);
+      throw refuse(ref, 'invalid_audio', `the bytes are not ${ref.format.toUpperCase()} audio${what ? ` (they look like ${what})` : ''}.`);
+    }
+    if (sniffed !== ref.format) {
+      throw refuse(ref, 'invalid_audio', `format says '${ref.format}' but the bytes are ${sniffed.toUpperCase()} audio.`);
+    }
+    if (sniffed === 'mp3') {
+      return { format: 'mp3', bytes, samples: null, sampleRate: null, seconds: null, message: ref.message, part: ref.part };
+    }
+    let info;
+    try {
+      info = parseWav(bytes);
+    } catch (err) {
+      throw refuse(ref, 'invalid_audio', `the WAV file is corrupt or unsupported: ${(err as Error).message}.`);
+    }
+    if (info.seconds > limits.maxAudioSeconds) {
+      throw refuse(ref, 'audio_too_long', `the clip is ${info.seconds.toFixed(1)} s long; the limit is ${limits.maxAudioSeconds} s.`);
+    }
+    return { format: 'wav', bytes, samples: wavToMono(bytes, info), sampleRate: info.sampleRate, seconds: info.seconds, message: ref.message, part: ref.part };
+  } catch (err) {
+    throw asBadRequest(ref, err);
+  }
+}
+
+function asBadRequest(ref: { message: number; part: number }, err: unknown): unknown {
+  if (err instanceof BadRequestError || isAbort(err)) return err;
+  if (err instanceof MediaError) return refuse(ref, err.code, err.message);
+  if (err instanceof CorruptImageError) return refuse(ref, 'invalid_image', `the image could not be decoded (${err.message}).`);
+  if (err instanceof DecoderUnavailableError) return new InternalServerError(err.message, { code: 'media_decoder_unavailable' });
+  return err;
+}
+
+/** How a runtime is set up for media (RuntimeOptions.media). */
+export interface MediaOptions {
+  /** The limits, or a getter read per request (so a host's later configure() applies). */
+  limits?: MediaLimits | (() => MediaLimits);
+  decoder?: ImageDecoder;
+  fetch?: typeof fetch;
+}
+
+/** The per-request context from the runtime's options and the request's attachments. */
+export function mediaContext(
+  options: MediaOptions | undefined,
+  attachments: readonly MediaAttachment[] | undefined,
+  signal: AbortSignal,
+): Partial<MediaContext> {
+  const limits = typeof options?.limits === 'function' ? options.limits() : options?.limits;
+  return {
+    ...(limits ? { limits } : {}),
+    ...(options?.decoder ? { decoder: options.decoder } : {}),
+    ...(options?.fetch ? { fetch: options.fetch } : {}),
+    ...(attachments?.length ? { attachments } : {}),
+    signal,
+  };
+}

@@ -1,0 +1,448 @@
+import {
+  MLCEngine,
+  type ChatCompletionRequestStreaming,
+  type CompletionCreateParamsStreaming,
+  type LogitProcessor,
+  type MLCEngineConfig,
+  type ModelRecord,
+} from '@mlc-ai/web-llm';
+// Not re-exported by web-llm's index; types only.
+import type { ChatConfig, ConvTemplateConfig } from '@mlc-ai/web-llm/lib/config';
+import { AbortError } from '../core/abort.js';
+import { Channel } from '../core/channel.js';
+import { IncrementalDetokenizer } from '../core/detokenizer.js';
+import type {
+  Engine,
+  GenerateOptions,
+  GeneratedToken,
+  LoadContext,
+  LoadedModel,
+  ModelSpec,
+  PreparedPrompt,
+  PromptInput,
+  SamplingParams,
+} from '../core/engine.js';
+import { createRng } from '../core/rng.js';
+import { Sampler, type SampledToken } from '../core/sampling.js';
+import { StopMatcher } from '../core/stop.js';
+import { BadRequestError, InternalServerError } from '../protocol/errors.js';
+import type { DeviceKind, Modality } from '../protocol/models.js';
+import { gpuProblems, kindOf, needsOf, probeGpu, recordFromSpec, type GpuFacts, type WebLLMModelOptions } from './webllm/catalog.js';
+import { effectiveTemplate, renderPrompt, toWebLLMChat, type ChatPrompt } from './webllm/conversation.js';
+import { fromWebLLMError } from './webllm/errors.js';
+import { toResponseFormat } from './webllm/grammar.js';
+import { prebuiltModelList } from './webllm/prebuilt.js';
+import { progressMapper } from './webllm/progress.js';
+
+/**
+ * web-llm (MLC LLM on WebGPU), in-process in the engine host: `MLCEngine` itself, not its
+ * worker wrapper, so its errors keep their types and nothing crosses a second worker.
+ *
+ * What we drive: web-llm's streaming `chatCompletion` (and `completion` for prompts), one
+ * call per choice, so web-llm keeps its conversation templates, its KV cache (reused
+ * across turns of the same conversation), its lock and its xgrammar `response_format`.
+ * Sampling goes through web-llm's public `LogitProcessor` hook: for every step web-llm
+ * hands us the logits (after its grammar mask), core's Sampler picks the token (seed,
+ * temperature, top_p, top_k, min_p, penalties, logit_bias, min_tokens, logprobs: exactly
+ * as on every other engine) and we return logits in which only that token is possible,
+ * so web-llm's own GPU sampler, run with neutral settings, commits our choice.
+ * `processSampledToken` gives each step's token id, which web-llm's chunks do not carry.
+ * The cost is one logits round trip to the CPU per token.
+ *
+ * Two web-llm internals are read, both present in 0.2.86 and checked by
+ * tests/webllm/internals.test.ts: `MLCEngine.getLLMStates()` (the loaded chat config) and
+ * the pipeline's `tokenizer` (to count prompt tokens before generation and to give each
+ * token its text).
+ */
+
+/** The part of MLCEngine this engine uses (tests pass a scripted one). */
+export type MLCEngineLike = Pick<MLCEngine, 'reload' | 'unload' | 'chatCompletion' | 'completion' | 'interruptGenerate'>;
+
+export interface WebLLMEngineOptions {
+  /** Builds the MLCEngine for one model; default `new MLCEngine(config)`. */
+  createEngine?: (config: MLCEngineConfig) => MLCEngineLike;
+  /** The WebGPU adapter facts checked before loading; default: ask `navigator.gpu`. */
+  probeGpu?: () => Promise<GpuFacts | null>;
+  /** Where web-llm caches model files: the Cache API (default) or IndexedDB. */
+  cacheBackend?: 'cache' | 'indexeddb';
+  /** Model ids known to exist, for "use the f32 variant" suggestions (default: web-llm's prebuilt list). */
+  knownModel?: (id: string) => boolean;
+  logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+interface Tokenizer {
+  encode(text: string): Int32Array;
+  decode(ids: Int32Array): string;
+}
+
+const prebuiltIds = new Set(prebuiltModelList.map((r) => r.model_id));
+
+export function createWebLLMEngine(options: WebLLMEngineOptions = {}): Engine {
+  const create = options.createEngine ?? ((config: MLCEngineConfig) => new MLCEngine(config));
+  const probe = options.probeGpu ?? (() => probeGpu());
+  const known = options.knownModel ?? ((id: string) => prebuiltIds.has(id));
+
+  return {
+    name: 'webllm',
+    capabilities: { modalities: ['text'], chatTemplate: true, logits: true, grammar: true, embeddings: false },
+    async load(spec: ModelSpec, ctx: LoadContext): Promise<LoadedModel> {
+      if (ctx.device === 'wasm') {
+        throw new BadRequestError(`Model '${spec.id}' runs on web-llm, which runs on WebGPU only; it cannot load on 'wasm'.`, {
+          param: 'device',
+          code: 'unsupported_device',
+        });
+      }
+      let record: ModelRecord;
+      try {
+        record = recordFromSpec(spec);
+      } catch (err) {
+        throw new BadRequestError((err as Error).message, { param: 'model', code: 'invalid_model_config' });
+      }
+      if (kindOf(spec.options as Partial<WebLLMModelOptions> ?? {}) === 'embedding') {
+        throw new BadRequestError(`Model '${spec.id}' is an embedding model; webinfer does not serve embeddings from web-llm yet.`, {
+          param: 'model',
+          code: 'model_not_supported',
+        });
+      }
+      // Everything that would fail halfway through the load, before any download.
+      const problems = gpuProblems(spec.id, needsOf(record), await probe(), known);
+      if (problems.length) {
+        const [first] = problems;
+        throw new BadRequestError(problems.map((p) => p.message).join(' '), { param: 'model', code: first!.code });
+      }
+      if (ctx.signal.aborted) throw new AbortError();
+
+      const hook = new SamplingHook();
+      const engine = create({
+        appConfig: { model_list: [record], ...(options.cacheBackend ? { cacheBackend: options.cacheBackend } : {}) },
+        logitProcessorRegistry: new Map([[spec.id, hook]]),
+        initProgressCallback: progressMapper(spec.id, ctx.onProgress),
+        logLevel: options.logLevel ?? 'WARN',
+      });
+      // web-llm's unload() aborts a reload in flight (its downloads take the signal).
+      const cancel = () => void engine.unload().catch(() => {});
+      ctx.signal.addEventListener('abort', cancel, { once: true });
+      try {
+        await engine.reload(spec.id);
+      } catch (err) {
+        if (ctx.signal.aborted) throw new AbortError();
+        throw fromWebLLMError(err, { model: spec.id, storage: await storageEstimate() });
+      } finally {
+        ctx.signal.removeEventListener('abort', cancel);
+      }
+      // An aborted reload returns quietly; whatever it did load goes.
+      if (ctx.signal.aborted) {
+        await engine.unload().catch(() => {});
+        throw new AbortError();
+      }
+      return new WebLLMModel(spec, engine, hook);
+    },
+  };
+}
+
+/** Our prompt: the token count core needs, plus what web-llm itself is given. */
+interface WebLLMPrompt extends PreparedPrompt {
+  webllm: { kind: 'chat'; chat: ChatPrompt } | { kind: 'text'; prompt: string };
+}
+
+/** One step as web-llm committed it, with core's Sampler's pick when it was ours. */
+interface Step {
+  id: number;
+  pick: SampledToken | null;
+}
+
+interface Session {
+  processLogits(logits: Float32Array): Float32Array;
+  processSampledToken(id: number): void;
+}
+
+/** The LogitProcessor registered for the model; routes to the request being generated. */
+class SamplingHook implements LogitProcessor {
+  session: Session | null = null;
+
+  processLogits(logits: Float32Array): Float32Array {
+    return this.session ? this.session.processLogits(logits) : logits;
+  }
+
+  processSampledToken(token: number): void {
+    this.session?.processSampledToken(token);
+  }
+
+  resetState(): void {}
+}
+
+class WebLLMModel implements LoadedModel {
+  readonly engine = 'webllm';
+  readonly id: string;
+  readonly device: DeviceKind = 'webgpu';
+  readonly contextLength: number | null;
+  readonly modalities: Modality[] = ['text'];
+  readonly defaults: Partial<SamplingParams>;
+  private readonly template: ConvTemplateConfig;
+  private readonly tokenizer: Tokenizer;
+  private readonly eosIds: Set<number>;
+  private readonly stopStrings: string[];
+
+  constructor(
+    spec: ModelSpec,
+    private readonly mlc: MLCEngineLike,
+    private readonly hook: SamplingHook,
+  ) {
+    this.id = spec.id;
+    const { chatConfig, tokenizer } = internalsOf(mlc, spec.id);
+    this.tokenizer = tokenizer;
+    this.template = effectiveTemplate(chatConfig.conv_template, chatConfig.conv_config);
+    this.eosIds = new Set(this.template.stop_token_ids ?? []);
+    this.stopStrings = (this.template.stop_str ?? []).filter((s: string) => s !== '');
+    const window = chatConfig.context_window_size;
+    this.contextLength = typeof window === 'number' && window > 0 && !(chatConfig.sliding_window_size > 0) ? window : spec.contextLength ?? null;
+    this.defaults = samplingDefaults(chatConfig);
+  }
+
+  async prepareChat(input: PromptInput): Promise<PreparedPrompt> {
+    const chat = toWebLLMChat(input.messages, input.tools, this.template, input.templateKwargs);
+    let pieces: string[];
+    try {
+      pieces = renderPrompt(chat, this.template);
+    } catch (err) {
+      throw new BadRequestError(`The model's conversation template cannot render these messages: ${(err as Error).message}`, {
+        param: 'messages',
+        code: 'unsupported_messages',
+      });
+    }
+    const tokenIds = [...(this.template.system_prefix_token_ids ?? [])];
+    for (const piece of pieces) tokenIds.push(...this.tokenizer.encode(piece));
+    const prompt: WebLLMPrompt = { tokenIds, text: pieces.join(''), webllm: { kind: 'chat', chat } };
+    return prompt;
+  }
+
+  async prepareText(text: string): Promise<PreparedPrompt> {
+    const prompt: WebLLMPrompt = { tokenIds: Array.from(this.tokenizer.encode(text)), text, webllm: { kind: 'text', prompt: text } };
+    return prompt;
+  }
+
+  async *generate(prompt: PreparedPrompt, options: GenerateOptions, signal: AbortSignal): AsyncGenerator<GeneratedToken> {
+    const own = (prompt as Partial<WebLLMPrompt>).webllm;
+    if (!own) throw new InternalServerError('The web-llm engine was handed a prompt it did not prepare.', { code: 'engine_error' });
+    if (options.maxTokens <= 0 || signal.aborted) return;
+    const request = this.request(own, options);
+
+    const steps = new Channel<Step>();
+    const sampler = new Sampler({
+      params: options.sampling,
+      rng: createRng(options.seed),
+      eosIds: [...this.eosIds],
+      minTokens: options.minTokens,
+      ignoreEos: options.ignoreEos,
+      topLogprobs: options.topLogprobs,
+      promptIds: prompt.tokenIds,
+    });
+    let lastPick: SampledToken | null = null;
+    const session: Session = {
+      processLogits: (logits) => {
+        const pick = sampler.sample(logits);
+        lastPick = pick;
+        // Only our token stays possible: web-llm's sampler (neutral settings) commits it.
+        logits.fill(-Infinity);
+        logits[pick.id] = 0;
+        return logits;
+      },
+      processSampledToken: (id) => {
+        steps.push({ id, pick: lastPick?.id === id ? lastPick : null });
+        lastPick = null;
+      },
+    };
+    if (this.hook.session) throw new InternalServerError(`Model '${this.id}' is already generating.`, { code: 'engine_busy' });
+    this.hook.session = session;
+
+    let stopping = false;
+    let pumpDone = false;
+    let finish: string | null = null;
+    const interrupt = () => {
+      stopping = true;
+      void this.mlc.interruptGenerate();
+    };
+    signal.addEventListener('abort', interrupt, { once: true });
+    // Drives web-llm's stream; the tokens themselves arrive through the hook.
+    const pump = (async () => {
+      try {
+        const stream = own.kind === 'chat'
+          ? await this.mlc.chatCompletion(request as ChatCompletionRequestStreaming)
+          : await this.mlc.completion(request as CompletionCreateParamsStreaming);
+        for await (const chunk of stream) {
+          finish = chunk.choices[0]?.finish_reason ?? finish;
+          // Leaving the loop returns web-llm's generator, whose finally releases its lock.
+          if (stopping) break;
+        }
+        steps.close();
+      } catch (err) {
+        steps.fail(fromWebLLMError(err, { model: this.id }));
+      } finally {
+        pumpDone = true;
+        if (this.hook.session === session) this.hook.session = null;
+        signal.removeEventListener('abort', interrupt);
+      }
+    })();
+
+    const detokenizer = new IncrementalDetokenizer((ids) => this.tokenizer.decode(Int32Array.from(ids)));
+    // The template's own stop strings (`[INST]`, `<human>`, ...): never shown, end the reply.
+    const matcher = new StopMatcher(options.ignoreEos ? [] : this.stopStrings);
+    let held = 0;
+    // An event whose text may still grow (held back by the matcher or the detokenizer):
+    // it waits for the next token, so held text always has an event to travel in.
+    let deferred: GeneratedToken | null = null;
+    const event = (step: Step, text: string, isEos: boolean): GeneratedToken => this.event(step, text, isEos);
+
+    try {
+      for await (const step of steps) {
+        if (!options.ignoreEos && this.eosIds.has(step.id)) {
+          const last = matcher.push(detokenizer.flush());
+          const rest = last.text + (last.stopped ? '' : matcher.flush());
+          if (deferred) {
+            deferred.text += rest;
+            yield deferred;
+            deferred = null;
+          }
+          yield event(step, '', true);
+          return;
+        }
+        const raw = detokenizer.push(step.id);
+        const piece = matcher.push(raw);
+        if (piece.stopped) {
+          if (deferred) {
+            deferred.text += piece.text;
+            yield deferred;
+            deferred = null;
+          } else if (piece.text) {
+            // The stop string began inside this very token: its text needs an event of its own.
+            yield event(step, piece.text, false);
+            yield { ...event({ id: step.id, pick: null }, '', true), tokenText: '' };
+            return;
+          }
+          yield event(step, '', true);
+          return;
+        }
+        held += raw.length - piece.text.length;
+        const next = event(step, piece.text, false);
+        if (deferred) {
+          yield deferred;
+          deferred = null;
+        }
+        if (held > 0 || raw === '') deferred = next;
+        else yield next;
+      }
+      // web-llm ended without an end token we saw: max_tokens, the context window, or its
+      // own stop-string check.
+      const last = matcher.push(detokenizer.flush());
+      const rest = last.text + (last.stopped ? '' : matcher.flush());
+      if (deferred) {
+        deferred.text += rest;
+        yield deferred;
+        deferred = null;
+      }
+      if (finish === 'stop' && !stopping) {
+        const eos = [...this.eosIds][0] ?? 0;
+        yield { id: eos, text: '', tokenText: '', isEos: true };
+      }
+    } finally {
+      // Stop web-llm at its next step and hand back only once it is idle (lock released).
+      if (!pumpDone) {
+        stopping = true;
+        await this.mlc.interruptGenerate();
+      }
+      await pump;
+    }
+  }
+
+  async unload(): Promise<void> {
+    await this.mlc.unload();
+  }
+
+  private event(step: Step, text: string, isEos: boolean): GeneratedToken {
+    const pick = step.pick;
+    return {
+      id: step.id,
+      text,
+      tokenText: this.tokenText(step.id),
+      isEos,
+      ...(pick?.logprob === undefined ? {} : { logprob: pick.logprob }),
+      ...(pick?.top ? { top: pick.top.map((t) => ({ ...t, text: this.tokenText(t.id) })) } : {}),
+    };
+  }
+
+  private tokenText(id: number): string {
+    return this.tokenizer.decode(Int32Array.of(id));
+  }
+
+  /** The web-llm request for one choice: neutral sampling (ours happens in the hook). */
+  private request(own: WebLLMPrompt['webllm'], options: GenerateOptions): ChatCompletionRequestStreaming | CompletionCreateParamsStreaming {
+    const common = {
+      model: this.id,
+      stream: true as const,
+      n: 1,
+      max_tokens: options.maxTokens,
+      temperature: 1,
+      top_p: 1,
+      presence_penalty: 0,
+      frequency_penalty: 0,
+      repetition_penalty: 1,
+      ...(options.ignoreEos ? { ignore_eos: true } : {}),
+    };
+    if (own.kind === 'text') {
+      if (options.grammar) {
+        throw new BadRequestError('web-llm enforces output formats on chat completions only, not on legacy completions.', {
+          param: 'response_format',
+          code: 'unsupported_parameter',
+        });
+      }
+      return { ...common, prompt: own.prompt };
+    }
+    const responseFormat = toResponseFormat(options.grammar);
+    return {
+      ...common,
+      messages: own.chat.messages,
+      ...(responseFormat ? { response_format: responseFormat } : {}),
+      ...(own.chat.enableThinking === false ? { extra_body: { enable_thinking: false } } : {}),
+    };
+  }
+}
+
+/**
+ * The two web-llm internals this engine reads (see the file comment). A web-llm that
+ * lacks them fails here, at load, with a message that says what changed.
+ */
+function internalsOf(engine: MLCEngineLike, id: string): { chatConfig: ChatConfig; tokenizer: Tokenizer } {
+  const states = (engine as unknown as { getLLMStates?: (name: string, id: string) => [string, { tokenizer?: Tokenizer }, ChatConfig] }).getLLMStates;
+  if (typeof states !== 'function') {
+    throw new InternalServerError('This web-llm version has no MLCEngine.getLLMStates(); webinfer supports @mlc-ai/web-llm 0.2.86.', { code: 'engine_error' });
+  }
+  const [, pipeline, chatConfig] = states.call(engine, 'webinfer', id);
+  const tokenizer = pipeline?.tokenizer;
+  if (typeof tokenizer?.encode !== 'function' || typeof tokenizer.decode !== 'function' || !chatConfig?.conv_template) {
+    throw new InternalServerError("This web-llm version's pipeline has no tokenizer or conv_template; webinfer supports @mlc-ai/web-llm 0.2.86.", {
+      code: 'engine_error',
+    });
+  }
+  return { chatConfig, tokenizer };
+}
+
+/** mlc-chat-config.json's sampling values are the model's defaults, as generation_config is elsewhere. */
+function samplingDefaults(config: ChatConfig): Partial<SamplingParams> {
+  const out: Partial<SamplingParams> = {};
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  if (num(config.temperature) !== undefined) out.temperature = num(config.temperature)!;
+  if (num(config.top_p) !== undefined) out.topP = num(config.top_p)!;
+  if (num(config.repetition_penalty) !== undefined) out.repetitionPenalty = num(config.repetition_penalty)!;
+  if (num(config.presence_penalty) !== undefined) out.presencePenalty = num(config.presence_penalty)!;
+  if (num(config.frequency_penalty) !== undefined) out.frequencyPenalty = num(config.frequency_penalty)!;
+  return out;
+}
+
+async function storageEstimate(): Promise<{ usage?: number; quota?: number }> {
+  try {
+    const estimate = await (globalThis.navigator as Navigator | undefined)?.storage?.estimate?.();
+    return estimate ? { usage: estimate.usage, quota: estimate.quota } : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,154 @@
+import type { ChatCompletionMessageParam } from '@mlc-ai/web-llm';
+// Not re-exported by web-llm's index; types only.
+import type { ConvTemplateConfig } from '@mlc-ai/web-llm/lib/config';
+import type { ChatMessage, Tool } from '../../protocol/chat.js';
+import { BadRequestError } from '../../protocol/errors.js';
+
+/**
+ * OpenAI messages -> the messages web-llm accepts, and the exact prompt web-llm will
+ * build from them with the model's conversation template (`conv_template` of
+ * `mlc-chat-config.json`), so core knows the prompt's token count before generation.
+ *
+ * web-llm renders its own templates (not Jinja) and refuses some conversations OpenAI
+ * allows; those are 400s here, before the first chunk: a system message after the first
+ * message, a conversation that does not end with a user or tool message (no assistant
+ * prefill), a role the template lacks. Tools have no place in web-llm's templates (its own
+ * `tools` field works for five Hermes models only): their definitions go into the system
+ * message in the Hermes/Qwen `<tool_call>` format, assistant tool calls are written back
+ * in the same format, and tool results use the template's `tool` role where it has one.
+ */
+
+export type WebLLMMessage = Extract<ChatCompletionMessageParam, { role: 'system' | 'user' | 'assistant' | 'tool' }>;
+
+export interface ChatPrompt {
+  messages: WebLLMMessage[];
+  /** `chat_template_kwargs.enable_thinking === false` (Qwen3): web-llm inserts an empty think block. */
+  enableThinking?: boolean;
+}
+
+/** The template with its `conv_config` overrides applied, as web-llm's `getConversation` does. */
+export function effectiveTemplate(template: ConvTemplateConfig, overrides?: Partial<ConvTemplateConfig>): ConvTemplateConfig {
+  return { ...template, ...overrides };
+}
+
+export function toWebLLMChat(messages: ChatMessage[], tools: Tool[] | undefined, template: ConvTemplateConfig, kwargs?: Record<string, unknown>): ChatPrompt {
+  const hasTool = 'tool' in (template.roles ?? {});
+  const out: WebLLMMessage[] = [];
+  const system: string[] = [];
+  let leading = true;
+
+  messages.forEach((m, i) => {
+    const param = `messages[${i}]`;
+    if (m.role === 'system' || m.role === 'developer') {
+      if (!leading) {
+        throw new BadRequestError(
+          `web-llm's conversation templates take system messages only at the start of the conversation; messages[${i}] comes later.`,
+          { param, code: 'unsupported_message_order' },
+        );
+      }
+      system.push(textOf(m.content));
+      return;
+    }
+    leading = false;
+    switch (m.role) {
+      case 'user':
+        out.push({ role: 'user', content: textOf(m.content as string | Array<{ type: string; text?: string }>) });
+        return;
+      case 'assistant': {
+        let content = textOf(m.content ?? '');
+        const calls = (m.tool_calls ?? []).flatMap((c) => (c.type === 'function' ? [c.function] : []));
+        if (m.function_call) calls.push(m.function_call);
+        for (const call of calls) content += `${content ? '\n' : ''}<tool_call>\n${JSON.stringify({ name: call.name, arguments: parseArgs(call.arguments) })}\n</tool_call>`;
+        out.push({ role: 'assistant', content });
+        return;
+      }
+      case 'tool':
+      case 'function': {
+        const content = m.role === 'tool' ? textOf(m.content) : m.content ?? '';
+        if (hasTool) out.push({ role: 'tool', content, tool_call_id: m.role === 'tool' ? m.tool_call_id : m.name });
+        else out.push({ role: 'user', content: `<tool_response>\n${content}\n</tool_response>` });
+        return;
+      }
+    }
+  });
+
+  const fns = (tools ?? []).filter((t) => t.type === 'function');
+  if (fns.length) system.push(toolSystemPrompt(fns));
+  if (system.length) out.unshift({ role: 'system', content: system.join('\n\n') });
+
+  const last = out[out.length - 1];
+  if (!last || (last.role !== 'user' && last.role !== 'tool')) {
+    throw new BadRequestError(
+      "web-llm's conversation templates need the conversation to end with a user (or tool) message; continuing an assistant message is not supported.",
+      { param: 'messages', code: 'unsupported_message_order' },
+    );
+  }
+  const enableThinking = kwargs?.enable_thinking;
+  return { messages: out, ...(enableThinking === false ? { enableThinking: false } : {}) };
+}
+
+/** The default tool prompt (Qwen2.5/Hermes wording), for templates without tool support. */
+export function toolSystemPrompt(tools: Tool[]): string {
+  const defs = tools.map((t) => JSON.stringify(t)).join('\n');
+  return (
+    '# Tools\n\nYou may call one or more functions to assist with the user query.\n\n' +
+    'You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n' +
+    defs +
+    '\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n' +
+    '<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>'
+  );
+}
+
+const PLACEHOLDER = { user: '{user_message}', assistant: '{assistant_message}', tool: '{tool_message}' } as const;
+const EMPTY_THINKING = '<think>\n\n</think>\n\n';
+
+/**
+ * The prompt pieces web-llm prefills for a fresh conversation, in order: a port of
+ * web-llm's `Conversation.getPromptArray` for text messages (including its use of
+ * `String.replace`, whose `$` patterns it inherits). web-llm tokenizes each piece on its
+ * own and prefixes `system_prefix_token_ids`; tests/webllm checks this port against
+ * web-llm's real Conversation.
+ */
+export function renderPrompt(chat: ChatPrompt, template: ConvTemplateConfig): string[] {
+  const t = template;
+  if (!t.seps?.length) throw new Error('conv_template has no seps');
+  const first = chat.messages[0];
+  const systemMessage = first?.role === 'system' ? (first.content as string) : t.system_message;
+  const systemPrompt = systemMessage === '' && t.render_empty_system_message === false ? '' : t.system_template.replace('{system_message}', systemMessage);
+  const ret: string[] = systemPrompt !== '' ? [systemPrompt] : [];
+  const turns: Array<[role: 'user' | 'assistant' | 'tool', content: string | undefined]> = [];
+  for (const m of chat.messages) {
+    if (m.role === 'system') continue;
+    turns.push([m.role, m.content as string]);
+  }
+  turns.push(['assistant', chat.enableThinking === false ? EMPTY_THINKING : undefined]);
+  const contentSep = t.role_content_sep || t.role_content_sep === '' ? t.role_content_sep : ': ';
+  const emptySep = t.role_empty_sep || t.role_empty_sep === '' ? t.role_empty_sep : ': ';
+  turns.forEach(([role, content], i) => {
+    const roleStr = t.roles[role as keyof typeof t.roles];
+    if (roleStr === undefined) throw new Error(`Role is not supported: ${role}`);
+    if (i === turns.length - 1) {
+      ret.push(content === undefined ? roleStr + emptySep : roleStr + contentSep + content);
+      return;
+    }
+    let message = t.role_templates?.[role as keyof typeof t.role_templates]?.replace(PLACEHOLDER[role], content ?? '');
+    message = message?.replace('{function_string}', '');
+    if (message === undefined) message = content ?? '';
+    const rolePrefix = t.add_role_after_system_message === false && systemPrompt !== '' && i === 0 ? '' : roleStr + contentSep;
+    ret.push(rolePrefix + message + t.seps[i % t.seps.length]);
+  });
+  return ret;
+}
+
+function textOf(content: string | Array<{ type: string; text?: string; refusal?: string }>): string {
+  if (typeof content === 'string') return content;
+  return content.map((p) => p.text ?? p.refusal ?? '').join('');
+}
+
+function parseArgs(args: string): unknown {
+  try {
+    return JSON.parse(args);
+  } catch {
+    return args;
+  }
+}
