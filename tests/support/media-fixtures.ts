@@ -1,6 +1,6 @@
 /** Byte builders for the media unit tests (headers only: decoding is faked in Node). */
 
-export function png(width: number, height: number, extra = 32): Uint8Array {
+export function png(width: number, height: number, extra = 32): Uint8Array<ArrayBuffer> {
   const b = new Uint8Array(33 + extra);
   b.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
   const v = new DataView(b.buffer);
@@ -10,7 +10,7 @@ export function png(width: number, height: number, extra = 32): Uint8Array {
   return b;
 }
 
-export function jpeg(width: number, height: number): Uint8Array {
+export function jpeg(width: number, height: number): Uint8Array<ArrayBuffer> {
   // SOI, an APP0 segment, SOF0 with the size.
   return Uint8Array.from([
     0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
@@ -19,11 +19,11 @@ export function jpeg(width: number, height: number): Uint8Array {
   ]);
 }
 
-export function gif(width: number, height: number): Uint8Array {
+export function gif(width: number, height: number): Uint8Array<ArrayBuffer> {
   return Uint8Array.from([...'GIF89a'].map((c) => c.charCodeAt(0)).concat([width & 255, width >> 8, height & 255, height >> 8, 0, 0, 0]));
 }
 
-export function webpLossless(width: number, height: number): Uint8Array {
+export function webpLossless(width: number, height: number): Uint8Array<ArrayBuffer> {
   const b = new Uint8Array(30);
   b.set([...'RIFF'].map((c) => c.charCodeAt(0)), 0);
   b.set([...'WEBPVP8L'].map((c) => c.charCodeAt(0)), 8);
@@ -33,7 +33,7 @@ export function webpLossless(width: number, height: number): Uint8Array {
   return b;
 }
 
-export function bmp(width: number, height: number): Uint8Array {
+export function bmp(width: number, height: number): Uint8Array<ArrayBuffer> {
   const b = new Uint8Array(54);
   b[0] = 0x42; b[1] = 0x4d;
   const v = new DataView(b.buffer);
@@ -44,7 +44,7 @@ export function bmp(width: number, height: number): Uint8Array {
 }
 
 /** A 16-bit PCM WAV of `seconds` of a quiet ramp. */
-export function wav(seconds: number, { sampleRate = 8000, channels = 1 } = {}): Uint8Array {
+export function wav(seconds: number, { sampleRate = 8000, channels = 1 } = {}): Uint8Array<ArrayBuffer> {
   const frames = Math.round(seconds * sampleRate);
   const dataBytes = frames * channels * 2;
   const b = new Uint8Array(44 + dataBytes);
@@ -58,7 +58,7 @@ export function wav(seconds: number, { sampleRate = 8000, channels = 1 } = {}): 
   return b;
 }
 
-export function mp3Frame(): Uint8Array {
+export function mp3Frame(): Uint8Array<ArrayBuffer> {
   // MPEG-1 Layer III, 128 kbit/s, 44.1 kHz.
   return Uint8Array.from([0xff, 0xfb, 0x90, 0x64, ...new Array(60).fill(0)]);
 }
