@@ -1,0 +1,89 @@
+/**
+ * The multimodal test page: an in-page client with the tiny text model and the tiny
+ * vision-language model (which names the dominant colour of the pictures it gets).
+ * Query string:
+ *   ?shared=0          a dedicated engine host for this page (so ?media applies to it)
+ *   ?media={json}      media limits for the host config (e.g. {"maxImages":2})
+ *   ?gateway=1         also register the Service Worker gateway (openai SDK at /v1)
+ *
+ * Exposes on window: client, makeOpenAI(), picture(), toDataUrl(), corruptPng(), describeError,
+ * webinferErrors, OpenAI (with ?gateway=1) and `ready` (or `setupError`).
+ */
+import OpenAI from 'openai';
+import { createClient, registerGateway } from '../../src/client/index.js';
+import * as errors from '../../src/protocol/errors.js';
+
+const params = new URLSearchParams(location.search);
+const w = window as unknown as Record<string, unknown>;
+
+w.webinferErrors = errors;
+w.OpenAI = OpenAI;
+w.makeOpenAI = () => new OpenAI({ baseURL: `${location.origin}/v1`, apiKey: 'x', dangerouslyAllowBrowser: true, maxRetries: 0 });
+
+w.describeError = (e: any) => ({
+  name: e?.constructor?.name ?? e?.name ?? null,
+  message: e?.message ?? String(e),
+  status: e?.status ?? null,
+  type: e?.type ?? e?.error?.type ?? null,
+  param: e?.param ?? null,
+  code: e?.code ?? null,
+});
+
+/**
+ * A `width` x `height` picture, encoded (test-side only: apps hand over what they have).
+ * `fill` is an [r, g, b] colour, or a function (x, y) => [r, g, b].
+ */
+w.picture = async (fill: number[] | ((x: number, y: number) => number[]), width = 64, height = 48, type = 'image/png'): Promise<Blob> => {
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(width, height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    const [r, g, b] = typeof fill === 'function' ? fill(x, y) : fill;
+    img.data.set([r!, g!, b!, 255], (y * width + x) * 4);
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas.convertToBlob({ type });
+};
+
+/** A fill function of deterministic noise (pictures that do not compress). */
+w.noise = () => {
+  let state = 12345;
+  const next = () => (state = (state * 1103515245 + 12345) >>> 0) >>> 24;
+  return () => [next(), next(), next()];
+};
+
+w.toDataUrl = (blob: Blob): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result as string);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
+  });
+
+/** A PNG whose header is valid (so it passes sniffing and the pixel cap) but whose data is garbage. */
+w.corruptPng = async (): Promise<Blob> => {
+  const good = new Uint8Array(await (await (w.picture as (c: number[]) => Promise<Blob>)([255, 0, 0])).arrayBuffer());
+  const bad = good.slice(0, 33 + 40);
+  for (let i = 41; i < bad.length; i++) bad[i] = (i * 37) & 255;
+  return new Blob([bad], { type: 'image/png' });
+};
+
+const MODELS = [
+  { id: 'tiny-chat', baseUrl: '/models/tiny-chat/', contextLength: 2048 },
+  { id: 'tiny-vlm', baseUrl: '/models/tiny-vlm/', contextLength: 2048, modalities: ['text' as const, 'image' as const] },
+];
+
+async function setup() {
+  const media = params.get('media');
+  const client = createClient({
+    shared: params.get('shared') !== '0',
+    config: { wasmPaths: '/ort/', models: MODELS, ...(media ? { media: JSON.parse(media) } : {}) },
+  });
+  w.client = client;
+  if (params.get('gateway') === '1') w.gateway = await registerGateway({ client });
+}
+
+setup().then(
+  () => { w.ready = true; },
+  (err: unknown) => { w.setupError = String((err as Error)?.stack ?? err); w.ready = true; },
+);
