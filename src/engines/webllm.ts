@@ -178,6 +178,10 @@ class WebLLMModel implements LoadedModel {
   readonly contextLength: number | null;
   readonly modalities: Modality[] = ['text'];
   readonly defaults: Partial<SamplingParams>;
+  /** web-llm enforces GenerateOptions.grammar itself (response_format, on the GPU). */
+  readonly nativeGrammar = true;
+  /** web-llm's templates are mlc-chat-config conv_templates, not Jinja. */
+  readonly chatTemplate = null;
   private readonly template: ConvTemplateConfig;
   private readonly tokenizer: Tokenizer;
   private readonly eosIds: Set<number>;
@@ -200,7 +204,7 @@ class WebLLMModel implements LoadedModel {
   }
 
   async prepareChat(input: PromptInput): Promise<PreparedPrompt> {
-    const chat = toWebLLMChat(input.messages, input.tools, this.template, input.templateKwargs);
+    const chat = toWebLLMChat(input.messages, this.template, input.templateKwargs);
     let pieces: string[];
     try {
       pieces = renderPrompt(chat, this.template);

@@ -1,7 +1,7 @@
 import type { ChatCompletionMessageParam } from '@mlc-ai/web-llm';
 // Not re-exported by web-llm's index; types only.
 import type { ConvTemplateConfig } from '@mlc-ai/web-llm/lib/config';
-import type { ChatMessage, Tool } from '../../protocol/chat.js';
+import type { ChatMessage } from '../../protocol/chat.js';
 import { BadRequestError } from '../../protocol/errors.js';
 
 /**
@@ -12,10 +12,14 @@ import { BadRequestError } from '../../protocol/errors.js';
  * web-llm renders its own templates (not Jinja) and refuses some conversations OpenAI
  * allows; those are 400s here, before the first chunk: a system message after the first
  * message, a conversation that does not end with a user or tool message (no assistant
- * prefill), a role the template lacks. Tools have no place in web-llm's templates (its own
- * `tools` field works for five Hermes models only): their definitions go into the system
- * message in the Hermes/Qwen `<tool_call>` format, assistant tool calls are written back
- * in the same format, and tool results use the template's `tool` role where it has one.
+ * prefill), a role the template lacks.
+ *
+ * web-llm's templates do not render tool definitions (its own `tools` field works for
+ * five Hermes models only), so `PromptInput.tools` changes nothing here: core sees the
+ * same prompt with and without them and falls back to its default tool prompt
+ * (src/core/tools/prompt.ts). Tool traffic that still arrives as messages is written the
+ * way that prompt teaches: assistant calls as `<tool_call>` blocks, results in the
+ * template's `tool` role where it has one, else as a user `<tool_response>`.
  */
 
 export type WebLLMMessage = Extract<ChatCompletionMessageParam, { role: 'system' | 'user' | 'assistant' | 'tool' }>;
@@ -31,7 +35,7 @@ export function effectiveTemplate(template: ConvTemplateConfig, overrides?: Part
   return { ...template, ...overrides };
 }
 
-export function toWebLLMChat(messages: ChatMessage[], tools: Tool[] | undefined, template: ConvTemplateConfig, kwargs?: Record<string, unknown>): ChatPrompt {
+export function toWebLLMChat(messages: ChatMessage[], template: ConvTemplateConfig, kwargs?: Record<string, unknown>): ChatPrompt {
   const hasTool = 'tool' in (template.roles ?? {});
   const out: WebLLMMessage[] = [];
   const system: string[] = [];
@@ -72,8 +76,6 @@ export function toWebLLMChat(messages: ChatMessage[], tools: Tool[] | undefined,
     }
   });
 
-  const fns = (tools ?? []).filter((t) => t.type === 'function');
-  if (fns.length) system.push(toolSystemPrompt(fns));
   if (system.length) out.unshift({ role: 'system', content: system.join('\n\n') });
 
   const last = out[out.length - 1];
@@ -85,18 +87,6 @@ export function toWebLLMChat(messages: ChatMessage[], tools: Tool[] | undefined,
   }
   const enableThinking = kwargs?.enable_thinking;
   return { messages: out, ...(enableThinking === false ? { enableThinking: false } : {}) };
-}
-
-/** The default tool prompt (Qwen2.5/Hermes wording), for templates without tool support. */
-export function toolSystemPrompt(tools: Tool[]): string {
-  const defs = tools.map((t) => JSON.stringify(t)).join('\n');
-  return (
-    '# Tools\n\nYou may call one or more functions to assist with the user query.\n\n' +
-    'You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n' +
-    defs +
-    '\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n' +
-    '<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>'
-  );
 }
 
 const PLACEHOLDER = { user: '{user_message}', assistant: '{assistant_message}', tool: '{tool_message}' } as const;

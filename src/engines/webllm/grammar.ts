@@ -7,7 +7,7 @@ import type { GrammarConstraint } from '../../core/engine.js';
  *
  * | core                                   | web-llm                                             |
  * |----------------------------------------|-----------------------------------------------------|
- * | `json_object`                          | `{ type: 'json_object' }` (any JSON)                 |
+ * | `json_object`                          | `{ type: 'json_object', schema: '{"type":"object"}' }` |
  * | `json_schema` (OpenAI's schema object) | `{ type: 'json_object', schema: JSON string }`       |
  * | `grammar` (EBNF/GBNF)                  | `{ type: 'grammar', grammar }`                       |
  * | `regex`                                | `{ type: 'structural_tag' }` wrapping xgrammar's `regex` format |
@@ -20,7 +20,9 @@ export function toResponseFormat(constraint: GrammarConstraint | null | undefine
   if (!constraint) return undefined;
   switch (constraint.type) {
     case 'json_object':
-      return { type: 'json_object' };
+      // web-llm 0.2.86 compiles json_object as compileJSONSchema(schema), which throws
+      // without a schema: "any JSON object" is spelled out instead.
+      return { type: 'json_object', schema: '{"type":"object"}' };
     case 'json_schema':
       return { type: 'json_object', schema: JSON.stringify(constraint.schema) };
     case 'grammar':
@@ -32,18 +34,3 @@ export function toResponseFormat(constraint: GrammarConstraint | null | undefine
   }
 }
 
-/**
- * The vLLM/TRT-LLM (legacy xgrammar) structural tag, `{ structures: [{ begin, schema, end }],
- * triggers }`, in xgrammar's current format (what xgrammar's `structuralTagFromLegacy`
- * builds), for callers that accept the legacy shape.
- */
-export function structuralTagFromLegacy(structures: Array<{ begin: string; schema: unknown; end: string }>, triggers: string[]): Record<string, unknown> {
-  return {
-    type: 'structural_tag',
-    format: {
-      type: 'triggered_tags',
-      triggers,
-      tags: structures.map((s) => ({ type: 'tag', begin: s.begin, content: { type: 'json_schema', json_schema: s.schema }, end: s.end })),
-    },
-  };
-}
