@@ -18,6 +18,9 @@
 //   tiny-vlm   a LLaVA-shaped vision-language model (vision_encoder, embed_tokens,
 //              decoder_model_merged) whose greedy answer names the dominant colour of the
 //              pictures in the conversation (see scripts/lib/tiny-vlm.mjs).
+//   tiny-alm   an Ultravox-shaped audio-language model (audio_encoder, embed_tokens,
+//              decoder_model_merged) whose greedy answer says whether the clip's loudest
+//              tone is low or high (see scripts/lib/tiny-alm.mjs).
 
 import { mkdirSync, readFileSync, writeFileSync, renameSync, statSync, copyFileSync, utimesSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -27,6 +30,7 @@ import { model, graph, node, tensor, valueInfo, attr, DT } from './lib/onnx.mjs'
 import { ByteLevelBPE, decodeTokens } from './lib/bytelevel-bpe.mjs';
 import { CHATML_TEMPLATE } from './lib/chatml-template.mjs';
 import { buildTinyVlm } from './lib/tiny-vlm.mjs';
+import { buildTinyAlm } from './lib/tiny-alm.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PUBLIC = join(ROOT, 'public');
@@ -242,7 +246,7 @@ function copyIfChanged(src, dest) {
 
 const t0 = performance.now();
 
-const models = { 'tiny-chat': buildTinyChat(), 'tiny-vlm': buildTinyVlm() };
+const models = { 'tiny-chat': buildTinyChat(), 'tiny-vlm': buildTinyVlm(), 'tiny-alm': buildTinyAlm() };
 for (const [id, { files }] of Object.entries(models)) {
   for (const [name, content] of Object.entries(files)) writeIfChanged(join(PUBLIC, 'models', id, name), content);
 }
@@ -269,6 +273,6 @@ if (CHECK) {
   const digest = createHash('sha256').update(models['tiny-chat'].files['onnx/model.onnx']).digest('hex').slice(0, 12);
   console.log(`gen-models: ${changed.length} written, ${unchanged} up to date in ${ms} ms ` +
     `(tiny-chat vocab ${models['tiny-chat'].info.vocab}, model.onnx sha256 ${digest}; ` +
-    `tiny-vlm vocab ${models['tiny-vlm'].info.vocab}; ort: ${ortFiles.length} files)`);
+    `tiny-vlm vocab ${models['tiny-vlm'].info.vocab}; tiny-alm vocab ${models['tiny-alm'].info.vocab}; ort: ${ortFiles.length} files)`);
   for (const c of changed) console.log(`  wrote ${c}`);
 }

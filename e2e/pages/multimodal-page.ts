@@ -60,6 +60,28 @@ w.toDataUrl = (blob: Blob): Promise<string> =>
     reader.readAsDataURL(blob);
   });
 
+/** Base64 of a 16-bit PCM WAV: a sine tone of `hz` (0 = silence) at `rate` Hz, `channels` channels. */
+w.wavBase64 = (hz: number, seconds = 0.5, rate = 22050, channels = 1): string => {
+  const frames = Math.round(seconds * rate);
+  const bytes = new Uint8Array(44 + frames * channels * 2);
+  const v = new DataView(bytes.buffer);
+  const ascii = (at: number, t: string) => [...t].forEach((c, i) => { bytes[at + i] = c.charCodeAt(0); });
+  ascii(0, 'RIFF'); v.setUint32(4, 36 + frames * channels * 2, true); ascii(8, 'WAVE');
+  ascii(12, 'fmt '); v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, channels, true);
+  v.setUint32(24, rate, true); v.setUint32(28, rate * channels * 2, true); v.setUint16(32, channels * 2, true); v.setUint16(34, 16, true);
+  ascii(36, 'data'); v.setUint32(40, frames * channels * 2, true);
+  for (let f = 0; f < frames; f++) {
+    const x = Math.round(12000 * Math.sin((2 * Math.PI * hz * f) / rate));
+    for (let c = 0; c < channels; c++) v.setInt16(44 + (f * channels + c) * 2, x, true);
+  }
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+};
+
+/** Base64 of a few MPEG-1 Layer III frame headers (enough to sniff as MP3; not decodable audio). */
+w.mp3Base64 = (): string => btoa(String.fromCharCode(0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 0, 0xff, 0xfb, 0x90, 0x64, ...new Array(200).fill(0)));
+
 /** A PNG whose header is valid (so it passes sniffing and the pixel cap) but whose data is garbage. */
 w.corruptPng = async (): Promise<Blob> => {
   const good = new Uint8Array(await (await (w.picture as (c: number[]) => Promise<Blob>)([255, 0, 0])).arrayBuffer());
@@ -71,6 +93,7 @@ w.corruptPng = async (): Promise<Blob> => {
 const MODELS = [
   { id: 'tiny-chat', baseUrl: '/models/tiny-chat/', contextLength: 2048 },
   { id: 'tiny-vlm', baseUrl: '/models/tiny-vlm/', contextLength: 2048, modalities: ['text' as const, 'image' as const] },
+  { id: 'tiny-alm', baseUrl: '/models/tiny-alm/', contextLength: 2048, modalities: ['text' as const, 'audio' as const] },
 ];
 
 async function setup() {

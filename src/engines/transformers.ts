@@ -65,12 +65,11 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
       const { device, f16 } = await pickDevice(ctx.device);
       const progress = progressReporter(spec.id, ctx);
       const common = { revision: spec.source.revision ?? 'main', progress_callback: progress };
-      // Image-text-to-text models (LLaVA, SmolVLM, Qwen2-VL, ...) take the processor path.
+      // Image- and audio-text-to-text models (LLaVA, SmolVLM, Qwen2-VL, Ultravox, ...) take the processor path.
       const config = (await AutoConfig.from_pretrained(spec.source.repo, common)) as unknown as Record<string, unknown>;
-      const vision = await import('./transformers-vision.js');
-      if (vision.isImageTextToText(config)) {
-        return vision.loadVisionModel(spec, ctx, { device, common, dtype: dtypeFor(spec, device, f16) });
-      }
+      const multimodal = await import('./transformers-multimodal.js');
+      const kind = multimodal.multimodalKind(config);
+      if (kind) return multimodal.loadMultimodalModel(spec, ctx, kind, { device, common, dtype: dtypeFor(spec, device, f16) });
       const [tokenizer, model] = await Promise.all([
         AutoTokenizer.from_pretrained(spec.source.repo, common),
         AutoModelForCausalLM.from_pretrained(spec.source.repo, {

@@ -1,17 +1,19 @@
 #!/usr/bin/env node
-// Loads the generated tiny vision-language model (tiny-vlm) with transformers.js in Node
-// (onnxruntime-node, CPU) through AutoProcessor + AutoModelForImageTextToText, feeds it
-// real image tensors (RawImage from raw RGBA data) and asserts that the answer depends on
-// the pixels. Run `node scripts/gen-models.mjs` first. Exit 1 on any failure.
+// Loads the generated tiny multimodal models with transformers.js in Node (onnxruntime-node,
+// CPU): tiny-vlm through AutoProcessor + AutoModelForImageTextToText with real image
+// tensors (RawImage from raw RGBA data), tiny-alm through AutoProcessor +
+// AutoModelForAudioTextToText with real waveforms, and asserts that the answers depend on
+// the pixels / the sound. Run `node scripts/gen-models.mjs` first. Exit 1 on any failure.
 //
-//   node scripts/check-vlm.mjs
+//   node scripts/check-multimodal.mjs
 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { env, AutoProcessor, AutoModelForImageTextToText, RawImage } from '@huggingface/transformers';
+import { env, AutoProcessor, AutoModelForImageTextToText, AutoModelForAudioTextToText, RawImage } from '@huggingface/transformers';
 import { TINY_VLM_ANSWERS as A } from './lib/tiny-vlm.mjs';
+import { TINY_ALM_ANSWERS } from './lib/tiny-alm.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 env.allowLocalModels = true;
@@ -133,8 +135,41 @@ await check('onnxruntime-web (WASM, the browser runtime) runs the three graphs',
 });
 
 await model.dispose();
+
+// ---- tiny-alm ------------------------------------------------------------------------------
+
+const alm = await AutoModelForAudioTextToText.from_pretrained('tiny-alm', { dtype: 'fp32', device: 'cpu' });
+const almProcessor = await AutoProcessor.from_pretrained('tiny-alm');
+console.log(`loaded tiny-alm (${almProcessor.constructor.name}, ${alm.constructor.name}, sessions ${Object.keys(alm.sessions)})`);
+const tone = (hz, seconds = 1, rate = 16000) => Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => 0.5 * Math.sin((2 * Math.PI * hz * i) / rate));
+
+async function hear(audio) {
+  const messages = [{ role: 'user', content: [...(audio ? [{ type: 'audio' }] : []), { type: 'text', text: 'What is this sound?' }] }];
+  const text = almProcessor.apply_chat_template(messages, { add_generation_prompt: true });
+  const inputs = audio ? await almProcessor(text, audio) : almProcessor.tokenizer(text, { add_special_tokens: false });
+  const promptLen = inputs.input_ids.dims[1];
+  const out = await alm.generate({ ...inputs, max_new_tokens: 20, do_sample: false });
+  return { text: almProcessor.decode(Array.from(out.data, Number).slice(promptLen), { skip_special_tokens: true }), inputs };
+}
+
+await check('tiny-alm: the template renders audio parts as <|audio|>, one audio token per clip', async () => {
+  const text = almProcessor.apply_chat_template([{ role: 'user', content: [{ type: 'audio' }, { type: 'text', text: 'Hi' }] }], { add_generation_prompt: true });
+  assert.equal(text, '<|im_start|>user\n<|audio|>Hi<|im_end|>\n<|im_start|>assistant\n');
+  const { inputs } = await hear(tone(300, 2));
+  assert.deepEqual(inputs.audio_values.dims, [1, 80, 200]);
+  assert.equal(Array.from(inputs.input_ids.data, Number).filter((i) => i === alm.config.audio_token_id).length, 1);
+});
+
+await check('tiny-alm: a 300 Hz tone is low, a 4 kHz tone is high, silence is quiet, no clip is nothing', async () => {
+  assert.equal((await hear(tone(300))).text, TINY_ALM_ANSWERS.low);
+  assert.equal((await hear(tone(4000, 0.5))).text, TINY_ALM_ANSWERS.high);
+  assert.equal((await hear(new Float32Array(16000))).text, TINY_ALM_ANSWERS.quiet);
+  assert.equal((await hear(null)).text, TINY_ALM_ANSWERS.none);
+});
+
+await alm.dispose();
 if (failures) {
   console.log(`\n${failures} check(s) failed`);
   process.exit(1);
 }
-console.log('\nall tiny-vlm checks passed');
+console.log('\nall multimodal model checks passed');

@@ -1,0 +1,207 @@
+// The text half of the tiny multimodal test models (tiny-vlm, tiny-alm): a bigram table
+// over token ids (like tiny-chat) plus a "memory" of what an encoder put into the prompt.
+//
+// A hidden vector is [token id, c_0 .. c_{C-1}]: embed_tokens gives [id, 0, ..., 0]; an
+// encoder (vision, audio) gives [placeholder id, its channels]. The decoder appends every
+// position's channels to the KV cache; their sum over the cache is the conversation's
+// context. Gate tokens read it: after gate token g, context channel c pushes token t's
+// logit by `gain` (see `gates`). Everything else is the bigram, so greedy decoding gives
+// fixed sentences chosen by what the encoder saw.
+//
+//   embed_tokens          input_ids [b, s]                    -> inputs_embeds [b, s, 1 + C]
+//   decoder_model_merged  inputs_embeds, attention_mask, position_ids,
+//                         past_key_values.0.{key,value} [b, 1, past, C]
+//                                                             -> logits [b, s, V], present.0.{key,value}
+
+import { model, graph, node, tensor, valueInfo, attr, DT } from './onnx.mjs';
+import { decodeTokens } from './bytelevel-bpe.mjs';
+
+const BACKOFF = 0.5;
+const EPSILON = 1e-4;
+
+/**
+ * @param {object} o
+ * @param {import('./bytelevel-bpe.mjs').ByteLevelBPE} o.tok
+ * @param {Array<[number, string]>} o.corpus  weighted assistant replies, each after `start`
+ * @param {number} o.start     the token every reply follows (the `\n` of `assistant\n`)
+ * @param {number} o.eos
+ * @param {number} o.channels  C, the context channels
+ * @param {Array<{ token: number, pushes: Array<[channel: number, target: number, gain: number]> }>} o.gates
+ * @param {Record<string, { ctx: number[], answer: string }>} o.cases  greedy self-checks
+ * @param {string} o.name
+ */
+export function buildGatedBigram({ tok, corpus, start, eos, channels: C, gates, cases, name }) {
+  const V = tok.size;
+  const HIDDEN = 1 + C;
+  const K = gates.length;
+
+  // W[a][b] = log(count(a->b) + BACKOFF * P_unigram(b) + EPSILON)
+  const counts = Array.from({ length: V }, () => new Float64Array(V));
+  const unigram = new Float64Array(V);
+  for (const [w, text] of corpus) {
+    const ids = [start, ...tok.encode(text), eos];
+    for (let i = 0; i + 1 < ids.length; i++) {
+      counts[ids[i]][ids[i + 1]] += w;
+      unigram[ids[i + 1]] += w;
+    }
+  }
+  const total = unigram.reduce((a, b) => a + b, 0);
+  const W = new Float32Array(V * V);
+  for (let a = 0; a < V; a++) {
+    for (let b = 0; b < V; b++) W[a * V + b] = Math.log(counts[a][b] + BACKOFF * (unigram[b] / total) + EPSILON);
+  }
+
+  const gate = new Float32Array(V * K);
+  const U = new Float32Array(C * K * V); // U[c][k*V + t]
+  gates.forEach(({ token, pushes }, k) => {
+    gate[token * K + k] = 1;
+    for (const [c, target, gain] of pushes) U[c * K * V + k * V + target] += gain;
+  });
+
+  // Next-token logits in plain JS, to check the greedy chains.
+  const row = (id, ctx) => {
+    const out = Float32Array.from(W.subarray(id * V, id * V + V));
+    for (let k = 0; k < K; k++) {
+      if (!gate[id * K + k]) continue;
+      for (let c = 0; c < C; c++) for (let b = 0; b < V; b++) out[b] += ctx[c] * U[c * K * V + k * V + b];
+    }
+    return out;
+  };
+  const sentenceIds = {};
+  for (const [label, { ctx, answer }] of Object.entries(cases)) {
+    const chain = [];
+    let cur = start;
+    for (let step = 0; step < 24 && cur !== eos; step++) {
+      const r = row(cur, ctx);
+      let best = 0, second = -Infinity;
+      for (let b = 1; b < V; b++) if (r[b] > r[best]) best = b;
+      for (let b = 0; b < V; b++) if (b !== best && r[b] > second) second = r[b];
+      if (r[best] - second < Math.log(1.5)) throw new Error(`${name} (${label}): weak greedy margin after ${tok.tokens[cur]}`);
+      chain.push(best);
+      cur = best;
+    }
+    const expected = [...tok.encode(answer), eos];
+    if (JSON.stringify(chain) !== JSON.stringify(expected)) {
+      throw new Error(`${name} (${label}): greedy chain ${JSON.stringify(chain.map((i) => tok.tokens[i]))} != ${JSON.stringify(answer)}`);
+    }
+    if (decodeTokens(expected.slice(0, -1).map((i) => tok.tokens[i])) !== answer) throw new Error(`${name}: decode mismatch for ${answer}`);
+    sentenceIds[label] = expected;
+  }
+
+  const E = new Float32Array(V * HIDDEN);
+  for (let i = 0; i < V; i++) E[i * HIDDEN] = i;
+  const embedTokens = model(graph({
+    name: `${name}_embed_tokens`,
+    nodes: [node('Gather', ['embed_table', 'input_ids'], ['inputs_embeds'], { attrs: [attr('axis', 'int', 0)] })],
+    initializers: [tensor('embed_table', DT.FLOAT, [V, HIDDEN], E)],
+    inputs: [valueInfo('input_ids', DT.INT64, ['batch_size', 'sequence_length'])],
+    outputs: [valueInfo('inputs_embeds', DT.FLOAT, ['batch_size', 'sequence_length', HIDDEN])],
+  }));
+
+  //   ids     = Cast(inputs_embeds[..., 0])                        [b, s]
+  //   kv_new  = Unsqueeze(inputs_embeds[..., 1:], 1)              [b, 1, s, C]
+  //   present = Concat(past, kv_new, axis 2)                       (key and value alike)
+  //   ctx     = ReduceSum(present.value, axes [1, 2])              [b, C]
+  //   push    = Reshape(Unsqueeze(ctx, 1) @ U, [b, 1, K, V])       [b, 1, K, V]
+  //   gates   = Unsqueeze(Gather(gate, ids), 2)                    [b, s, 1, K]
+  //   logits  = Gather(W, ids) + Squeeze(gates @ push, 2)          [b, s, V]
+  const decoder = model(graph({
+    name: `${name}_decoder`,
+    nodes: [
+      node('Slice', ['inputs_embeds', 'c_0', 'c_1', 'c_2'], ['id_float3']),
+      node('Squeeze', ['id_float3', 'c_2'], ['id_float']),
+      node('Cast', ['id_float'], ['ids'], { attrs: [attr('to', 'int', DT.INT64)] }),
+      node('Slice', ['inputs_embeds', 'c_1', 'c_hidden', 'c_2'], ['feat']),
+      node('Unsqueeze', ['feat', 'c_1'], ['kv_new']),
+      node('Concat', ['past_key_values.0.key', 'kv_new'], ['present.0.key'], { attrs: [attr('axis', 'int', 2)] }),
+      node('Concat', ['past_key_values.0.value', 'kv_new'], ['present.0.value'], { attrs: [attr('axis', 'int', 2)] }),
+      node('ReduceSum', ['present.0.value', 'axes_12'], ['ctx'], { attrs: [attr('keepdims', 'int', 0)] }),
+      node('Unsqueeze', ['ctx', 'c_1'], ['ctx3']),
+      node('MatMul', ['ctx3', 'push_table'], ['push_flat']),
+      node('Reshape', ['push_flat', 'push_shape'], ['push']),
+      node('Gather', ['gate_table', 'ids'], ['gates3'], { attrs: [attr('axis', 'int', 0)] }),
+      node('Unsqueeze', ['gates3', 'c_2'], ['gates']),
+      node('MatMul', ['gates', 'push'], ['bias4']),
+      node('Squeeze', ['bias4', 'c_2'], ['bias']),
+      node('Gather', ['bigram_logits', 'ids'], ['bigram'], { attrs: [attr('axis', 'int', 0)] }),
+      node('Add', ['bigram', 'bias'], ['logits']),
+    ],
+    initializers: [
+      tensor('bigram_logits', DT.FLOAT, [V, V], W),
+      tensor('gate_table', DT.FLOAT, [V, K], gate),
+      tensor('push_table', DT.FLOAT, [C, K * V], U),
+      tensor('push_shape', DT.INT64, [4], [0, 1, K, V]),
+      tensor('axes_12', DT.INT64, [2], [1, 2]),
+      tensor('c_0', DT.INT64, [1], [0]),
+      tensor('c_1', DT.INT64, [1], [1]),
+      tensor('c_2', DT.INT64, [1], [2]),
+      tensor('c_hidden', DT.INT64, [1], [HIDDEN]),
+    ],
+    inputs: [
+      valueInfo('inputs_embeds', DT.FLOAT, ['batch_size', 'sequence_length', HIDDEN]),
+      valueInfo('attention_mask', DT.INT64, ['batch_size', 'total_sequence_length']),
+      valueInfo('position_ids', DT.INT64, ['batch_size', 'sequence_length']),
+      valueInfo('past_key_values.0.key', DT.FLOAT, ['batch_size', 1, 'past_sequence_length', C]),
+      valueInfo('past_key_values.0.value', DT.FLOAT, ['batch_size', 1, 'past_sequence_length', C]),
+    ],
+    outputs: [
+      valueInfo('logits', DT.FLOAT, ['batch_size', 'sequence_length', V]),
+      valueInfo('present.0.key', DT.FLOAT, ['batch_size', 1, 'total_sequence_length', C]),
+      valueInfo('present.0.value', DT.FLOAT, ['batch_size', 1, 'total_sequence_length', C]),
+    ],
+  }));
+
+  return { V, HIDDEN, embedTokens, decoder, sentenceIds };
+}
+
+/** The `text_config` of a 1-layer, 1-head "llama" over this decoder. */
+export function textConfig({ V, HIDDEN, C, pad, eos }) {
+  return {
+    model_type: 'llama',
+    vocab_size: V,
+    hidden_size: HIDDEN,
+    intermediate_size: HIDDEN,
+    num_hidden_layers: 1,
+    num_attention_heads: 1,
+    num_key_value_heads: 1,
+    head_dim: C,
+    max_position_embeddings: 2048,
+    bos_token_id: pad,
+    eos_token_id: eos,
+    pad_token_id: pad,
+    tie_word_embeddings: false,
+    torch_dtype: 'float32',
+  };
+}
+
+/** tokenizer_config.json for these ChatML test models. */
+export function tokenizerConfig({ specials, extraSpecial, template, processorClass, extra = {} }) {
+  return {
+    add_bos_token: false,
+    add_eos_token: false,
+    added_tokens_decoder: Object.fromEntries(specials.map((content, id) => [String(id), {
+      content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true,
+    }])),
+    additional_special_tokens: ['<|im_start|>', '<|im_end|>', extraSpecial],
+    bos_token: null,
+    eos_token: '<|im_end|>',
+    pad_token: '<|endoftext|>',
+    unk_token: null,
+    ...extra,
+    chat_template: template,
+    clean_up_tokenization_spaces: false,
+    errors: 'replace',
+    model_max_length: 2048,
+    processor_class: processorClass,
+    split_special_tokens: false,
+    tokenizer_class: 'PreTrainedTokenizerFast',
+  };
+}
+
+/** The ChatML template with `{type: <kind>}` parts rendered as `placeholder`. */
+export function templateWithPlaceholder(chatml, kind, placeholder) {
+  const from = String.raw`{%- elif part.type == 'text' -%}{{- part.text -}}{%- endif -%}`;
+  const to = String.raw`{%- elif part.type == 'text' -%}{{- part.text -}}{%- elif part.type == '${kind}' -%}{{- '${placeholder}' -}}{%- endif -%}`;
+  if (!chatml.includes(from)) throw new Error('chatml template changed; update the placeholder rewrite');
+  return chatml.replace(from, to);
+}
