@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from '../protocol/chat.js';
 import { APIUserAbortError, errorFromBody } from '../protocol/errors.js';
 import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from '../protocol/models.js';
-import type { ChatMessageOut, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import type { CacheDeleteResult, CacheInfo, ChatMessageOut, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { connect, startHost, type Connection, type HostTarget } from './connection.js';
 import { Stream } from './stream.js';
 import { extractAttachments, type WithMediaInputs } from './media.js';
@@ -40,6 +40,15 @@ export class WebInfer {
     load(id: string, options?: ModelLoadOptions): Promise<LoadedModelInfo>;
     unload(id: string): Promise<void>;
   };
+  /**
+   * The engines' downloaded model files (web-llm's and transformers.js's Cache API
+   * storage), by model, with the origin's storage usage and quota; `delete(modelId)` frees
+   * a model's files (an unregistered folder URL from `list()` works too).
+   */
+  readonly cache: {
+    list(): Promise<CacheInfo>;
+    delete(modelId: string): Promise<CacheDeleteResult>;
+  };
   private readonly connection: Connection;
   private readonly ready: Promise<void>;
 
@@ -54,6 +63,10 @@ export class WebInfer {
       register: async (model) => { await this.ready; return api.registerModel(model); },
       load: (id, opts) => this.loadModel(id, opts),
       unload: async (id) => { await this.ready; return api.unloadModel(id); },
+    };
+    this.cache = {
+      list: async () => { await this.ready; return api.listCache(); },
+      delete: async (id) => { await this.ready; return api.deleteCache(id); },
     };
   }
 

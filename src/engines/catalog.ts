@@ -1,4 +1,5 @@
 import type { ModelSpec } from '../core/engine.js';
+import { prebuiltSpecs } from './webllm/catalog.js';
 
 /**
  * Models known out of the box. Hub models download in the user's browser on first use
@@ -26,4 +27,7 @@ export const defaultModels: ModelSpec[] = [
     contextLength: 131072,
     options: { dtype: { webgpu: 'q4f16', wasm: 'q4' } },
   },
+  // web-llm's prebuilt chat models (MLC, WebGPU only), with their model_lib URLs and GPU
+  // needs in `options` (see engines/webllm/catalog.ts; describeWebLLMModels() for a UI).
+  ...prebuiltSpecs(),
 ];

@@ -14,6 +14,7 @@ import { mediaLimits } from '../core/media/limits.js';
 import { BadRequestError } from '../protocol/errors.js';
 import type { MediaLimits } from '../protocol/media.js';
 import { collectCompletion } from '../core/completions.js';
+import { deleteCache, listCache } from './cache.js';
 
 /**
  * The engine host: one Runtime, served to any number of ports (every tab of the origin
@@ -41,6 +42,8 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     // Engines read the config when first used, so a page's configure() can still set paths.
     engines: {
       transformers: async () => createTransformersEngine({ wasmPaths: config.wasmPaths, hubUrl: config.hubUrl }),
+      // web-llm (6.8 MB of JS) loads with its first model.
+      webllm: async () => (await import('../engines/webllm.js')).createWebLLMEngine(),
       ...options.engines,
     },
     models: [...defaultModels, ...(initial.models ?? []).map(toSpec)],
@@ -113,7 +116,18 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     async connect(port) {
       serve(port);
     },
+    async listCache() {
+      return listCache(runtime.registry.all(), cacheContext());
+    },
+    async deleteCache(id) {
+      return deleteCache(id, runtime.registry.all(), cacheContext());
+    },
   };
+
+  function cacheContext() {
+    const scope = globalThis as { caches?: CacheStorage; navigator?: Navigator };
+    return { caches: scope.caches, storage: scope.navigator?.storage, hubUrl: config.hubUrl };
+  }
 
   function serve(endpoint: Comlink.Endpoint) {
     connections++;

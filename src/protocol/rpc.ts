@@ -80,4 +80,39 @@ export interface HostApi {
   stats(): Promise<HostStats>;
   /** Serve one more port (e.g. one that a page hands to its Service Worker). */
   connect(port: MessagePort): Promise<void>;
+  /** The engines' cached model files (Cache API), by model, with the origin's storage quota. */
+  listCache(): Promise<CacheInfo>;
+  /** Deletes one model's cached files: a model id, or an unregistered folder URL from listCache. */
+  deleteCache(id: string): Promise<CacheDeleteResult>;
+}
+
+/** One model's files in the engines' caches. */
+export interface CachedModel {
+  /** The registered model id; for files no registered model claims, the folder URL they came from. */
+  id: string;
+  engine: string | null;
+  registered: boolean;
+  /** Sum of the files' sizes (Content-Length, or the stored body's size). */
+  bytes: number;
+  files: number;
+  /** Cache API caches holding them (`webllm/model`, `webllm/config`, `webllm/wasm`, `transformers-cache`). */
+  caches: string[];
+}
+
+export interface CacheInfo {
+  /** Largest first. */
+  models: CachedModel[];
+  /** `navigator.storage.estimate()` for the whole origin (not only models); null where unknown. */
+  usage: number | null;
+  quota: number | null;
+  /** `navigator.storage.persisted()`: whether the browser may evict the origin's data. */
+  persisted: boolean | null;
+}
+
+export interface CacheDeleteResult {
+  id: string;
+  /** Anything was removed. */
+  deleted: boolean;
+  files: number;
+  bytes: number;
 }
