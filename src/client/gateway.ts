@@ -1,4 +1,4 @@
-import { CLAIM, PORT_ANSWER, PORT_REQUEST, configToQuery, type GatewayUrlConfig } from '../gateway/messages.js';
+import { CLAIM, PORT_ANSWER, PORT_FAILED, PORT_PENDING, PORT_REQUEST, configToQuery, type GatewayUrlConfig } from '../gateway/messages.js';
 
 /**
  * Page side of the Service Worker gateway: registers the SW (scope `/` by default) and
@@ -52,6 +52,17 @@ export async function registerGateway(options: GatewayRegistrationOptions): Prom
   }));
   for (const [key, value] of query) scriptUrl.searchParams.set(key, value);
 
+  // A Web Lock held for this page's lifetime: the SW waits on it to learn that the page
+  // (and maybe the engine host it connected) is gone. MessagePorts do not say so everywhere.
+  const lock = `webinfer-gateway-page:${crypto.randomUUID()}`;
+  let releaseLock = () => {};
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  const lockHeld = locks
+    ? new Promise<void>((held) => {
+        void locks.request(lock, () => new Promise<void>((release) => { releaseLock = release; held(); }));
+      })
+    : Promise.resolve();
+
   // Answer port requests before registering: the SW may ask as soon as it runs.
   let portsServed = 0;
   const onMessage = (event: MessageEvent) => {
@@ -60,12 +71,17 @@ export async function registerGateway(options: GatewayRegistrationOptions): Prom
     const sw = event.source as ServiceWorker | null;
     if (!sw) return;
     const id = data.id;
-    options.client.createPort().then(
-      (port) => {
-        sw.postMessage({ type: PORT_ANSWER, id }, [port]);
+    // Say so at once: the engine host may take a while to start (first load of the page).
+    sw.postMessage({ type: PORT_PENDING, id });
+    Promise.all([options.client.createPort(), lockHeld]).then(
+      ([port]) => {
+        sw.postMessage({ type: PORT_ANSWER, id, ...(locks ? { lock } : {}) }, [port]);
         portsServed++;
       },
-      (err: unknown) => console.warn('[webinfer] could not hand the gateway a port:', err),
+      (err: unknown) => {
+        console.warn('[webinfer] could not hand the gateway a port:', err);
+        sw.postMessage({ type: PORT_FAILED, id, message: String((err as Error)?.message ?? err) });
+      },
     );
   };
   container.addEventListener('message', onMessage);
@@ -89,9 +105,11 @@ export async function registerGateway(options: GatewayRegistrationOptions): Prom
     },
     close() {
       container.removeEventListener('message', onMessage);
+      releaseLock();
     },
     unregister() {
       container.removeEventListener('message', onMessage);
+      releaseLock();
       return registration.unregister();
     },
   };

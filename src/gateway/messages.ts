@@ -8,6 +8,10 @@
 export const PORT_REQUEST = 'webinfer:gateway:port-request';
 /** Page -> SW: the answer, with the port in `event.ports[0]`. */
 export const PORT_ANSWER = 'webinfer:gateway:port';
+/** Page -> SW: "connecting, my engine host may still be starting" (sent at once). */
+export const PORT_PENDING = 'webinfer:gateway:port-pending';
+/** Page -> SW: "I could not connect to my engine host" (`message` says why). */
+export const PORT_FAILED = 'webinfer:gateway:port-failed';
 /** Page -> SW: "take control of me" (after a hard reload, which bypasses the SW). */
 export const CLAIM = 'webinfer:gateway:claim';
 
@@ -19,6 +23,8 @@ export interface PortRequest {
 export interface PortAnswer {
   type: typeof PORT_ANSWER;
   id: string;
+  /** A Web Lock the page holds for its lifetime: the SW learns when the page is gone. */
+  lock?: string;
 }
 
 /** Settings the SW reads from its own script URL's query string. */
@@ -29,7 +35,7 @@ export interface GatewayUrlConfig {
   apiKey?: string;
   /** Largest request body accepted, in bytes (default 16 MiB). */
   maxBodyBytes?: number;
-  /** How long the SW waits for a page to hand it a port (default 3000 ms). */
+  /** How long the SW waits for a first answer from a page (default 3000 ms; a page that is connecting gets 30 s). */
   portTimeoutMs?: number;
 }
 

@@ -6,36 +6,50 @@ import { untilLost } from './sse.js';
 
 /**
  * A backend over a MessagePort to the engine host (what a page's `client.createPort()`
- * hands over). When the other end goes away (the host worker ended: its last page
- * closed), the port's `close` event marks the backend lost, so calls and reads fail
- * with a 503 instead of hanging.
+ * hands over). The port only carries calls: a response stream, once handed over, is
+ * its own channel to the host and does not need the port any more.
  */
 export interface PortBackend extends GatewayBackend {
   readonly lost: AbortSignal;
+  /** Whether the host answers a call within `ms`. */
+  ping(ms: number): Promise<boolean>;
+  /** No more calls through this port; streams already handed out keep going. */
+  retire(): void;
+  /** The host is gone: whatever still waits on it fails with a 503; the port is released. */
   close(): void;
 }
 
 export function portBackend(port: MessagePort): PortBackend {
   installErrorTransfer();
   const lost = new AbortController();
-  let closed = false;
+  let retired = false;
   const markLost = () => {
     if (!lost.signal.aborted) lost.abort(new EngineUnavailableError('The engine host went away.'));
   };
+  // Where the browser fires it (the entangled port's owner is gone), this is immediate.
   port.addEventListener('close', markLost);
   const api = Comlink.wrap<HostApi>(port);
   port.start();
   const guard = <T>(p: Promise<T>): Promise<T> => untilLost(p, lost.signal);
-  return {
+  const backend: PortBackend = {
     lost: lost.signal,
     listModels: () => guard(api.listModels()),
     retrieveModel: (id) => guard(api.retrieveModel(id)),
     chatCompletion: (body) => guard(api.chatCompletion(body)),
     completion: (body) => guard(api.completion(body)),
-    close() {
-      if (lost.signal.aborted && closed) return;
-      closed = true;
-      markLost();
+    async ping(ms) {
+      if (lost.signal.aborted || retired) return false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+      try {
+        return await Promise.race([guard(api.stats()).then(() => true, () => false), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    retire() {
+      if (retired) return;
+      retired = true;
       port.removeEventListener('close', markLost);
       // RELEASE lets the host stop serving its end; then close ours (Comlink 4.4 never
       // resolves its own release promise, so do not wait for it).
@@ -46,5 +60,10 @@ export function portBackend(port: MessagePort): PortBackend {
       }
       setTimeout(() => port.close(), 200);
     },
+    close() {
+      markLost();
+      backend.retire();
+    },
   };
+  return backend;
 }
