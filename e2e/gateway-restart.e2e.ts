@@ -1,0 +1,115 @@
+import type { Browser, BrowserContext, CDPSession } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { launch, openPage } from './support/browser.js';
+
+/**
+ * The browser stops Service Workers whenever it likes (idle ~30 s, memory pressure); a
+ * stopped SW loses its globals, its port to the engine host included. Stopped here
+ * through the DevTools protocol, the gateway must ask a page for a port again and serve
+ * the next request from the same host: the model stays loaded.
+ */
+const SENTENCE = 'Hello! I am a tiny model running in your browser.';
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Awaited<ReturnType<typeof openPage>>;
+let cdp: CDPSession;
+/** The gateway SW's running status, as DevTools reports it, in order. */
+const statuses: string[] = [];
+
+beforeAll(async () => {
+  browser = await launch();
+  context = await browser.newContext();
+  page = await openPage(context, '/e2e/pages/gateway.html?device=wasm');
+  await page.waitForFunction(() => (window as any).ready);
+  expect(await page.evaluate(() => (window as any).setupError ?? null)).toBeNull();
+  cdp = await context.newCDPSession(page);
+  cdp.on('ServiceWorker.workerVersionUpdated', (event: { versions: Array<{ scriptURL: string; runningStatus: string }> }) => {
+    for (const v of event.versions) if (v.scriptURL.includes('/webinfer-sw.js')) statuses.push(v.runningStatus);
+  });
+  await cdp.send('ServiceWorker.enable');
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function stopServiceWorker(): Promise<void> {
+  const before = statuses.length;
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  const t0 = Date.now();
+  while (!statuses.slice(before).includes('stopped')) {
+    if (Date.now() - t0 > 5000) throw new Error(`the SW did not stop: ${statuses.join(' ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** One chat through the SDK (streamed or not) plus the host's and the page's counters. */
+function ask(stream: boolean) {
+  return page.evaluate(async (stream) => {
+    const w = window as any;
+    const openai = w.makeOpenAI();
+    const messages = [{ role: 'user', content: 'Hi' }];
+    let text = '';
+    if (stream) {
+      for await (const chunk of await openai.chat.completions.create({ model: 'tiny-chat', messages, stream: true })) {
+        text += chunk.choices[0]?.delta.content ?? '';
+      }
+    } else {
+      text = (await openai.chat.completions.create({ model: 'tiny-chat', messages })).choices[0].message.content;
+    }
+    const stats = await w.client.stats();
+    return { text, loads: stats.loads, loaded: stats.loaded, portsServed: w.gateway.portsServed };
+  }, stream);
+}
+
+test('stopped between requests: the next request is served, the model not reloaded', async () => {
+  const first = await ask(false);
+  expect(first).toMatchObject({ text: SENTENCE, loads: { 'tiny-chat': 1 }, portsServed: 1 });
+  expect(statuses.at(-1)).toBe('running');
+
+  await stopServiceWorker();
+  const second = await ask(true);
+  expect(second.text).toBe(SENTENCE);
+  // The restarted SW had no port and asked the page for one...
+  expect(second.portsServed).toBe(2);
+  expect(statuses.slice(statuses.lastIndexOf('stopped'))).toContain('running');
+  // ...from the same engine host, which still had the model.
+  expect(second.loads).toEqual({ 'tiny-chat': 1 });
+  expect(second.loaded).toEqual(['tiny-chat']);
+
+  await stopServiceWorker();
+  const third = await page.evaluate(async () => {
+    const w = window as any;
+    const out = await w.makeOpenAI().completions.create({ model: 'tiny-chat', prompt: 'I am' });
+    return { text: out.choices[0].text, loads: (await w.client.stats()).loads, portsServed: w.gateway.portsServed };
+  });
+  expect(third).toEqual({ text: ' a tiny model running in your browser.', loads: { 'tiny-chat': 1 }, portsServed: 3 });
+  expect(page.errors).toEqual([]);
+});
+
+test('stopped in the middle of a stream: that stream breaks, the next request is served', async () => {
+  await page.evaluate(() => {
+    const w = window as any;
+    w.interrupted = (async () => {
+      let chunks = 0;
+      try {
+        const stream = await w.makeOpenAI().chat.completions.create({
+          model: 'tiny-chat', messages: [{ role: 'user', content: 'Hi' }], stream: true, max_tokens: 400, ignore_eos: true,
+        });
+        for await (const _chunk of stream) chunks++;
+        return { chunks, error: null };
+      } catch (e) {
+        return { chunks, error: w.describeError(e) };
+      }
+    })();
+  });
+  await page.waitForFunction(() => (window as any).client.stats().then((s: any) => s.queue.running));
+  await stopServiceWorker();
+  const interrupted = await page.evaluate(() => (window as any).interrupted);
+  expect(interrupted.error).not.toBeNull();
+  expect(interrupted.chunks).toBeLessThan(400);
+
+  const next = await ask(true);
+  expect(next.text).toBe(SENTENCE);
+  expect(next.loads).toEqual({ 'tiny-chat': 1 });
+});

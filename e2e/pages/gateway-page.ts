@@ -1,0 +1,69 @@
+/**
+ * The gateway test page. Query string:
+ *   ?gateway=0        no client, no registerGateway: a page of the app that cannot serve the SW
+ *   ?apiKey=..        ?maxBodyBytes=..  ?portTimeoutMs=..   gateway settings (in the SW URL)
+ *   ?device=wasm|webgpu|none (default wasm): preload tiny-chat on this device; none = do not
+ *   ?shared=0         a dedicated-worker engine host per page instead of the SharedWorker
+ *   ?sw=URL&swType=classic|module   another SW script (e.g. the bundled file) and its type
+ *
+ * Exposes on window: OpenAI, makeOpenAI(opts), client, gateway (the GatewayHandle),
+ * webinferErrors, and `ready` (true once all of it is set up, or `setupError`).
+ */
+import OpenAI from 'openai';
+import { createClient, registerGateway } from '../../src/client/index.js';
+import * as errors from '../../src/protocol/errors.js';
+
+const params = new URLSearchParams(location.search);
+const w = window as unknown as Record<string, unknown>;
+const MODEL = { id: 'tiny-chat', baseUrl: '/models/tiny-chat/', contextLength: 2048 };
+
+w.OpenAI = OpenAI;
+w.webinferErrors = errors;
+w.makeOpenAI = (opts: Record<string, unknown> = {}) =>
+  new OpenAI({ baseURL: `${location.origin}/v1`, apiKey: 'x', dangerouslyAllowBrowser: true, maxRetries: 0, ...opts });
+
+/** Everything a test may assert about a thrown value, as plain data. */
+w.describeError = (e: any) => ({
+  name: e?.constructor?.name ?? e?.name ?? null,
+  message: e?.message ?? String(e),
+  status: e?.status ?? null,
+  type: e?.type ?? e?.error?.type ?? null,
+  param: e?.param ?? null,
+  code: e?.code ?? null,
+  isUserAbort: e instanceof OpenAI.APIUserAbortError,
+  isAPIError: e instanceof OpenAI.APIError,
+});
+
+/** Resolves once the shared engine host has nothing running or waiting; returns how long it took. */
+w.waitIdle = async (timeoutMs = 10_000) => {
+  const t0 = performance.now();
+  const client = w.client as { stats(): Promise<{ queue: { running: boolean; pending: number } }> };
+  for (;;) {
+    const { queue } = await client.stats();
+    if (!queue.running && queue.pending === 0) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`host still busy after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+async function setup() {
+  if (params.get('gateway') === '0') return;
+  const client = createClient({ shared: params.get('shared') !== '0', config: { wasmPaths: '/ort/', models: [MODEL] } });
+  w.client = client;
+  const num = (name: string) => (params.has(name) ? Number(params.get(name)) : undefined);
+  w.gateway = await registerGateway({
+    client,
+    url: params.get('sw') ?? undefined,
+    type: (params.get('swType') as WorkerType | null) ?? undefined,
+    apiKey: params.get('apiKey') ?? undefined,
+    maxBodyBytes: num('maxBodyBytes'),
+    portTimeoutMs: num('portTimeoutMs'),
+  });
+  const device = params.get('device') ?? 'wasm';
+  if (device !== 'none') w.loaded = await client.models.load('tiny-chat', { device: device as 'wasm' | 'webgpu' });
+}
+
+setup().then(
+  () => { w.ready = true; },
+  (err: unknown) => { w.setupError = String((err as Error)?.stack ?? err); w.ready = true; },
+);
