@@ -269,6 +269,19 @@ describe('refusals: a 400 naming the part, and the engine keeps serving', () => 
     await optIn.close();
   });
 
+  test('a vision model registered without `modalities` reports them once loaded', async () => {
+    const out = await page.evaluate(async () => {
+      const c = (window as any).client;
+      await c.models.register({ id: 'vlm-undeclared', baseUrl: '/models/tiny-vlm/' });
+      const before = (await c.models.retrieve('vlm-undeclared')).modalities;
+      const info = await c.models.load('vlm-undeclared', { device: 'wasm' });
+      const after = (await c.models.retrieve('vlm-undeclared')).modalities;
+      await c.models.unload('vlm-undeclared');
+      return { before, loaded: info.modalities, after };
+    });
+    expect(out).toEqual({ before: ['text'], loaded: ['text', 'image'], after: ['text', 'image'] });
+  });
+
   test('media settings that make no sense are refused by the host', async () => {
     const bad = await openPage(browser, `/e2e/pages/multimodal.html?shared=0&media=${encodeURIComponent(JSON.stringify({ allowedSchemes: ['https:', 'file:'] }))}`);
     await bad.waitForFunction(() => (window as any).ready);

@@ -13,6 +13,10 @@ import OpenAI from 'openai';
 import { createClient, registerGateway } from '../../src/client/index.js';
 import * as errors from '../../src/protocol/errors.js';
 
+// Edits to src/ while a test runs (the dev server watches the tree) must not reload this
+// page under the test: accept them here, keep running the code the page started with.
+import.meta.hot?.accept(['../../src/client/index.js', '../../src/protocol/errors.js'], () => {});
+
 const params = new URLSearchParams(location.search);
 const w = window as unknown as Record<string, unknown>;
 

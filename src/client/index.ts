@@ -14,3 +14,6 @@ export * from '../protocol/errors.js';
 export type * from '../protocol/chat.js';
 export type * from '../protocol/models.js';
 export type { HostConfig, HostStats, ModelRegistration } from '../protocol/rpc.js';
+export type { ImageInput } from './media.js';
+export type { MediaLimits } from '../protocol/media.js';
+export { DEFAULT_MEDIA_LIMITS } from '../core/media/limits.js';

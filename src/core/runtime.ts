@@ -158,7 +158,9 @@ export class Runtime {
 
   private describe(spec: ModelSpec): Model {
     const resident = this.resident.get(spec.id);
-    return describeModel(spec, !!resident, resident?.model.contextLength ?? null);
+    // Once loaded, the model itself says what it accepts (a VLM registered without `modalities`).
+    const known = resident ? { ...spec, modalities: resident.model.modalities } : spec;
+    return describeModel(known, !!resident, resident?.model.contextLength ?? null);
   }
 
   /** Must be called holding the queue. */
