@@ -92,6 +92,12 @@ describe('real web-llm errors become typed errors', () => {
     expect(quota.message).toContain('900 MiB of 1000 MiB');
     expect(fromWebLLMError(new DOMException('stop', 'AbortError'), { model: 'm' })).toBeInstanceOf(AbortError);
     expect(fromWebLLMError(new Error('something odd'), { model: 'm' })).toMatchObject({ status: 500, code: 'engine_error' });
+    // Seen in Chromium with a wrong model_lib: the file is not a compiled model library.
+    const wasm = fromWebLLMError(named('CompileError', 'WebAssembly.instantiate(): expected magic word 00 61 73 6d, found 3c 21 64 6f @+0'), { model: 'm' });
+    expect(wasm).toMatchObject({ status: 400, param: 'model', code: 'invalid_model_lib' });
+    // Seen in Chromium with a wrong model URL: Cache.add() refuses a 404.
+    const missing = fromWebLLMError(new TypeError("Failed to execute 'add' on 'Cache': Request failed"), { model: 'm' });
+    expect(missing).toMatchObject({ status: 503, code: 'model_download_failed' });
   });
 });
 

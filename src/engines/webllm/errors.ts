@@ -94,6 +94,12 @@ export function fromWebLLMError(err: unknown, ctx: ErrorContext): Error {
     return new NotFoundError(message, { param: 'model', code: 'model_not_found' });
   }
   if (LOAD_CONFIG.has(name)) return new BadRequestError(`Model '${ctx.model}' cannot be loaded by web-llm: ${message}`, { param: 'model', code: 'invalid_model_config' });
+  if (name === 'CompileError' || name === 'LinkError' || /WebAssembly\.instantiate|magic word/.test(message)) {
+    return new BadRequestError(
+      `The model library (model_lib) of '${ctx.model}' cannot be instantiated: ${message}. It must be the model's .wasm compiled for this web-llm version (see web-llm's modelLibURLPrefix and modelVersion).`,
+      { param: 'model', code: 'invalid_model_lib' },
+    );
+  }
   if (name === 'QuotaExceededError') {
     const { usage, quota } = ctx.storage ?? {};
     const numbers = usage != null && quota != null ? ` (${mb(usage)} of ${mb(quota)} used)` : '';
@@ -106,11 +112,12 @@ export function fromWebLLMError(err: unknown, ctx: ErrorContext): Error {
   if (name === 'IntegrityError') {
     return new InternalServerError(`A downloaded file of '${ctx.model}' failed its integrity check: ${message}`, { code: 'integrity_check_failed' });
   }
-  if (name === 'TypeError' && /fetch|network/i.test(message)) {
-    return new ServiceUnavailableError(`Downloading '${ctx.model}' failed: ${message}`, { code: 'model_download_failed' });
-  }
-  if (/^Cannot fetch /.test(message) || /status (4|5)\d\d/.test(message)) {
-    return new ServiceUnavailableError(`Downloading '${ctx.model}' failed: ${message}`, { code: 'model_download_failed' });
+  // Cache.add() rejects a failed download (a 404, a CORS refusal, no network) with a TypeError.
+  if ((name === 'TypeError' && /fetch|network|'add' on 'Cache'|Request failed/i.test(message)) || /^Cannot fetch /.test(message)) {
+    return new ServiceUnavailableError(
+      `Downloading '${ctx.model}' failed (${message}): check that its model URL and model_lib URL are right and reachable, and that their server allows CORS.`,
+      { code: 'model_download_failed' },
+    );
   }
   return toInternal(message);
 }
