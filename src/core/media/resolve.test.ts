@@ -63,6 +63,11 @@ describe('resolveMedia', () => {
     expect([media.images[0]!.width, media.images[0]!.height, media.images[0]!.sourceWidth]).toEqual([1000, 250, 4000]);
   });
 
+  test("detail: 'low' caps the longer side at 512", async () => {
+    const media = await resolveMedia([user(image(PNG(2000, 1000), 'low'), image(PNG(2000, 1000), 'high'))], { limits: mediaLimits(), decoder: fakeDecoder() });
+    expect(media.images.map((i) => [i.width, i.height])).toEqual([[512, 256], [2000, 1000]]);
+  });
+
   test('too many images: 400 naming the first part past the cap', async () => {
     const r = await refusal([user(image(PNG()), image(PNG())), user(image(PNG()))], { limits: mediaLimits({ maxImages: 2 }) });
     expect(r).toMatchObject({ status: 400, param: 'messages[1].content[0]', code: 'too_many_images' });

@@ -82,9 +82,13 @@ export async function resolveMedia(messages: readonly ChatMessage[], ctx: MediaC
   };
 }
 
+/** `detail: 'low'` (OpenAI: a 512 px low-resolution view) caps the longer side at this. */
+export const LOW_DETAIL_EDGE = 512;
+
 async function loadImage(ref: ImageRef, source: MediaSource, ctx: MediaContext): Promise<DecodedImage> {
   const { limits } = ctx;
   const decoder = ctx.decoder ?? browserImageDecoder;
+  const maxEdge = ref.detail === 'low' ? Math.min(limits.maxImageEdge || LOW_DETAIL_EDGE, LOW_DETAIL_EDGE) : limits.maxImageEdge;
   try {
     const loaded = await loadSource(source, {
       limits, maxBytes: limits.maxImageBytes, what: 'image', signal: ctx.signal, attachments: ctx.attachments, fetch: ctx.fetch,
@@ -92,7 +96,7 @@ async function loadImage(ref: ImageRef, source: MediaSource, ctx: MediaContext):
     if ('bitmap' in loaded) {
       const { width, height } = loaded.bitmap;
       checkPixels(ref, width, height, limits);
-      const px = await decoder.fromBitmap(loaded.bitmap, limits.maxImageEdge);
+      const px = await decoder.fromBitmap(loaded.bitmap, maxEdge);
       return { ...px, mime: 'image/bitmap', sourceWidth: width, sourceHeight: height, detail: ref.detail, message: ref.message, part: ref.part };
     }
     const info = sniffImage(loaded.bytes);
@@ -106,7 +110,7 @@ async function loadImage(ref: ImageRef, source: MediaSource, ctx: MediaContext):
       throw refuse(ref, 'invalid_image', `the ${info.mime} header is truncated or corrupt.`);
     }
     checkPixels(ref, info.width, info.height, limits);
-    const px = await decoder.decode(loaded.bytes, info.mime, limits.maxImageEdge);
+    const px = await decoder.decode(loaded.bytes, info.mime, maxEdge);
     return { ...px, mime: info.mime, sourceWidth: info.width, sourceHeight: info.height, detail: ref.detail, message: ref.message, part: ref.part };
   } catch (err) {
     throw asBadRequest(ref, err);
