@@ -48,7 +48,7 @@ export function checkChatParams(params: ChatCompletionCreateParams): void {
 }
 
 /** Content a model cannot take is a 400 naming the part, before anything is rendered. */
-export function checkModalities(messages: ChatMessage[], model: LoadedModel): void {
+export function checkModalities(messages: ChatMessage[], model: Pick<LoadedModel, 'id' | 'modalities'>): void {
   const accepts = new Set<Modality>(model.modalities);
   messages.forEach((message, i) => {
     if (!Array.isArray(message.content)) return;
@@ -76,9 +76,9 @@ export async function prepareChatJob(
 ): Promise<ChatJob> {
   checkModalities(params.messages, model);
   // Images and audio are fetched, checked and decoded before the prompt is rendered.
-  const resolved = hasMedia(params.messages)
+  const resolved = media.resolved ?? (hasMedia(params.messages)
     ? await resolveMedia(params.messages, { ...media, limits: media.limits ?? mediaLimits() })
-    : undefined;
+    : undefined);
   const prompt = await model.prepareChat({
     ...(resolved ? { media: resolved } : {}),
     messages: params.messages,

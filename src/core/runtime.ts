@@ -4,12 +4,13 @@ import { BadRequestError } from '../protocol/errors.js';
 import type { LoadProgress, LoadedModelInfo, Model, ModelList } from '../protocol/models.js';
 import { parseRequest } from '../protocol/validate.js';
 import { AbortError } from './abort.js';
-import { chatChunks, checkChatParams, collectChat, prepareChatJob } from './chat.js';
+import { chatChunks, checkChatParams, checkModalities, collectChat, prepareChatJob } from './chat.js';
 import { checkCompletionParams, checkPromptShape, completionChunks, prepareCompletionJob } from './completions.js';
 import type { Engine, LoadedModel, ModelSpec } from './engine.js';
 import { RequestQueue, type Release } from './queue.js';
-import { mediaContext, type MediaOptions } from './media/resolve.js';
-import type { MediaAttachment } from './media/types.js';
+import { mediaLimits } from './media/limits.js';
+import { hasMedia, mediaContext, resolveMedia, type MediaOptions } from './media/resolve.js';
+import type { MediaAttachment, ResolvedMedia } from './media/types.js';
 import { ModelRegistry, describeModel } from './registry.js';
 
 /**
@@ -116,10 +117,11 @@ export class Runtime {
     const params = parseRequest(ChatCompletionCreateParams, body);
     checkChatParams(params);
     const spec = this.registry.get(params.model, 'model');
+    const early = await this.mediaBeforeQueue(params, spec, signal, extras);
     const release = await this.queue.acquire(signal);
     try {
       const { model } = await this.ensureLoaded(spec, {}, signal);
-      const media = mediaContext(this.options.media, extras.attachments, signal);
+      const media = { ...mediaContext(this.options.media, extras.attachments, signal), ...(early ? { resolved: early } : {}) };
       const job = await prepareChatJob(params, model, { id: newId('chatcmpl'), created: now() }, media);
       const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
       return releasing(chatChunks(job, signal, includeUsage), release, signal);
@@ -155,6 +157,26 @@ export class Runtime {
   }
 
   // ---- internals -----------------------------------------------------------------------
+
+  /**
+   * Images and audio are fetched and decoded before the request queues when the model is
+   * known to take them (loaded, or declared in the registry), so a slow URL never holds
+   * the engine; a model known not to take them is a 400 before anything is fetched or
+   * loaded. Otherwise this happens after the load, inside prepareChatJob.
+   */
+  private async mediaBeforeQueue(
+    params: ChatCompletionCreateParams,
+    spec: ModelSpec,
+    signal: AbortSignal,
+    extras: RequestExtras,
+  ): Promise<ResolvedMedia | undefined> {
+    if (!hasMedia(params.messages)) return undefined;
+    const modalities = this.resident.get(spec.id)?.model.modalities ?? spec.modalities;
+    if (!modalities) return undefined;
+    checkModalities(params.messages, { id: spec.id, modalities });
+    const ctx = mediaContext(this.options.media, extras.attachments, signal);
+    return resolveMedia(params.messages, { ...ctx, limits: ctx.limits ?? mediaLimits() });
+  }
 
   private describe(spec: ModelSpec): Model {
     const resident = this.resident.get(spec.id);

@@ -22,6 +22,8 @@ export interface MediaContext {
   /** Defaults to createImageBitmap + OffscreenCanvas. */
   decoder?: ImageDecoder;
   fetch?: typeof fetch;
+  /** Media resolved already (before the request queued): used as is. */
+  resolved?: ResolvedMedia;
 }
 
 interface ImageRef { message: number; part: number; url: string; detail: 'auto' | 'low' | 'high' }
