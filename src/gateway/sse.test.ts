@@ -69,4 +69,33 @@ describe('SSE encoding', () => {
     expect(err.message).toMatch(/open a page/i);
     expect(state.cancelled).toBe(true);
   });
+
+  it('frames already queued go out in one write; frames that trickle in go out one by one', async () => {
+    const queued = sseFromHost(source([chunk(1), chunk(2), chunk(3)]).reader).getReader();
+    const all = text((await queued.read()).value!);
+    expect(parseSse(all)).toHaveLength(4);
+    expect(all.endsWith(SSE_DONE)).toBe(true);
+    expect((await queued.read()).done).toBe(true);
+
+    let push!: (m: HostMessage | null) => void;
+    const live = new ReadableStream<HostMessage>({
+      start(c) { push = (m) => (m ? c.enqueue(m) : c.close()); },
+    });
+    const trickle = sseFromHost(live.getReader()).getReader();
+    const writes: string[] = [];
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await trickle.read();
+        if (done) return;
+        writes.push(text(value));
+      }
+    })();
+    for (const n of [1, 2, 3]) {
+      push(chunk(n));
+      await sleep(5);
+    }
+    push(null);
+    await reading;
+    expect(writes.map((w) => parseSse(w).length)).toEqual([1, 1, 1, 1]);
+  });
 });

@@ -1,4 +1,4 @@
-import { toAPIError, type ErrorEnvelope, type SerializedError } from '../protocol/errors.js';
+import { toAPIError, type SerializedError } from '../protocol/errors.js';
 
 /**
  * Server-sent events as OpenAI streams them: one `data: <json>\n\n` frame per chunk,
@@ -10,6 +10,8 @@ import { toAPIError, type ErrorEnvelope, type SerializedError } from '../protoco
 const encoder = new TextEncoder();
 
 export const SSE_DONE = 'data: [DONE]\n\n';
+/** At most this many frames go out in one write when the client fell behind. */
+const MAX_FRAMES_PER_WRITE = 64;
 
 export function sseFrame(data: unknown): Uint8Array {
   return encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
@@ -41,40 +43,64 @@ export function sseFromHost(reader: ReadableStreamDefaultReader<HostMessage>, op
     ended = true;
     options.onEnd?.();
   };
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, envelope: ErrorEnvelope) => {
-    controller.enqueue(sseFrame(envelope));
-    controller.close();
-    void reader.cancel().catch(() => {});
-    end();
+  /** A read started to look ahead that was not ready yet: the next pull takes it. */
+  let ahead: Promise<ReadableStreamReadResult<HostMessage>> | null = null;
+  const read = () => {
+    const next = ahead ?? reader.read();
+    ahead = null;
+    return untilLost(next, options.lost);
   };
+  /** The next message if it is already here (queued in the stream), else null. */
+  const readIfQueued = async (): Promise<ReadableStreamReadResult<HostMessage> | null> => {
+    const next = reader.read();
+    const result = await Promise.race([next, Promise.resolve().then(() => null)]);
+    if (result === null) ahead = next;
+    return result;
+  };
+
+  /**
+   * Frames for one message: `text` to append, and whether the stream ends with it. An
+   * error after the start is one error frame, then the end (no `[DONE]`).
+   */
+  const frame = (result: ReadableStreamReadResult<HostMessage>): { text: string; last: boolean } => {
+    if (result.done) return { text: SSE_DONE, last: true };
+    const message = result.value;
+    if (message.type === 'chunk') return { text: `data: ${JSON.stringify(message.chunk)}\n\n`, last: false };
+    if (message.type === 'error') return { text: `data: ${JSON.stringify({ error: message.error.error })}\n\n`, last: true };
+    // `started` (or anything new) carries nothing for the client.
+    return { text: '', last: false };
+  };
+
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      for (;;) {
-        let result: ReadableStreamReadResult<HostMessage>;
-        try {
-          result = await untilLost(reader.read(), options.lost);
-        } catch (err) {
-          if (!ended) fail(controller, toAPIError(err).toEnvelope());
-          return;
+      let text = '';
+      let last = false;
+      try {
+        // Wait for one message; then take whatever else is already queued, so a client
+        // that fell behind gets one write of many frames instead of many writes.
+        do {
+          ({ text, last } = frame(await read()));
+          if (ended) return;
+        } while (!text && !last);
+        for (let i = 0; i < MAX_FRAMES_PER_WRITE && !last; i++) {
+          const result = await readIfQueued();
+          if (ended) return;
+          if (!result) break;
+          const more = frame(result);
+          text += more.text;
+          last = more.last;
         }
-        // Cancelled while waiting (the client went away): nothing more to write.
+      } catch (err) {
+        // The host became unreachable: what was read so far, then a 503 error frame.
         if (ended) return;
-        if (result.done) {
-          controller.enqueue(encoder.encode(SSE_DONE));
-          controller.close();
-          end();
-          return;
-        }
-        const message = result.value;
-        if (message.type === 'chunk') {
-          controller.enqueue(sseFrame(message.chunk));
-          return;
-        }
-        if (message.type === 'error') {
-          fail(controller, { error: message.error.error });
-          return;
-        }
-        // `started` (or anything new) carries nothing for the client.
+        text += `data: ${JSON.stringify(toAPIError(err).toEnvelope())}\n\n`;
+        last = true;
+      }
+      controller.enqueue(encoder.encode(text));
+      if (last) {
+        controller.close();
+        void reader.cancel().catch(() => {});
+        end();
       }
     },
     async cancel(reason) {
