@@ -113,3 +113,15 @@ test('stopped in the middle of a stream: that stream breaks, the next request is
   expect(next.text).toBe(SENTENCE);
   expect(next.loads).toEqual({ 'tiny-chat': 1 });
 });
+
+test('a hard reload (which bypasses the SW) is taken back under control by registerGateway', async () => {
+  await cdp.send('Page.reload', { ignoreCache: true });
+  await page.waitForFunction(() => (window as any).ready);
+  expect(await page.evaluate(() => (window as any).setupError ?? null)).toBeNull();
+  const out = await page.evaluate(async () => {
+    const w = window as any;
+    const completion = await w.makeOpenAI().chat.completions.create({ model: 'tiny-chat', messages: [{ role: 'user', content: 'Hi' }] });
+    return { controlled: w.gateway.controlled, text: completion.choices[0].message.content };
+  });
+  expect(out).toEqual({ controlled: true, text: SENTENCE });
+});
