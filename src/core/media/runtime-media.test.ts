@@ -2,6 +2,7 @@ import { describe, expect, test, vi } from 'vitest';
 import { png } from '../../../tests/support/media-fixtures.js';
 import { ScriptedEngine, collect } from '../../../tests/support/scripted-engine.js';
 import { BadRequestError } from '../../protocol/errors.js';
+import type { LoadedModel, PromptInput } from '../engine.js';
 import { Runtime } from '../runtime.js';
 import { fitWithin, type ImageDecoder } from './decode.js';
 import { mediaLimits } from './limits.js';
@@ -66,10 +67,10 @@ describe('media in the runtime', () => {
     const { engine, runtime } = setup(async () => new Response(png(40, 30)));
     const spy = vi.spyOn(engine, 'load');
     await runtime.createChatCompletion(withImage('vlm'), new AbortController().signal);
-    const model = await spy.mock.results[0]!.value;
+    const model = (await spy.mock.results[0]!.value) as LoadedModel;
     const prepare = vi.spyOn(model, 'prepareChat');
     await runtime.createChatCompletion(withImage('vlm'), new AbortController().signal);
-    const input = prepare.mock.calls[0]![0];
+    const input = prepare.mock.calls[0]![0] as PromptInput;
     expect(input.media?.images.map((i) => [i.width, i.height, i.mime, i.message, i.part])).toEqual([[40, 30, 'image/png', 0, 1]]);
   });
 
