@@ -41,13 +41,20 @@ import { progressMapper } from './webllm/progress.js';
  * What we drive: web-llm's streaming `chatCompletion` (and `completion` for prompts), one
  * call per choice, so web-llm keeps its conversation templates, its KV cache (reused
  * across turns of the same conversation), its lock and its xgrammar `response_format`.
- * Sampling goes through web-llm's public `LogitProcessor` hook: for every step web-llm
- * hands us the logits (after its grammar mask), core's Sampler picks the token (seed,
- * temperature, top_p, top_k, min_p, penalties, logit_bias, min_tokens, logprobs: exactly
- * as on every other engine) and we return logits in which only that token is possible,
- * so web-llm's own GPU sampler, run with neutral settings, commits our choice.
- * `processSampledToken` gives each step's token id, which web-llm's chunks do not carry.
- * The cost is one logits round trip to the CPU per token.
+ * A `LogitProcessor` registered for the model (web-llm's public hook) sees every step:
+ * `processSampledToken` gives each step's token id, which web-llm's chunks do not carry,
+ * and the token's text comes from our incremental detokenizer, so each token is one event.
+ *
+ * Who samples, per request:
+ * - web-llm, on the GPU ("native"), when its sampler expresses the request exactly:
+ *   temperature, top_p, presence/frequency penalties, logit_bias, seed (web-llm seeds its
+ *   own RNG per call; choice i gets seed + i as everywhere). The hook only observes.
+ * - core's Sampler ("webinfer") for everything else: logprobs, top_k > 1, min_p,
+ *   min_tokens, ignore_eos, repetition_penalty != 1 (HF semantics, prompt included). The
+ *   hook gets the logits (after web-llm's grammar mask), core's Sampler picks, and we
+ *   hand back logits in which only that token is possible, so web-llm's sampler, run with
+ *   neutral settings, commits our choice. Costs a few ms of JS per token on large vocabularies.
+ * `sampling: 'webinfer'` (engine option, or a model's `options.sampling`) always uses core's.
  *
  * Two web-llm internals are read, both present in 0.2.86 and checked by
  * tests/webllm/internals.test.ts: `MLCEngine.getLLMStates()` (the loaded chat config) and
@@ -68,6 +75,13 @@ export interface WebLLMEngineOptions {
   /** Model ids known to exist, for "use the f32 variant" suggestions (default: web-llm's prebuilt list). */
   knownModel?: (id: string) => boolean;
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /**
+   * 'auto' (default): web-llm samples on the GPU where its sampler expresses the request
+   * exactly, core's Sampler otherwise. 'webinfer': always core's Sampler (the same random
+   * stream as on every other engine, at a few ms of CPU per token). A model's
+   * `options.sampling` overrides it.
+   */
+  sampling?: 'auto' | 'webinfer';
 }
 
 interface Tokenizer {
@@ -135,7 +149,8 @@ export function createWebLLMEngine(options: WebLLMEngineOptions = {}): Engine {
         await engine.unload().catch(() => {});
         throw new AbortError();
       }
-      return new WebLLMModel(spec, engine, hook);
+      const sampling = (spec.options as { sampling?: unknown } | undefined)?.sampling;
+      return new WebLLMModel(spec, engine, hook, sampling === 'webinfer' || sampling === 'auto' ? sampling : options.sampling ?? 'auto');
     },
   };
 }
@@ -186,11 +201,13 @@ class WebLLMModel implements LoadedModel {
   private readonly tokenizer: Tokenizer;
   private readonly eosIds: Set<number>;
   private readonly stopStrings: string[];
+  private readonly vocabSize: number;
 
   constructor(
     spec: ModelSpec,
     private readonly mlc: MLCEngineLike,
     private readonly hook: SamplingHook,
+    private readonly sampling: 'auto' | 'webinfer',
   ) {
     this.id = spec.id;
     const { chatConfig, tokenizer } = internalsOf(mlc, spec.id);
@@ -201,6 +218,7 @@ class WebLLMModel implements LoadedModel {
     const window = chatConfig.context_window_size;
     this.contextLength = typeof window === 'number' && window > 0 && !(chatConfig.sliding_window_size > 0) ? window : spec.contextLength ?? null;
     this.defaults = samplingDefaults(chatConfig);
+    this.vocabSize = chatConfig.vocab_size > 0 ? chatConfig.vocab_size : Infinity;
   }
 
   async prepareChat(input: PromptInput): Promise<PreparedPrompt> {
@@ -229,7 +247,8 @@ class WebLLMModel implements LoadedModel {
     const own = (prompt as Partial<WebLLMPrompt>).webllm;
     if (!own) throw new InternalServerError('The web-llm engine was handed a prompt it did not prepare.', { code: 'engine_error' });
     if (options.maxTokens <= 0 || signal.aborted) return;
-    const request = this.request(own, options);
+    const native = this.sampling === 'auto' ? nativeSampling(options, this.vocabSize) : null;
+    const request = this.request(own, options, native);
 
     const steps = new Channel<Step>();
     const sampler = new Sampler({
@@ -244,6 +263,7 @@ class WebLLMModel implements LoadedModel {
     let lastPick: SampledToken | null = null;
     const session: Session = {
       processLogits: (logits) => {
+        if (native) return logits;
         const pick = sampler.sample(logits);
         lastPick = pick;
         // Only our token stays possible: web-llm's sampler (neutral settings) commits it.
@@ -378,18 +398,14 @@ class WebLLMModel implements LoadedModel {
     return this.tokenizer.decode(Int32Array.of(id));
   }
 
-  /** The web-llm request for one choice: neutral sampling (ours happens in the hook). */
-  private request(own: WebLLMPrompt['webllm'], options: GenerateOptions): ChatCompletionRequestStreaming | CompletionCreateParamsStreaming {
+  /** The web-llm request for one choice: its sampling (native), or neutral sampling (ours happens in the hook). */
+  private request(own: WebLLMPrompt['webllm'], options: GenerateOptions, native: NativeSampling | null): ChatCompletionRequestStreaming | CompletionCreateParamsStreaming {
     const common = {
       model: this.id,
       stream: true as const,
       n: 1,
       max_tokens: options.maxTokens,
-      temperature: 1,
-      top_p: 1,
-      presence_penalty: 0,
-      frequency_penalty: 0,
-      repetition_penalty: 1,
+      ...(native ?? NEUTRAL),
       ...(options.ignoreEos ? { ignore_eos: true } : {}),
     };
     if (own.kind === 'text') {
@@ -409,6 +425,48 @@ class WebLLMModel implements LoadedModel {
       ...(own.chat.enableThinking === false ? { extra_body: { enable_thinking: false } } : {}),
     };
   }
+}
+
+type NativeSampling = {
+  temperature: number;
+  top_p: number;
+  presence_penalty: number;
+  frequency_penalty: number;
+  repetition_penalty: 1;
+  logit_bias?: Record<string, number>;
+  seed: number;
+};
+
+/** web-llm's sampler with everything off: on a one-hot distribution it commits that token. */
+const NEUTRAL = { temperature: 1, top_p: 1, presence_penalty: 0, frequency_penalty: 0, repetition_penalty: 1 } as const;
+
+/**
+ * The request's sampling in web-llm's terms, when web-llm's sampler means exactly what
+ * core's does; null when core's Sampler must do it. web-llm's sampler has no top_k, min_p,
+ * min_tokens or logprobs of the raw logits, and its repetition penalty ignores the prompt
+ * (HF's includes it); with ignore_eos it would still sample (and print) end tokens.
+ */
+function nativeSampling(options: GenerateOptions, vocabSize: number): NativeSampling | null {
+  const s = options.sampling;
+  if (options.topLogprobs !== null || options.minTokens > 0 || options.ignoreEos) return null;
+  if (s.minP > 0 || s.topK > 1 || s.repetitionPenalty !== 1) return null;
+  if (!(s.temperature >= 0) || !(Math.abs(s.presencePenalty) <= 2) || !(Math.abs(s.frequencyPenalty) <= 2)) return null;
+  const bias: Record<string, number> = {};
+  for (const [id, value] of s.logitBias) {
+    if (!Number.isInteger(id) || id < 0 || !(Math.abs(value) <= 100)) return null;
+    // Ids beyond the vocabulary change nothing in core's sampler either.
+    if (id < vocabSize) bias[String(id)] = value;
+  }
+  const greedy = s.temperature === 0 || s.topK === 1 || s.topP <= 0;
+  return {
+    temperature: greedy ? 0 : s.temperature,
+    top_p: greedy ? 1 : Math.min(1, s.topP),
+    presence_penalty: s.presencePenalty,
+    frequency_penalty: s.frequencyPenalty,
+    repetition_penalty: 1,
+    ...(Object.keys(bias).length ? { logit_bias: bias } : {}),
+    seed: options.seed,
+  };
 }
 
 /**

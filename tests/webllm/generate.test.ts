@@ -10,6 +10,7 @@
 import { describe, expect, test } from 'vitest';
 import { AbortError } from '../../src/core/abort.js';
 import { APIError, BadRequestError, ServiceUnavailableError } from '../../src/protocol/errors.js';
+import type { Runtime } from '../../src/core/runtime.js';
 import { LLAMA2 } from './support/scripted-webllm.js';
 import { contentOf, setup, signal, streamChat } from './support/setup.js';
 
@@ -17,7 +18,7 @@ const HI = [{ role: 'user', content: 'Hi' }];
 const REPLY = 'Hello! I am a scripted model.';
 
 describe('chat completions through web-llm', () => {
-  test('answers, counts the prompt as web-llm prefills it, and sends web-llm neutral sampling', async () => {
+  test('answers, counts the prompt as web-llm prefills it, and sends web-llm the request and nothing more', async () => {
     const { runtime, web } = setup({ m: { reply: REPLY } });
     const completion = await runtime.createChatCompletion({ model: 'm', messages: HI }, signal());
     expect(completion.choices[0]!.message.content).toBe(REPLY);
@@ -35,11 +36,13 @@ describe('chat completions through web-llm', () => {
       stream: true,
       n: 1,
       max_tokens: 1024 - completion.usage.prompt_tokens,
-      temperature: 1,
+      // The model's defaults (mlc-chat-config: temperature 0.7), sampled by web-llm itself.
+      temperature: 0.7,
       top_p: 1,
       presence_penalty: 0,
       frequency_penalty: 0,
       repetition_penalty: 1,
+      seed: expect.any(Number),
       messages: [{ role: 'user', content: 'Hi' }],
     });
     expect(web.locks[0]!.acquired).toBe(false);
@@ -100,10 +103,30 @@ describe('chat completions through web-llm', () => {
   });
 });
 
-describe('sampling is core\'s, through the LogitProcessor hook', () => {
-  const vowels = { logits: () => ({ a: 3, e: 2.5, i: 2, o: 1.5, u: 1 }) };
+/** The seeds requests gave web-llm (it reseeds itself from the clock after each). */
+const requestSeeds = (web: { pipelines: Array<{ seeds: number[] }> }) => web.pipelines[0]!.seeds.filter((x) => x < 2 ** 32);
 
-  test('a seed reproduces the answer; n choices use seed, seed+1, ...; web-llm gets no seed', async () => {
+describe('who samples: web-llm where its sampler means the same, core\'s Sampler otherwise', () => {
+  const vowels = { logits: () => ({ a: 3, e: 2.5, i: 2, o: 1.5, u: 1 }) };
+  const ask = (runtime: Runtime) => async (extra: Record<string, unknown>) =>
+    (await runtime.createChatCompletion({ model: 'm', messages: HI, max_tokens: 4, ...extra }, signal())).choices[0]!.message.content;
+
+  test('native: temperature, top_p, penalties, logit_bias and the seed go to web-llm, and the hook only observes', async () => {
+    const { runtime, web } = setup({ m: vowels });
+    await runtime.createChatCompletion(
+      { model: 'm', messages: HI, max_tokens: 4, temperature: 0.8, top_p: 0.9, presence_penalty: 0.5, frequency_penalty: -0.5, logit_bias: { 7: 10, 99999: 5 }, seed: 42 },
+      signal(),
+    );
+    expect(web.callsOf('chatCompletion')[0]!.args[0]).toMatchObject({
+      temperature: 0.8, top_p: 0.9, presence_penalty: 0.5, frequency_penalty: -0.5, repetition_penalty: 1,
+      logit_bias: { 7: 10 }, // ids beyond the vocabulary dropped (no effect in core's sampler either)
+      seed: 42,
+    });
+    // (web-llm reseeds itself from the clock after a seeded request.)
+    expect(requestSeeds(web)).toEqual([42]);
+  });
+
+  test('a seed reproduces the answer; choice i gets seed + i, as on every engine', async () => {
     const { runtime, web } = setup({ m: vowels });
     const body = { model: 'm', messages: HI, temperature: 1, seed: 7, max_tokens: 12, n: 2 };
     const a = await runtime.createChatCompletion(body, signal());
@@ -112,11 +135,8 @@ describe('sampling is core\'s, through the LogitProcessor hook', () => {
     expect(a.choices[0]!.message.content).not.toBe(a.choices[1]!.message.content);
     const single = await runtime.createChatCompletion({ ...body, n: 1, seed: 8 }, signal());
     expect(single.choices[0]!.message.content).toBe(a.choices[1]!.message.content);
-    for (const call of web.callsOf('chatCompletion')) {
-      expect(call.args[0]).not.toHaveProperty('seed');
-      expect(call.args[0]).toMatchObject({ n: 1 });
-    }
-    expect(web.pipelines[0]!.seeds).toEqual([]);
+    expect(requestSeeds(web)).toEqual([7, 8, 7, 8, 8]);
+    for (const call of web.callsOf('chatCompletion')) expect(call.args[0]).toMatchObject({ n: 1 });
   });
 
   test('n with stream: each choice streams under its own index', async () => {
@@ -127,26 +147,45 @@ describe('sampling is core\'s, through the LogitProcessor hook', () => {
     for (const i of [0, 1, 2]) expect(contentOf(chunks, i)).toHaveLength(6);
   });
 
-  test('temperature 0 is greedy; logit_bias, top_k and penalties act on the tokens', async () => {
-    const { runtime, web } = setup({ m: vowels });
-    const ask = async (extra: Record<string, unknown>) =>
-      (await runtime.createChatCompletion({ model: 'm', messages: HI, max_tokens: 4, ...extra }, signal())).choices[0]!.message.content;
-    expect(await ask({ temperature: 0 })).toBe('aaaa');
-    const a = web.pipelines[0]!.tokenizer.id('a');
-    expect(await ask({ temperature: 0, logit_bias: { [a]: -100 } })).toBe('eeee');
-    expect(await ask({ temperature: 0, presence_penalty: 2 })).toBe('aeio');
-    expect(await ask({ temperature: 0, frequency_penalty: 0.4 })).toBe('aaea');
-    expect(await ask({ temperature: 2, top_k: 1, seed: 1 })).toBe('aaaa');
-    expect(await ask({ temperature: 2, min_p: 0.99, seed: 1 })).toBe('aaaa');
-    // None of it went to web-llm's own sampler.
-    for (const call of web.callsOf('chatCompletion')) {
+  test('greedy with logit_bias and penalties: web-llm and core\'s Sampler agree token for token', async () => {
+    const native = setup({ m: vowels });
+    const core = setup({ m: vowels }, { sampling: 'webinfer' });
+    const cases = [{ temperature: 0 }, { temperature: 0, presence_penalty: 2 }, { temperature: 0, frequency_penalty: 0.4 }, { temperature: 0.5, top_k: 1 }, { top_p: 0 }];
+    const expected = ['aaaa', 'aeio', 'aaea', 'aaaa', 'aaaa'];
+    for (const [i, extra] of cases.entries()) {
+      expect(await ask(native.runtime)(extra)).toBe(expected[i]);
+      expect(await ask(core.runtime)(extra)).toBe(expected[i]);
+    }
+    const a = native.web.pipelines[0]!.tokenizer.id('a');
+    expect(await ask(native.runtime)({ temperature: 0, logit_bias: { [a]: -100 } })).toBe('eeee');
+    expect(await ask(core.runtime)({ temperature: 0, logit_bias: { [a]: -100 } })).toBe('eeee');
+    // Native requests carried the settings; core's carried neutral ones and no seed.
+    expect(native.web.callsOf('chatCompletion')[1]!.args[0]).toMatchObject({ temperature: 0, presence_penalty: 2 });
+    for (const call of core.web.callsOf('chatCompletion')) {
       expect(call.args[0]).toMatchObject({ temperature: 1, top_p: 1, presence_penalty: 0, frequency_penalty: 0, repetition_penalty: 1 });
       expect(call.args[0]).not.toHaveProperty('logit_bias');
+      expect(call.args[0]).not.toHaveProperty('seed');
     }
   });
 
+  test("core's Sampler takes over for what web-llm's sampler cannot mean: top_k, min_p, repetition_penalty", async () => {
+    const { runtime, web } = setup({ m: vowels });
+    expect(await ask(runtime)({ temperature: 2, top_k: 2, seed: 1 })).toMatch(/^[ae]{4}$/);
+    expect(await ask(runtime)({ temperature: 2, min_p: 0.99, seed: 1 })).toBe('aaaa');
+    // HF semantics: the prompt counts too ('a' is in it, 'x' is not).
+    const other = setup({ m: { logits: () => ({ a: 3, x: 2 }) } });
+    expect(await ask(other.runtime)({ temperature: 0 })).toBe('aaaa');
+    expect(await ask(other.runtime)({ temperature: 0, repetition_penalty: 2 })).toBe('xaaa');
+    expect(other.web.callsOf('chatCompletion')[1]!.args[0]).toMatchObject({ temperature: 1, repetition_penalty: 1 });
+    for (const call of web.callsOf('chatCompletion')) {
+      expect(call.args[0]).toMatchObject({ temperature: 1, top_p: 1, repetition_penalty: 1 });
+      expect(call.args[0]).not.toHaveProperty('seed');
+    }
+    expect(requestSeeds(web)).toEqual([]);
+  });
+
   test('logprobs come from the logits web-llm hands the hook, with token texts and top alternatives', async () => {
-    const { runtime } = setup({ m: vowels });
+    const { runtime, web } = setup({ m: vowels });
     const completion = await runtime.createChatCompletion(
       { model: 'm', messages: HI, temperature: 0, max_tokens: 2, logprobs: true, top_logprobs: 3 },
       signal(),
@@ -159,22 +198,32 @@ describe('sampling is core\'s, through the LogitProcessor hook', () => {
     const z = Math.log(Math.exp(3) + Math.exp(2.5) + Math.exp(2) + Math.exp(1.5) + Math.exp(1) + (vocab - 5));
     expect(entries[0]!.logprob).toBeCloseTo(3 - z, 4);
     expect(entries[0]!.top_logprobs.map((t) => t.logprob)).toEqual([3 - z, 2.5 - z, 2 - z].map((v) => expect.closeTo(v, 4)));
+    // web-llm was asked for none (it would cap top_logprobs at 5).
+    expect(web.callsOf('chatCompletion')[0]!.args[0]).not.toHaveProperty('logprobs');
   });
 
-  test('min_tokens holds the end token back; ignore_eos reaches web-llm', async () => {
+  test('min_tokens holds the end token back; ignore_eos reaches web-llm and its end tokens are never sampled', async () => {
     const { runtime, web } = setup({ m: { reply: 'ok' } });
     const held = await runtime.createChatCompletion({ model: 'm', messages: HI, temperature: 0, min_tokens: 4, max_tokens: 4 }, signal());
     expect(held.choices[0]!.message.content).toBe('ok~~');
     const ignored = await runtime.createChatCompletion({ model: 'm', messages: HI, temperature: 0, ignore_eos: true, max_tokens: 3 }, signal());
     expect(ignored.choices[0]!.message.content).toBe('ok~');
     expect(ignored.choices[0]!.finish_reason).toBe('length');
-    expect(web.callsOf('chatCompletion')[1]!.args[0]).toMatchObject({ ignore_eos: true });
+    expect(web.callsOf('chatCompletion')[1]!.args[0]).toMatchObject({ ignore_eos: true, temperature: 1 });
+  });
+
+  test("sampling: 'webinfer' makes core's Sampler draw everything (the same stream as on other engines)", async () => {
+    const { runtime, web } = setup({ m: vowels }, { sampling: 'webinfer' });
+    const a = await ask(runtime)({ temperature: 1, seed: 5 });
+    expect(await ask(runtime)({ temperature: 1, seed: 5 })).toBe(a);
+    expect(requestSeeds(web)).toEqual([]);
   });
 
   test("the model's mlc-chat-config sampling values are its defaults", async () => {
-    const { runtime } = setup({ m: { ...vowels, config: { temperature: 0 } } });
+    const { runtime, web } = setup({ m: { ...vowels, config: { temperature: 0, top_p: 0.5 } } });
     const completion = await runtime.createChatCompletion({ model: 'm', messages: HI, max_tokens: 3 }, signal());
     expect(completion.choices[0]!.message.content).toBe('aaa');
+    expect(web.callsOf('chatCompletion')[0]!.args[0]).toMatchObject({ temperature: 0, top_p: 1 });
   });
 });
 
@@ -312,12 +361,12 @@ describe('conversations', () => {
 });
 
 describe('legacy completions', () => {
-  test('a prompt goes to web-llm\'s completion() with the same neutral sampling', async () => {
+  test('a prompt goes to web-llm\'s completion() with the same sampling mapping', async () => {
     const { runtime, web } = setup({ m: { reply: ' world' } });
     const chunks: Array<{ choices: Array<{ text: string; finish_reason: string | null }>; usage?: unknown }> = [];
     for await (const c of await runtime.startCompletion({ model: 'm', prompt: 'Hello', max_tokens: 10 }, signal())) chunks.push(c as never);
     expect(chunks.flatMap((c) => c.choices.map((x) => x.text)).join('')).toBe(' world');
-    expect(web.callsOf('completion')[0]!.args[0]).toMatchObject({ prompt: 'Hello', stream: true, temperature: 1, max_tokens: 10 });
+    expect(web.callsOf('completion')[0]!.args[0]).toMatchObject({ prompt: 'Hello', stream: true, temperature: 0.7, max_tokens: 10, seed: expect.any(Number) });
     expect(web.pipelines[0]!.prefills[0]!.tokens.length).toBe('Hello'.length);
   });
 });

@@ -100,10 +100,10 @@ const greedy = (grammar?: GrammarConstraint): GenerateOptions => ({
   grammar: grammar ?? null,
 });
 
-async function run(model: LoadedModel, grammar?: GrammarConstraint): Promise<string> {
+async function run(model: LoadedModel, grammar?: GrammarConstraint, extra: Partial<GenerateOptions> = {}): Promise<string> {
   const prompt = await model.prepareChat({ messages: [{ role: 'user', content: 'Who is Ada? Answer in JSON.' }] });
   let text = '';
-  for await (const token of model.generate(prompt, greedy(grammar), signal())) if (!token.isEos) text += token.text;
+  for await (const token of model.generate(prompt, { ...greedy(grammar), ...extra }, signal())) if (!token.isEos) text += token.text;
   return text;
 }
 
@@ -120,6 +120,12 @@ describe('enforced by web-llm (scripted pipeline, real xgrammar)', () => {
       { type: 'json_object', schema: '{"type":"object"}' },
       { type: 'json_object', schema: JSON.stringify(PERSON) },
     ]);
+  });
+
+  test("core's Sampler (here because logprobs are asked for) samples inside the mask too: web-llm masks before the hook", async () => {
+    const { loaded, web } = await loadDirect();
+    expect(await run(loaded, { type: 'json_schema', schema: PERSON }, { topLogprobs: 2 })).toBe(J2);
+    expect(web.callsOf('chatCompletion')[0]!.args[0]).toMatchObject({ temperature: 1, top_p: 1 });
   });
 
   test('a regex and an EBNF grammar', async () => {

@@ -1,5 +1,6 @@
 import { MLCEngine, type InitProgressReport, type LogitProcessor, type MLCEngineConfig, type ResponseFormat } from '@mlc-ai/web-llm';
 import type { ChatConfig, ConvTemplateConfig } from '@mlc-ai/web-llm/lib/config';
+import { createRng } from '../../../src/core/rng.js';
 import { loadXGrammar, type XG } from './xgrammar.js';
 
 /**
@@ -17,8 +18,8 @@ import { loadXGrammar, type XG } from './xgrammar.js';
  * the conversation web-llm hands it (`getPromptArray`, tokenized piece by piece, with
  * `system_prefix_token_ids`), each step applies the grammar mask with the real xgrammar
  * exactly as web-llm compiles `response_format`, then the registered LogitProcessor, then
- * samples (argmax of the processed logits: web-llm's sampler on a one-hot distribution),
- * then `processSampledToken`, grammar `acceptToken`, and web-llm's stop rules (stop
+ * samples as web-llm's GPU sampler does (logit_bias, penalties, temperature, top_p, its own
+ * seeded RNG), then `processSampledToken`, grammar `acceptToken`, and web-llm's stop rules (stop
  * tokens, stop strings, max_tokens, context window). Its "model" is a script: logits per
  * step from the text generated so far.
  */
@@ -190,6 +191,7 @@ export class ScriptedPipeline {
   disposed = false;
   seeds: number[] = [];
 
+  private rng = createRng(Date.now());
   private filled = 0;
   private outputIds: number[] = [];
   private outputMessage = '';
@@ -236,7 +238,10 @@ export class ScriptedPipeline {
   // ---- what MLCEngine calls -------------------------------------------------------------
 
   getSupportedInputKinds(): undefined { return undefined; }
-  setSeed(seed: number): void { this.seeds.push(seed); }
+  setSeed(seed: number): void {
+    this.seeds.push(seed);
+    this.rng = createRng(seed);
+  }
   getConversationObject(): Conversation { return this.conversation; }
   setConversation(conv: Conversation): void {
     this.conversation = conv;
@@ -338,14 +343,54 @@ export class ScriptedPipeline {
       for (let id = 0; id < logits.length; id++) if (!((mask[id >> 5]! >>> (id & 31)) & 1)) logits[id] = -Infinity;
     }
     if (this.logitProcessor) logits = this.logitProcessor.processLogits(logits);
-    let next = 0;
-    for (let id = 1; id < logits.length; id++) if (logits[id]! > logits[next]!) next = id;
+    const next = this.sample(logits, genConfig);
     this.step++;
     this.sampled.push(next);
     // commitSamplerState, then processNextToken.
     this.logitProcessor?.processSampledToken(next);
     if (this.grammarMatcher && !this.grammarMatcher.acceptToken(next)) throw Error('Grammar matcher rejected the newly sampled token.');
     this.processNextToken(next, genConfig);
+  }
+
+  /**
+   * web-llm's GPU sampler (sampleFromRawLogits 2.-4.): logit_bias, then presence/frequency/
+   * repetition penalties over the tokens generated this round, softmax with temperature
+   * (at least 1e-6), top-p sampling with the RNG `setSeed` seeds. On a one-hot distribution
+   * (core's pick) it returns that token whatever the settings.
+   */
+  private sample(input: Float32Array, genConfig: Record<string, unknown>): number {
+    const logits = Float32Array.from(input);
+    const num = (v: unknown, d: number) => (typeof v === 'number' ? v : d);
+    for (const [id, bias] of Object.entries((genConfig.logit_bias as Record<string, number> | undefined) ?? {})) logits[Number(id)]! += bias;
+    const presence = num(genConfig.presence_penalty, this.config.presence_penalty);
+    const frequency = num(genConfig.frequency_penalty, this.config.frequency_penalty);
+    const repetition = num(genConfig.repetition_penalty, this.config.repetition_penalty);
+    const counts = new Map<number, number>();
+    for (const id of this.outputIds) counts.set(id, (counts.get(id) ?? 0) + 1);
+    for (const [id, count] of counts) {
+      const v = logits[id]! - presence - frequency * count;
+      logits[id] = repetition === 1 ? v : v > 0 ? v / repetition : v * repetition;
+    }
+    const temperature = Math.max(1e-6, num(genConfig.temperature, this.config.temperature));
+    const topP = Math.max(1e-5, num(genConfig.top_p, this.config.top_p));
+    let max = -Infinity;
+    for (const v of logits) if (v > max) max = v;
+    const probs = Array.from(logits, (v) => Math.exp((v - max) / temperature));
+    const total = probs.reduce((a, b) => a + b, 0);
+    const order = probs.map((p, id) => [p / total, id] as const).filter(([p]) => p > 0).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+    const nucleus: Array<readonly [number, number]> = [];
+    let mass = 0;
+    for (const entry of order) {
+      nucleus.push(entry);
+      mass += entry[0];
+      if (mass >= topP) break;
+    }
+    let r = this.rng() * mass;
+    for (const [p, id] of nucleus) {
+      r -= p;
+      if (r <= 0) return id;
+    }
+    return nucleus[nucleus.length - 1]![1];
   }
 
   private generatedText(): string {

@@ -22,6 +22,8 @@ export interface SetupOptions {
   /** Extra ModelSpec.options per model id (e.g. required_features). */
   options?: Record<string, Record<string, unknown>>;
   maxQueue?: number;
+  /** The engine's sampling option (default 'auto'). */
+  sampling?: 'auto' | 'webinfer';
 }
 
 /** The real Runtime over the web-llm adapter over real MLCEngines with scripted pipelines. */
@@ -35,6 +37,7 @@ export function setup(scripts: Record<string, WebLLMScript>, opts: SetupOptions 
       return opts.gpu === undefined ? GPU : opts.gpu;
     },
     logLevel: 'SILENT',
+    ...(opts.sampling ? { sampling: opts.sampling } : {}),
   });
   const models: ModelSpec[] = Object.keys(scripts).map((id) => ({
     id,
