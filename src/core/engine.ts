@@ -101,6 +101,48 @@ export interface GenerateOptions {
    * Engines with `capabilities.grammar` enforce it natively; absent = free text.
    */
   grammar?: GrammarConstraint | null;
+  /**
+   * Core's enforcement of `grammar` for engines without native grammar support that
+   * expose logits (LoadedModel.tokenVocabulary): one matcher per generation, whose mask
+   * the engine hands to the Sampler each step (see TokenMask).
+   */
+  tokenMask?: TokenMaskSource | null;
+}
+
+/**
+ * A grammar matcher for one generation. Per step: `await next()` (the allowed-token
+ * bitmask; engines may compute it while the model's forward pass runs), sample with it,
+ * then `accept(id)` the sampled token. Bit i of the mask (word i >> 5, bit i & 31) set =
+ * token i allowed; ids beyond the mask are not allowed.
+ */
+export interface TokenMask {
+  next(): Promise<Int32Array>;
+  /** False when the grammar rejects the token (generation should end). */
+  accept(id: number): boolean;
+  /** The grammar accepted a stop token: nothing may follow. */
+  isTerminated(): boolean;
+  dispose(): void;
+}
+
+export interface TokenMaskSource {
+  create(): Promise<TokenMask>;
+}
+
+/** What core's grammar engine (xgrammar) needs to know about a model's tokenizer. */
+export interface TokenVocabulary {
+  /**
+   * Every token's string in the tokenizer's own encoding (byte-level BPE: `Ġhello`), by id.
+   * Special tokens the model must never write inside constrained output are ''.
+   */
+  tokens: string[];
+  /** How `tokens` decode to bytes: GPT-2 byte-level, SentencePiece byte fallback, or raw. */
+  vocabType: 'byte_level' | 'byte_fallback' | 'raw';
+  /** The tokenizer prepends a space to the text (SentencePiece `add_dummy_prefix`). */
+  prependSpace: boolean;
+  /** The logits row size (may exceed tokens.length when the model pads its vocabulary). */
+  vocabSize: number;
+  /** End-of-sequence ids: what a finished grammar allows. */
+  stopTokenIds: number[];
 }
 
 /**
@@ -148,4 +190,16 @@ export interface LoadedModel {
    */
   generate(prompt: PreparedPrompt, options: GenerateOptions, signal: AbortSignal): AsyncIterable<GeneratedToken>;
   unload(): Promise<void>;
+  /**
+   * Engines whose logits core samples: the tokenizer's vocabulary, so that core can
+   * enforce GenerateOptions.grammar with a token mask (GenerateOptions.tokenMask).
+   */
+  tokenVocabulary?(): TokenVocabulary | Promise<TokenVocabulary>;
+  /** The engine enforces GenerateOptions.grammar itself (web-llm); core then sends no tokenMask. */
+  readonly nativeGrammar?: boolean;
+  /**
+   * The model's chat template source, where it has one: core reads the model family's
+   * tool-call format and reasoning tags from it.
+   */
+  readonly chatTemplate?: string | null;
 }

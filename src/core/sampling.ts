@@ -34,13 +34,21 @@ export class Sampler {
     this.seen = new Set(opts.promptIds);
   }
 
-  /** Picks the next token. `logits` is modified in place. */
-  sample(logits: Float32Array): SampledToken {
+  /**
+   * Picks the next token. `logits` is modified in place. `allowed` is a grammar's token
+   * bitmask (bit i of word i >> 5 set = token i allowed; see TokenMask).
+   */
+  sample(logits: Float32Array, allowed?: Int32Array | null): SampledToken {
     const { params, topLogprobs } = this.opts;
     // Logprobs are the model's own distribution, before any processing (vLLM's default).
     const report = topLogprobs === null ? undefined : logSoftmaxStats(logits);
 
+    if (allowed) applyTokenMask(logits, allowed);
+    const eosBefore = allowed ? this.opts.eosIds.map((id) => logits[id]!) : null;
     this.applyBiasAndPenalties(logits);
+    // The grammar is complete and allows only the end, which min_tokens / ignore_eos
+    // suppressed: the grammar wins (the alternative is output that breaks it).
+    if (eosBefore && !hasFinite(logits)) this.opts.eosIds.forEach((id, i) => { logits[id] = eosBefore[i]!; });
     const id = params.temperature === 0 || params.topK === 1 ? argmax(logits) : this.draw(logits);
 
     this.step++;
@@ -138,6 +146,22 @@ function indicesAtLeast(probs: Float32Array, threshold: number): Uint32Array {
   const out: number[] = [];
   for (let i = 0; i < probs.length; i++) if (probs[i]! > 0 && probs[i]! >= threshold) out.push(i);
   return Uint32Array.from(out);
+}
+
+/** Sets every token the bitmask does not allow to -Infinity. */
+export function applyTokenMask(logits: Float32Array, allowed: Int32Array): void {
+  const n = logits.length;
+  for (let word = 0; word * 32 < n; word++) {
+    const bits = word < allowed.length ? allowed[word]! : 0;
+    if (bits === -1) continue;
+    const end = Math.min(n, word * 32 + 32);
+    for (let i = word * 32; i < end; i++) if (((bits >>> (i & 31)) & 1) === 0) logits[i] = -Infinity;
+  }
+}
+
+function hasFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i]! > -Infinity) return true;
+  return false;
 }
 
 export function argmax(values: ArrayLike<number>): number {

@@ -21,6 +21,7 @@ import type {
   PreparedPrompt,
   PromptInput,
   SamplingParams,
+  TokenVocabulary,
 } from '../core/engine.js';
 import { createRng } from '../core/rng.js';
 import { nextTask } from '../core/tasks.js';
@@ -158,7 +159,11 @@ export class TransformersModel implements LoadedModel {
   readonly contextLength: number | null;
   readonly modalities: Modality[] = ['text'];
   readonly defaults: Partial<SamplingParams>;
+  readonly chatTemplate: string | null;
   private readonly eosIds: number[];
+  /** Runs while each forward pass is in flight (a grammar's next token mask). */
+  private stepHook: (() => Promise<void>) | null = null;
+  private vocabulary: TokenVocabulary | null = null;
 
   constructor(
     spec: ModelSpec,
@@ -174,12 +179,26 @@ export class TransformersModel implements LoadedModel {
     this.defaults = samplingDefaults(gen);
     const eos = gen.eos_token_id ?? config.eos_token_id ?? tokenizer.eos_token_id;
     this.eosIds = (Array.isArray(eos) ? eos : eos == null ? [] : [eos]).map(Number);
+    const template = tokenizer.chat_template as unknown;
+    this.chatTemplate = typeof template === 'string' ? template : template && typeof template === 'object' ? Object.values(template).join('\n') : null;
     // One macrotask per decoding step, so chunks stream out and cancels get in (see nextTask).
     const forward = model.forward.bind(model);
     model.forward = async (inputs: unknown) => {
       await nextTask();
-      return forward(inputs as never);
+      const hook = this.stepHook;
+      if (!hook) return forward(inputs as never);
+      // The grammar's mask for this step is computed while the model runs.
+      const outputs = forward(inputs as never);
+      outputs.catch(() => undefined);
+      await hook();
+      return outputs;
     };
+  }
+
+  /** The vocabulary for core's grammar engine: token strings by id, specials blanked. */
+  tokenVocabulary(): TokenVocabulary {
+    this.vocabulary ??= vocabularyOf(this.tokenizer, this.model, this.eosIds);
+    return this.vocabulary;
   }
 
   async prepareChat(input: PromptInput): Promise<PreparedPrompt> {
@@ -221,11 +240,17 @@ export class TransformersModel implements LoadedModel {
     const detokenizer = new IncrementalDetokenizer((ids) => this.tokenizer.decode(ids, { skip_special_tokens: true }));
     const tokenText = (id: number) => this.tokenizer.decode([id], { skip_special_tokens: false });
     let stop = false;
+    // A grammar (response_format, a forced tool call): its mask for each step is computed
+    // in the forward wrapper (xgrammar's mask is async), applied here synchronously.
+    const mask = options.tokenMask ? await options.tokenMask.create() : null;
+    let allowed: Int32Array | null = null;
+    this.stepHook = mask ? async () => { allowed = await mask.next(); } : null;
 
     const processor = new (class extends LogitsProcessor {
       override _call(_ids: bigint[][], logits: Tensor): Tensor {
         const row = logits.data as Float32Array;
-        const picked = sampler.sample(row);
+        const picked = sampler.sample(row, allowed);
+        if (mask && !mask.accept(picked.id)) stop = true;
         // Hand the choice back to transformers.js's greedy loop.
         row.fill(-Infinity);
         row[picked.id] = 0;
@@ -290,12 +315,53 @@ export class TransformersModel implements LoadedModel {
       // Stop at the next step and hand back only once the engine is idle again.
       stop = true;
       await done;
+      this.stepHook = null;
+      mask?.dispose();
     }
   }
 
   async unload(): Promise<void> {
     await this.model.dispose();
   }
+}
+
+/**
+ * xgrammar's view of a transformers.js tokenizer: the raw token strings by id (special
+ * tokens blanked, so a grammar never lets the model write them), and how they decode.
+ */
+function vocabularyOf(tokenizer: PreTrainedTokenizer, model: PreTrainedModel, eosIds: number[]): TokenVocabulary {
+  const byToken = tokenizer.get_vocab() as Map<string, number>;
+  const special = new Set<number>((tokenizer as unknown as { all_special_ids?: number[] }).all_special_ids ?? []);
+  const config = model.config as unknown as Record<string, unknown>;
+  const textConfig = (config.text_config ?? {}) as Record<string, unknown>;
+  let size = 0;
+  for (const id of byToken.values()) size = Math.max(size, id + 1);
+  const vocabSize = Math.max(size, Number(config.vocab_size ?? textConfig.vocab_size ?? 0));
+  const tokens = new Array<string>(vocabSize).fill('');
+  for (const [token, id] of byToken) if (!special.has(id)) tokens[id] = token;
+  const raw = (tokenizer as unknown as { _tokenizer?: { tokenizer?: { decoder?: DecoderConfig } } })._tokenizer?.tokenizer?.decoder;
+  return { tokens, vocabSize, stopTokenIds: eosIds, ...decoding(raw) };
+}
+
+interface DecoderConfig {
+  type?: string;
+  decoders?: DecoderConfig[];
+  start?: number;
+  content?: string;
+  add_prefix_space?: boolean;
+  prepend_scheme?: string;
+}
+
+/** GPT-2 byte-level, SentencePiece (▁ and <0xNN> byte fallback), or raw strings. */
+function decoding(decoder: DecoderConfig | undefined): Pick<TokenVocabulary, 'vocabType' | 'prependSpace'> {
+  const all = decoder?.type === 'Sequence' ? decoder.decoders ?? [] : decoder ? [decoder] : [];
+  if (all.some((d) => d.type === 'ByteLevel')) return { vocabType: 'byte_level', prependSpace: false };
+  const sentencePiece = all.some((d) => d.type === 'ByteFallback' || d.type === 'Metaspace' || (d.type === 'Replace' && d.content === ' '));
+  if (sentencePiece) {
+    const prependSpace = all.some((d) => (d.type === 'Strip' && (d.start ?? 0) > 0) || (d.type === 'Metaspace' && (d.add_prefix_space || d.prepend_scheme === 'always' || d.prepend_scheme === 'first')));
+    return { vocabType: 'byte_fallback', prependSpace };
+  }
+  return { vocabType: 'raw', prependSpace: false };
 }
 
 /** The model's generation_config, read the way vLLM reads it. */
