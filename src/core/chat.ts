@@ -12,6 +12,7 @@ import type { Modality } from '../protocol/models.js';
 import type { LoadedModel, PreparedPrompt } from './engine.js';
 import { runChoice } from './choice.js';
 import { planGeneration, type GenerationPlan } from './plan.js';
+import { addDelta, newMessageParts, OutputShaper, prepareStructured, resolveStructured, toMessage, type MessageParts, type OutputDelta, type OutputSpec } from './structured.js';
 import { mediaLimits } from './media/limits.js';
 import { hasMedia, resolveMedia, type MediaContext } from './media/resolve.js';
 
@@ -24,6 +25,8 @@ export interface ChatJob {
   model: LoadedModel;
   prompt: PreparedPrompt;
   plan: GenerationPlan;
+  /** How each choice's text becomes content, reasoning_content and tool_calls. */
+  output: OutputSpec;
 }
 
 /** Request checks that need no model: combinations OpenAI itself refuses. */
@@ -31,20 +34,14 @@ export function checkChatParams(params: ChatCompletionCreateParams): void {
   if (params.top_logprobs != null && !params.logprobs) {
     throw new BadRequestError('top_logprobs requires logprobs to be true.', { param: 'top_logprobs' });
   }
-  const format = params.response_format?.type;
-  if (format && format !== 'text') {
-    throw new BadRequestError(
-      `response_format '${format}' needs grammar-constrained decoding, which is not available yet; the output would not be enforced.`,
-      { param: 'response_format', code: 'unsupported_parameter' },
-    );
-  }
-  const toolsWanted = (params.tools?.length ?? 0) > 0 && params.tool_choice !== 'none';
-  if (toolsWanted || (params.functions?.length ?? 0) > 0) {
-    throw new BadRequestError('Tool calling is not available yet: calls would not be parsed or enforced.', {
-      param: params.functions?.length ? 'functions' : 'tools',
+  if ((params.functions?.length ?? 0) > 0 || params.function_call != null) {
+    throw new BadRequestError("The deprecated 'functions' / 'function_call' are not supported; use 'tools' / 'tool_choice'.", {
+      param: params.functions?.length ? 'functions' : 'function_call',
       code: 'unsupported_parameter',
     });
   }
+  // response_format schemas, tools, tool_choice: every problem is a 400 here (structured.ts).
+  resolveStructured(params);
 }
 
 /** Content a model cannot take is a 400 naming the part, before anything is rendered. */
@@ -79,17 +76,22 @@ export async function prepareChatJob(
   const resolved = media.resolved ?? (hasMedia(params.messages)
     ? await resolveMedia(params.messages, { ...media, limits: media.limits ?? mediaLimits() })
     : undefined);
-  const prompt = await model.prepareChat({
+  // Tools, response_format and reasoning: the prompt, the grammar and the output shape.
+  const structured = await prepareStructured(params, model, {
     ...(resolved ? { media: resolved } : {}),
     messages: params.messages,
-    tools: params.tool_choice === 'none' ? undefined : params.tools ?? undefined,
     templateKwargs: params.chat_template_kwargs ?? undefined,
   });
+  const prompt = structured.prompt;
   const requested = params.max_completion_tokens ?? params.max_tokens ?? null;
   const maxParam = params.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
   const topLogprobs = params.logprobs ? (params.top_logprobs ?? 0) : null;
   const plan = planGeneration(params, model, prompt.tokenIds.length, requested, topLogprobs, maxParam);
-  return { ...ids, params, model, prompt, plan };
+  for (const choice of plan.choices) {
+    choice.grammar = structured.grammar;
+    choice.tokenMask = structured.tokenMask;
+  }
+  return { ...ids, params, model, prompt, plan, output: structured.output };
 }
 
 /**
@@ -110,13 +112,20 @@ export async function* chatChunks(job: ChatJob, signal: AbortSignal, includeUsag
 
   for (const [index, options] of job.plan.choices.entries()) {
     yield { ...base, choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...usageField };
+    // Text -> content / reasoning_content / tool_calls deltas (structured.ts).
+    const shaper = new OutputShaper(job.output, wantLogprobs);
+    const chunk = ({ logprobs: lp, ...delta }: OutputDelta): ChatCompletionChunk => {
+      const logprobs: ChoiceLogprobs | null = wantLogprobs ? { content: lp ?? [], refusal: null } : null;
+      return { ...base, choices: [{ index, delta, logprobs, finish_reason: null }], ...usageField };
+    };
     for await (const event of runChoice(job.model, job.prompt, options, job.plan.stops, signal)) {
       if (event.kind === 'text') {
-        const logprobs: ChoiceLogprobs | null = wantLogprobs ? { content: event.logprobs ?? [], refusal: null } : null;
-        yield { ...base, choices: [{ index, delta: { content: event.text }, logprobs, finish_reason: null }], ...usageField };
+        for (const delta of shaper.push(event.text, event.logprobs)) yield chunk(delta);
       } else {
+        for (const delta of shaper.finish()) yield chunk(delta);
         completionTokens += event.completionTokens;
-        yield { ...base, choices: [{ index, delta: {}, logprobs: null, finish_reason: event.finishReason }], ...usageField };
+        const finish = event.finishReason === 'stop' && shaper.toolCalls > 0 ? 'tool_calls' : event.finishReason;
+        yield { ...base, choices: [{ index, delta: {}, logprobs: null, finish_reason: finish }], ...usageField };
       }
     }
   }
@@ -135,7 +144,7 @@ export function fingerprint(model: LoadedModel): string {
 
 /** Folds a chunk stream (with its usage chunk) into the non-streaming response. */
 export async function collectChat(chunks: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletion> {
-  const choices = new Map<number, { content: string; logprobs: ChoiceLogprobs | null; finish: FinishReason | null }>();
+  const choices = new Map<number, { parts: MessageParts; logprobs: ChoiceLogprobs | null; finish: FinishReason | null }>();
   let head: ChatCompletionChunk | undefined;
   let total: Usage | undefined;
   for await (const chunk of chunks) {
@@ -143,8 +152,8 @@ export async function collectChat(chunks: AsyncIterable<ChatCompletionChunk>): P
     if (chunk.usage) total = chunk.usage;
     for (const c of chunk.choices) {
       let acc = choices.get(c.index);
-      if (!acc) choices.set(c.index, (acc = { content: '', logprobs: null, finish: null }));
-      if (c.delta.content) acc.content += c.delta.content;
+      if (!acc) choices.set(c.index, (acc = { parts: newMessageParts(), logprobs: null, finish: null }));
+      addDelta(acc.parts, c.delta);
       if (c.logprobs) {
         acc.logprobs ??= { content: [], refusal: null };
         acc.logprobs.content!.push(...(c.logprobs.content ?? []));
@@ -163,7 +172,7 @@ export async function collectChat(chunks: AsyncIterable<ChatCompletionChunk>): P
       .sort(([a], [b]) => a - b)
       .map(([index, c]) => ({
         index,
-        message: { role: 'assistant' as const, content: c.content, refusal: null },
+        message: toMessage(c.parts),
         logprobs: c.logprobs,
         finish_reason: c.finish ?? 'stop',
       })),

@@ -156,10 +156,12 @@ export const ResponseFormat = z.discriminatedUnion('type', [
   // Server extensions (vLLM / TRT-LLM shapes).
   z.strictObject({ type: z.literal('grammar'), grammar: z.string().min(1) }),
   z.strictObject({ type: z.literal('regex'), regex: z.string().min(1) }),
+  // vLLM's legacy shape ({ structures, triggers }) or xgrammar's current one ({ format }).
   z.strictObject({
     type: z.literal('structural_tag'),
-    structures: z.array(z.strictObject({ begin: z.string(), schema: z.record(z.string(), z.unknown()), end: z.string() })),
-    triggers: z.array(z.string()),
+    structures: z.array(z.strictObject({ begin: z.string(), schema: z.record(z.string(), z.unknown()), end: z.string() })).nullish(),
+    triggers: z.array(z.string()).nullish(),
+    format: z.record(z.string(), z.unknown()).nullish(),
   }),
 ]);
 export type ResponseFormat = z.infer<typeof ResponseFormat>;
@@ -203,6 +205,11 @@ export const ChatCompletionCreateParams = z.strictObject({
   function_call: z.union([z.enum(['none', 'auto']), z.strictObject({ name: z.string() })]).nullish(),
   /** Extension (vLLM): extra variables for the model's chat template, e.g. enable_thinking. */
   chat_template_kwargs: z.record(z.string(), z.unknown()).nullish(),
+  /**
+   * Extension: where a reasoning model's thinking (`<think>…</think>`) goes. 'parsed'
+   * (default): `reasoning_content` of the message / deltas; 'inline': left in `content`.
+   */
+  reasoning_format: z.enum(['parsed', 'inline']).nullish(),
   ...acceptedAndIgnored,
 });
 export type ChatCompletionCreateParams = z.infer<typeof ChatCompletionCreateParams>;
