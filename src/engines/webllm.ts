@@ -150,7 +150,12 @@ export function createWebLLMEngine(options: WebLLMEngineOptions = {}): Engine {
         throw new AbortError();
       }
       const sampling = (spec.options as { sampling?: unknown } | undefined)?.sampling;
-      return new WebLLMModel(spec, engine, hook, sampling === 'webinfer' || sampling === 'auto' ? sampling : options.sampling ?? 'auto');
+      try {
+        return new WebLLMModel(spec, engine, hook, sampling === 'webinfer' || sampling === 'auto' ? sampling : options.sampling ?? 'auto');
+      } catch (err) {
+        await engine.unload().catch(() => {});
+        throw err;
+      }
     },
   };
 }
