@@ -54,12 +54,14 @@ export default defineConfig({
   preview: { host: '127.0.0.1' },
   worker: { format: 'es' },
   optimizeDeps: {
-    entries: ['demo/**/*.html', 'e2e/pages/**/*.html'],
+    // Workers are entries too: a dependency found only at run time would re-optimize
+    // and reload every open page.
+    entries: ['demo/**/*.html', 'e2e/pages/**/*.html', 'bench/**/*.html', 'worker/*.ts'],
     // transformers.js resolves its own runtime files; pre-bundling gains nothing.
     exclude: ['@huggingface/transformers', 'onnxruntime-web'],
     // Imported lazily inside the host worker (constrained decoding), which the scan does
     // not reach: found at run time instead, it would re-optimize and reload open pages.
-    include: ['@mlc-ai/web-xgrammar'],
+    include: ['@mlc-ai/web-xgrammar', '@mlc-ai/web-llm', 'comlink', 'zod'],
   },
   build: { target: 'es2022' },
 });

@@ -4,6 +4,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } 
 import { APIUserAbortError, errorFromBody } from '../protocol/errors.js';
 import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from '../protocol/models.js';
 import type { CacheDeleteResult, CacheInfo, ChatMessageOut, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import { portStream } from '../protocol/port-stream.js';
 import { connect, startHost, type Connection, type HostTarget } from './connection.js';
 import { Stream } from './stream.js';
 import { extractAttachments, type WithMediaInputs } from './media.js';
@@ -80,7 +81,7 @@ export class WebInfer {
     await this.ready;
     const controller = linkedController(options.signal);
     const { body, attachments } = extractAttachments(params);
-    const reader = (await this.connection.api.chatCompletion(body, attachments)).getReader();
+    const reader = portStream<ChatMessageOut>(await this.connection.api.chatCompletion(body, attachments)).getReader();
     const first = await readOrAbort(reader, controller.signal);
     if (first.type === 'error') throw errorFromBody(first.error.status, first.error.error);
     if (params.stream) return new Stream<ChatCompletionChunk>(reader, controller);
@@ -112,7 +113,7 @@ export class WebInfer {
     await this.ready;
     const controller = linkedController(options.signal);
     const { onProgress, signal: _signal, ...loadOptions } = options;
-    const reader = (await this.connection.api.loadModel(id, loadOptions)).getReader();
+    const reader = portStream<LoadMessageOut>(await this.connection.api.loadModel(id, loadOptions)).getReader();
     for (;;) {
       const message: LoadMessageOut = await readOrAbort(reader, controller.signal);
       if (message.type === 'progress') onProgress?.(message.progress);

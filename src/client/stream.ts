@@ -1,6 +1,6 @@
 import { APIUserAbortError, errorFromBody, type SerializedError } from '../protocol/errors.js';
 
-type Message<T> = { type: 'chunk'; chunk: T } | { type: 'error'; error: SerializedError } | { type: string };
+type Message<T> = { type: 'chunks'; chunks: T[] } | { type: 'error'; error: SerializedError } | { type: string };
 
 /**
  * A streamed response, as openai-node's `Stream`: iterate it once with for-await;
@@ -25,7 +25,12 @@ export class Stream<T> implements AsyncIterable<T> {
         const { value, done } = await this.reader.read();
         if (this.controller.signal.aborted) throw new APIUserAbortError();
         if (done) { finished = true; return; }
-        if (value.type === 'chunk') yield (value as { chunk: T }).chunk;
+        if (value.type === 'chunks') {
+          for (const chunk of (value as { chunks: T[] }).chunks) {
+            if (this.controller.signal.aborted) throw new APIUserAbortError();
+            yield chunk;
+          }
+        }
         else if (value.type === 'error') {
           finished = true;
           const { status, error } = (value as { error: SerializedError }).error;
@@ -43,7 +48,7 @@ export class Stream<T> implements AsyncIterable<T> {
     const [a, b] = this.toReadableStream().tee();
     const wrap = (s: ReadableStream<T>) =>
       new Stream<T>(
-        s.pipeThrough(new TransformStream<T, Message<T>>({ transform: (chunk, c) => c.enqueue({ type: 'chunk', chunk }) })).getReader(),
+        s.pipeThrough(new TransformStream<T, Message<T>>({ transform: (chunk, c) => c.enqueue({ type: 'chunks', chunks: [chunk] }) })).getReader(),
         this.controller,
       );
     return [wrap(a), wrap(b)];

@@ -3,6 +3,7 @@ import { ChatCompletion, ChatCompletionChunk } from '../protocol/chat.js';
 import { Completion } from '../protocol/completions.js';
 import { EngineUnavailableError, type BackendSource, type GatewayBackend } from './backend.js';
 import { createGateway, type GatewayOptions } from './gateway.js';
+import { hostBackend } from './port-backend.js';
 import { parseSse, sleep, testHost, type ScriptOptions } from './test-support.js';
 
 const ORIGIN = 'http://localhost:5173';
@@ -16,7 +17,7 @@ function setup(opts: { script?: ScriptOptions; maxQueue?: number; gateway?: Part
     ],
     opts.maxQueue,
   );
-  const gateway = createGateway({ backend: host.api, ...opts.gateway });
+  const gateway = createGateway({ backend: hostBackend(host.api), ...opts.gateway });
   const fetch = (path: string, init: RequestInit & { json?: unknown } = {}) => {
     const { json, ...rest } = init;
     const headers = new Headers(rest.headers);
@@ -51,7 +52,7 @@ describe('gateway: routing and scope', () => {
     expect(gateway.matches(`${ORIGIN}/api/v10/models`)).toBe(false);
     expect(gateway.matches(`${ORIGIN}/v1/models`)).toBe(false);
     expect(gateway.matches('/index.html')).toBe(false);
-    expect(() => createGateway({ backend: setup().host.api, basePath: '/' })).toThrow(/basePath/);
+    expect(() => createGateway({ backend: hostBackend(setup().host.api), basePath: '/' })).toThrow(/basePath/);
   });
 
   it('GET /v1/models lists the registered models', async () => {
@@ -192,7 +193,7 @@ describe('gateway: 503 when no engine host is reachable', () => {
   it('a host that stops answering is dropped and another one is tried', async () => {
     const { host } = setup();
     const dead = { listModels: () => new Promise(() => {}) } as unknown as GatewayBackend;
-    const backends = [dead, host.api];
+    const backends = [dead, hostBackend(host.api)];
     const dropped: unknown[] = [];
     const source: BackendSource = { get: async () => backends[0]!, drop: (b) => { dropped.push(b); backends.shift(); } };
     const res = await createGateway({ backend: source, callTimeoutMs: 50 }).handle(new Request(`${ORIGIN}/v1/models`));

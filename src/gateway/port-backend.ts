@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
 import type { HostApi } from '../protocol/rpc.js';
+import { portStream } from '../protocol/port-stream.js';
 import { installErrorTransfer } from '../protocol/rpc-errors.js';
 import { EngineUnavailableError, type GatewayBackend } from './backend.js';
 import { untilLost } from './sse.js';
@@ -35,8 +36,8 @@ export function portBackend(port: MessagePort): PortBackend {
     lost: lost.signal,
     listModels: () => guard(api.listModels()),
     retrieveModel: (id) => guard(api.retrieveModel(id)),
-    chatCompletion: (body) => guard(api.chatCompletion(body)),
-    completion: (body) => guard(api.completion(body)),
+    chatCompletion: async (body) => portStream(await guard(api.chatCompletion(body))),
+    completion: async (body) => portStream(await guard(api.completion(body))),
     async ping(ms) {
       if (lost.signal.aborted || retired) return false;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -66,4 +67,14 @@ export function portBackend(port: MessagePort): PortBackend {
     },
   };
   return backend;
+}
+
+/** An in-process host (`createHost().api`) as a gateway backend: its request ports read as streams. */
+export function hostBackend(api: HostApi): GatewayBackend {
+  return {
+    listModels: () => api.listModels(),
+    retrieveModel: (id) => api.retrieveModel(id),
+    chatCompletion: async (body) => portStream(await api.chatCompletion(body)),
+    completion: async (body) => portStream(await api.completion(body)),
+  };
 }

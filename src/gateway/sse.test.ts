@@ -20,7 +20,7 @@ function source(messages: HostMessage[], opts: { hold?: boolean } = {}) {
   return { reader: stream.getReader(), state };
 }
 
-const chunk = (n: number): HostMessage => ({ type: 'chunk', chunk: { n, s: 'é\n"x"' } });
+const chunk = (n: number): HostMessage => ({ type: 'chunks', chunks: [{ n, s: 'é\n"x"' }] });
 
 describe('SSE encoding', () => {
   it('frames one JSON per data line, blank line after each', () => {

@@ -20,7 +20,7 @@ export function sseFrame(data: unknown): Uint8Array {
 /** What an engine-host stream carries (chat and legacy completions alike). */
 export type HostMessage =
   | { type: 'started' }
-  | { type: 'chunk'; chunk: unknown }
+  | { type: 'chunks'; chunks: unknown[] }
   | { type: 'completion'; completion: unknown }
   | { type: 'error'; error: SerializedError };
 
@@ -65,7 +65,7 @@ export function sseFromHost(reader: ReadableStreamDefaultReader<HostMessage>, op
   const frame = (result: ReadableStreamReadResult<HostMessage>): { text: string; last: boolean } => {
     if (result.done) return { text: SSE_DONE, last: true };
     const message = result.value;
-    if (message.type === 'chunk') return { text: `data: ${JSON.stringify(message.chunk)}\n\n`, last: false };
+    if (message.type === 'chunks') return { text: message.chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join(''), last: false };
     if (message.type === 'error') return { text: `data: ${JSON.stringify({ error: message.error.error })}\n\n`, last: true };
     // `started` (or anything new) carries nothing for the client.
     return { text: '', last: false };

@@ -8,13 +8,13 @@ import type { LoadOptions } from '../protocol/models.js';
 import type { ChatMessageOut, CompletionMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { installErrorTransfer } from '../protocol/rpc-errors.js';
 import { defaultModels } from '../engines/catalog.js';
-import { isAbort } from '../core/abort.js';
 import { collectChat } from '../core/chat.js';
 import { mediaLimits } from '../core/media/limits.js';
 import { BadRequestError } from '../protocol/errors.js';
 import type { MediaLimits } from '../protocol/media.js';
 import { collectCompletion } from '../core/completions.js';
 import { deleteCache, listCache } from './cache.js';
+import { messagePort } from './message-port.js';
 
 /**
  * The engine host: one Runtime, served to any number of ports (every tab of the origin
@@ -71,7 +71,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       runtime.registerModel(toSpec(model));
     },
     async loadModel(id: string, options: LoadOptions = {}) {
-      const stream = messageStream<LoadMessageOut>(async (send, signal) => {
+      const port = messagePort<LoadMessageOut>(async (send, signal) => {
         const info = await runtime.loadModel(id, {
           device: options.device ?? 'auto',
           signal,
@@ -79,13 +79,13 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
         });
         send({ type: 'done', info });
       });
-      return Comlink.transfer(stream, [stream as unknown as Transferable]);
+      return Comlink.transfer(port, [port]);
     },
     async unloadModel(id) {
       await runtime.unloadModel(id);
     },
     async chatCompletion(body, attachments) {
-      const stream = messageStream<ChatMessageOut>(async (send, signal) => {
+      const port = messagePort<ChatMessageOut>(async (send, signal) => {
         const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
         const chunks = await runtime.startChatCompletion(streaming ? body : { ...(body as object), stream: false }, signal, { attachments });
         send({ type: 'started' });
@@ -95,10 +95,10 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
           send({ type: 'completion', completion: await collectChat(chunks) });
         }
       });
-      return Comlink.transfer(stream, [stream as unknown as Transferable]);
+      return Comlink.transfer(port, [port]);
     },
     async completion(body) {
-      const stream = messageStream<CompletionMessageOut>(async (send, signal) => {
+      const port = messagePort<CompletionMessageOut>(async (send, signal) => {
         const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
         const chunks = await runtime.startCompletion(streaming ? body : { ...(body as object), stream: false }, signal);
         send({ type: 'started' });
@@ -108,7 +108,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
           send({ type: 'completion', completion: await collectCompletion(chunks) });
         }
       });
-      return Comlink.transfer(stream, [stream as unknown as Transferable]);
+      return Comlink.transfer(port, [port]);
     },
     async stats(): Promise<HostStats> {
       return { ...runtime.stats(), connections };
@@ -135,34 +135,6 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
   }
 
   return { api, serve, runtime };
-}
-
-/**
- * A ReadableStream fed by `work`. Errors become a final `error` message (typed, never a
- * string); cancelling the stream aborts `work`.
- */
-function messageStream<M extends { type: string }>(
-  work: (send: (m: M) => void, signal: AbortSignal) => Promise<void>,
-): ReadableStream<M> {
-  const abort = new AbortController();
-  return new ReadableStream<M>({
-    start(controller) {
-      const send = (m: M) => {
-        if (!abort.signal.aborted) controller.enqueue(m);
-      };
-      work(send, abort.signal).then(
-        () => { if (!abort.signal.aborted) controller.close(); },
-        (err) => {
-          if (abort.signal.aborted || isAbort(err)) return;
-          controller.enqueue({ type: 'error', error: serializeError(err) } as unknown as M);
-          controller.close();
-        },
-      );
-    },
-    cancel() {
-      abort.abort();
-    },
-  });
 }
 
 /** The app's media settings over the defaults; nonsense settings are a 400 naming them. */

@@ -5,3 +5,4 @@ export * from './completions.js';
 export * from './models.js';
 export * from './validate.js';
 export * from './rpc.js';
+export * from './port-stream.js';

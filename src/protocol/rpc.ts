@@ -6,27 +6,34 @@ import type { MediaAttachment, MediaLimits } from './media.js';
 
 /**
  * What crosses a port between a client (page, Service Worker) and the engine host.
- * Every long-running call is a ReadableStream of messages: the first message settles
- * the call (started, or a typed error), cancelling the stream aborts the work.
+ * Every long-running call answers with its own MessagePort, read with `portStream()` as
+ * a ReadableStream of the messages below: the first message settles the call (started,
+ * or a typed error); cancelling the stream aborts the work.
  */
 
+export type ErrorMessage = { type: 'error'; error: SerializedError };
+
+/**
+ * Streamed chunks travel in `chunks` batches: one chunk each while the reader keeps up,
+ * several when it fell behind (one port message per batch, not per token).
+ */
 export type ChatMessageOut =
   | { type: 'started' }
-  | { type: 'chunk'; chunk: ChatCompletionChunk }
+  | { type: 'chunks'; chunks: ChatCompletionChunk[] }
   | { type: 'completion'; completion: ChatCompletion }
-  | { type: 'error'; error: SerializedError };
+  | ErrorMessage;
 
-/** Legacy completions: `chunk`s when streaming, else one `completion`. */
+/** Legacy completions: `chunks` when streaming, else one `completion`. */
 export type CompletionMessageOut =
   | { type: 'started' }
-  | { type: 'chunk'; chunk: Completion }
+  | { type: 'chunks'; chunks: Completion[] }
   | { type: 'completion'; completion: Completion }
-  | { type: 'error'; error: SerializedError };
+  | ErrorMessage;
 
 export type LoadMessageOut =
   | { type: 'progress'; progress: LoadProgress }
   | { type: 'done'; info: LoadedModelInfo }
-  | { type: 'error'; error: SerializedError };
+  | ErrorMessage;
 
 /** A model the page registers at run time (custom base URL, or a hub repo). */
 export interface ModelRegistration {
@@ -68,15 +75,15 @@ export interface HostApi {
   listModels(): Promise<ModelList>;
   retrieveModel(id: string): Promise<Model>;
   registerModel(model: ModelRegistration): Promise<void>;
-  loadModel(id: string, options?: LoadOptions): Promise<ReadableStream<LoadMessageOut>>;
+  loadModel(id: string, options?: LoadOptions): Promise<MessagePort>;
   unloadModel(id: string): Promise<void>;
   /**
    * `body` is validated in the host: the same checks for every caller. `attachments`: the
    * in-page client's binary images, referred to as `webinfer-attachment:<index>` URLs.
    */
-  chatCompletion(body: unknown, attachments?: MediaAttachment[]): Promise<ReadableStream<ChatMessageOut>>;
+  chatCompletion(body: unknown, attachments?: MediaAttachment[]): Promise<MessagePort>;
   /** Legacy `/v1/completions`; validated in the host like chatCompletion. */
-  completion(body: unknown): Promise<ReadableStream<CompletionMessageOut>>;
+  completion(body: unknown): Promise<MessagePort>;
   stats(): Promise<HostStats>;
   /** Serve one more port (e.g. one that a page hands to its Service Worker). */
   connect(port: MessagePort): Promise<void>;
