@@ -41,10 +41,11 @@ export default defineConfig({
         client: 'src/client/index.ts',
         host: 'worker/host.ts',
         protocol: 'src/protocol/index.ts',
+        gateway: 'src/gateway/index.ts',
       },
     },
     rollupOptions: {
-      external: [/^@huggingface\/transformers/, /^onnxruntime-/, /^comlink/, /^zod/],
+      external: [/^@huggingface\/transformers/, /^@mlc-ai\//, /^onnxruntime-/, /^comlink/, /^zod/],
     },
   },
 });

@@ -14,18 +14,8 @@ const OUT_DIR = 'test-results/gateway-sw';
 
 let browser: Browser;
 beforeAll(async () => {
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    publicDir: false,
-    build: {
-      outDir: OUT_DIR,
-      emptyOutDir: true,
-      target: 'es2022',
-      minify: true,
-      lib: { entry: 'worker/sw.ts', formats: ['es'], fileName: () => 'webinfer-sw.js' },
-    },
-  });
+  // The package's own SW build, written elsewhere so a test run never touches dist/.
+  await build({ configFile: 'vite.sw.config.ts', logLevel: 'warn', build: { outDir: OUT_DIR } });
   browser = await launch();
 }, 120_000);
 afterAll(async () => { await browser?.close(); });

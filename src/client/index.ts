@@ -13,7 +13,7 @@ export { startHost, type HostTarget } from './connection.js';
 export * from '../protocol/errors.js';
 export type * from '../protocol/chat.js';
 export type * from '../protocol/models.js';
-export type { HostConfig, HostStats, ModelRegistration } from '../protocol/rpc.js';
+export type { HostConfig, HostStats, ModelRegistration, CacheInfo, CachedModel, CacheDeleteResult } from '../protocol/rpc.js';
 export type { ImageInput } from './media.js';
 export type { MediaLimits } from '../protocol/media.js';
 export { DEFAULT_MEDIA_LIMITS } from '../core/media/limits.js';
