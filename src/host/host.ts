@@ -15,6 +15,8 @@ import type { MediaLimits } from '../protocol/media.js';
 import { collectCompletion } from '../core/completions.js';
 import { deleteCache, listCache } from './cache.js';
 import { messagePort } from './message-port.js';
+import type { ChatCompletionChunk } from '../protocol/chat.js';
+import type { Completion } from '../protocol/completions.js';
 
 /**
  * The engine host: one Runtime, served to any number of ports (every tab of the origin
@@ -85,30 +87,14 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       await runtime.unloadModel(id);
     },
     async chatCompletion(body, attachments) {
-      const port = messagePort<ChatMessageOut>(async (send, signal) => {
-        const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
-        const chunks = await runtime.startChatCompletion(streaming ? body : { ...(body as object), stream: false }, signal, { attachments });
-        send({ type: 'started' });
-        if (streaming) {
-          for await (const chunk of chunks) send({ type: 'chunk', chunk });
-        } else {
-          send({ type: 'completion', completion: await collectChat(chunks) });
-        }
-      });
-      return Comlink.transfer(port, [port]);
+      return generationPort<ChatMessageOut, ChatCompletionChunk>(
+        body,
+        (request, signal) => runtime.startChatCompletion(request, signal, { attachments }),
+        collectChat,
+      );
     },
     async completion(body) {
-      const port = messagePort<CompletionMessageOut>(async (send, signal) => {
-        const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
-        const chunks = await runtime.startCompletion(streaming ? body : { ...(body as object), stream: false }, signal);
-        send({ type: 'started' });
-        if (streaming) {
-          for await (const chunk of chunks) send({ type: 'chunk', chunk });
-        } else {
-          send({ type: 'completion', completion: await collectCompletion(chunks) });
-        }
-      });
-      return Comlink.transfer(port, [port]);
+      return generationPort<CompletionMessageOut, Completion>(body, (request, signal) => runtime.startCompletion(request, signal), collectCompletion);
     },
     async stats(): Promise<HostStats> {
       return { ...runtime.stats(), connections };
@@ -135,6 +121,26 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
   }
 
   return { api, serve, runtime };
+}
+
+/**
+ * One generation request on its own port: `started` once the runtime accepted it, then
+ * the chunks (streaming) or the one folded response.
+ */
+function generationPort<Out extends { type: string }, Chunk>(
+  body: unknown,
+  start: (request: unknown, signal: AbortSignal) => Promise<AsyncIterable<Chunk>>,
+  collect: (chunks: AsyncIterable<Chunk>) => Promise<unknown>,
+): MessagePort {
+  const port = messagePort<Out>(async (send, signal) => {
+    const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
+    const chunks = await start(streaming ? body : { ...(body as object), stream: false }, signal);
+    const out = send as (m: { type: string; [key: string]: unknown }) => void;
+    out({ type: 'started' });
+    if (!streaming) return out({ type: 'completion', completion: await collect(chunks) });
+    for await (const chunk of chunks) out({ type: 'chunk', chunk });
+  });
+  return Comlink.transfer(port, [port]);
 }
 
 /** The app's media settings over the defaults; nonsense settings are a 400 naming them. */
