@@ -79,6 +79,8 @@ export class WebInfer {
     options: RequestOptions = {},
   ): Promise<Stream<ChatCompletionChunk> | ChatCompletion> {
     await this.ready;
+    // Already aborted: nothing to ask the host for.
+    if (options.signal?.aborted) throw new APIUserAbortError();
     const controller = linkedController(options.signal);
     const { body, attachments } = extractAttachments(params);
     const reader = portStream<ChatMessageOut>(await this.connection.api.chatCompletion(body, attachments)).getReader();
