@@ -79,15 +79,31 @@ describe.each(DEVICES)('demo playground on %s', (device: Device) => {
     await page.fill('#seed', '5');
     await page.check('#ignore-eos');
     await page.fill('#prompt', 'Tell me more');
+    // Stop is clicked from inside the page as soon as the first text shows: on a loaded
+    // machine Playwright's own click (its actionability checks against a page busy
+    // streaming) can land seconds later, after all 2000 tokens.
+    const armed = page.evaluate(() => new Promise<{ shown: number; enabled: boolean }>((resolve) => {
+      const transcript = document.getElementById('transcript')!;
+      const observer = new MutationObserver(() => {
+        const shown = document.querySelectorAll('.msg.assistant .bubble')[1]?.textContent?.length ?? 0;
+        if (shown === 0) return;
+        observer.disconnect();
+        const stop = document.getElementById('stop') as HTMLButtonElement;
+        const enabled = !stop.disabled;
+        stop.click();
+        resolve({ shown, enabled });
+      });
+      observer.observe(transcript, { childList: true, characterData: true, subtree: true });
+    }));
     await page.click('#send');
-    await page.waitForFunction(() => (document.querySelectorAll('.msg.assistant .bubble')[1]?.textContent ?? '').length > 0);
-    await page.click('#stop');
+    const atStop = await armed;
+    expect(atStop.enabled).toBe(true);
     await page.waitForFunction(() => document.querySelectorAll('.msg.assistant .meta')[1]?.textContent === 'stopped');
     expect(await page.isDisabled('#send')).toBe(false);
 
     const stopped = await page.$$eval('.msg.assistant .bubble', (els) => els[1]!.textContent!);
-    expect(stopped.length).toBeGreaterThan(0);
-    expect(stopped.length).toBeLessThan(2000); // far from 2000 tokens: it really stopped
+    expect(stopped.length).toBeGreaterThanOrEqual(atStop.shown);
+    expect(stopped.length).toBeLessThan(2000); // far from 2000 tokens (~8000 characters): it really stopped
 
     // Then the chat goes on, greedy again, with the whole conversation as context.
     await page.fill('#temperature', '0');
