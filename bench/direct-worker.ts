@@ -5,21 +5,27 @@
  */
 import { Runtime } from '../src/core/runtime.js';
 import { createTransformersEngine } from '../src/engines/transformers.js';
-import { BENCH_REQUEST, timeStream, type Sample } from './measure.js';
+import { BENCH_CONSTRAINED, BENCH_MID_SCHEMA, BENCH_REQUEST, timeStream, type Sample } from './measure.js';
+import { compileBench } from './structured.js';
 
 const runtime = new Runtime({
   engines: { transformers: async () => createTransformersEngine({ wasmPaths: '/ort/' }) },
   models: [{ id: 'tiny-chat', engine: 'transformers', source: { repo: 'tiny-chat', baseUrl: '/models/tiny-chat/' }, contextLength: 2048 }],
 });
 
-self.onmessage = async (event: MessageEvent<{ op: 'load' | 'run' }>) => {
+self.onmessage = async (event: MessageEvent<{ op: 'load' | 'run' | 'run-constrained' | 'compile' }>) => {
   if (event.data.op === 'load') {
     await runtime.loadModel('tiny-chat', { device: 'wasm' });
     self.postMessage({ op: 'loaded' });
     return;
   }
+  if (event.data.op === 'compile') {
+    self.postMessage({ op: 'compiled', compile: await compileBench(BENCH_MID_SCHEMA) });
+    return;
+  }
   const start = performance.now();
-  const chunks = await runtime.startChatCompletion(BENCH_REQUEST, new AbortController().signal);
+  const request = event.data.op === 'run-constrained' ? BENCH_CONSTRAINED : BENCH_REQUEST;
+  const chunks = await runtime.startChatCompletion(request, new AbortController().signal);
   const sample: Sample = await timeStream(start, chunks);
   self.postMessage({ op: 'sample', sample });
 };

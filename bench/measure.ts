@@ -36,3 +36,66 @@ export async function timeStream(start: number, chunks: AsyncIterable<{ choices:
     totalMs: last - start,
   };
 }
+
+/** Constrained decoding: the same model and settings, under a JSON schema that runs past max_tokens. */
+export const BENCH_CONSTRAINED = {
+  ...BENCH_REQUEST,
+  ignore_eos: false,
+  response_format: {
+    type: 'json_schema' as const,
+    json_schema: {
+      name: 'bench',
+      schema: {
+        type: 'object',
+        // minItems keeps greedy decoding in the array past max_tokens (xgrammar expands
+        // bounded repetitions, so it stays small).
+        properties: { items: { type: 'array', minItems: 40, items: { type: 'object', properties: { word: { enum: ['alpha', 'beta', 'gamma'] }, n: { type: 'integer', minimum: 0, maximum: 999 } }, required: ['word', 'n'], additionalProperties: false } } },
+        required: ['items'],
+        additionalProperties: false,
+      },
+    },
+  },
+};
+
+/** A mid-sized schema (what an app's form or an agent's tool typically has): compile time. */
+export const BENCH_MID_SCHEMA = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', pattern: '^[A-Z]{3}-[0-9]{6}$' },
+    created: { type: 'string', format: 'date-time' },
+    customer: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 64 },
+        email: { type: 'string', format: 'email' },
+        tier: { enum: ['free', 'pro', 'enterprise'] },
+        age: { type: 'integer', minimum: 13, maximum: 120 },
+        address: {
+          type: 'object',
+          properties: { street: { type: 'string', maxLength: 80 }, city: { type: 'string', maxLength: 40 }, zip: { type: 'string', pattern: '^[0-9]{5}$' }, country: { enum: ['US', 'CA', 'GB', 'DE', 'FR', 'JP'] } },
+          required: ['street', 'city', 'zip', 'country'],
+          additionalProperties: false,
+        },
+      },
+      required: ['name', 'email', 'tier', 'address'],
+      additionalProperties: false,
+    },
+    items: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 20,
+      items: {
+        type: 'object',
+        properties: { sku: { type: 'string', maxLength: 16 }, qty: { type: 'integer', minimum: 1, maximum: 100 }, price: { type: 'number', exclusiveMinimum: 0, maximum: 10000 }, tags: { type: 'array', items: { type: 'string', maxLength: 12 }, maxItems: 5 } },
+        required: ['sku', 'qty', 'price'],
+        additionalProperties: false,
+      },
+    },
+    discount: { type: ['number', 'null'], minimum: 0, maximum: 0.5 },
+    status: { enum: ['pending', 'paid', 'shipped', 'cancelled'] },
+    notes: { type: 'string', maxLength: 200 },
+    gift: { type: 'boolean' },
+  },
+  required: ['id', 'created', 'customer', 'items', 'status', 'gift'],
+  additionalProperties: false,
+};

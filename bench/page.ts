@@ -4,11 +4,13 @@
  */
 import { createClient } from '../src/client/index.js';
 import { BENCH_REQUEST, timeStream, type Sample } from './measure.js';
+import type { CompileBench } from './structured.js';
 
 type Path = 'direct' | 'client' | 'sdk';
 declare global {
   interface Window {
     runBench(rounds: number): Promise<Record<Path, Sample[]>>;
+    runStructuredBench(rounds: number): Promise<{ unconstrained: Sample[]; constrained: Sample[]; compile: CompileBench }>;
     benchReady: boolean;
   }
 }
@@ -16,12 +18,33 @@ declare global {
 function directWorker() {
   const worker = new Worker(new URL('./direct-worker.ts', import.meta.url), { type: 'module' });
   const call = (op: string) =>
-    new Promise<{ op: string; sample?: Sample }>((resolve) => {
+    new Promise<{ op: string; sample?: Sample; compile?: CompileBench }>((resolve) => {
       worker.onmessage = (e) => resolve(e.data);
       worker.postMessage({ op });
     });
-  return { load: () => call('load'), run: async () => (await call('run')).sample! };
+  return {
+    load: () => call('load'),
+    run: async () => (await call('run')).sample!,
+    runConstrained: async () => (await call('run-constrained')).sample!,
+    compile: async () => (await call('compile')).compile!,
+  };
 }
+
+/** Constrained (JSON schema) vs free decoding on path (a), interleaved; then compile times. */
+window.runStructuredBench = async (rounds) => {
+  const direct = directWorker();
+  await direct.load();
+  const compile = await direct.compile();
+  await direct.run();
+  await direct.runConstrained();
+  const unconstrained: Sample[] = [];
+  const constrained: Sample[] = [];
+  for (let r = 0; r < rounds; r++) {
+    unconstrained.push(await direct.run());
+    constrained.push(await direct.runConstrained());
+  }
+  return { unconstrained, constrained, compile };
+};
 
 window.runBench = async (rounds) => {
   const direct = directWorker();
