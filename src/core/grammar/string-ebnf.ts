@@ -10,10 +10,18 @@
 /** One decoded character: anything JSON may write raw, or one of the short escapes. */
 export const JSON_CHAR = '([^"\\\\\\0-\\x1f] | "\\\\" ["\\\\/bfnrt])';
 
-/** Content of a string of `min`..`max` characters (max null: unbounded). */
+/** A character JSON may write raw (no escapes). */
+export const RAW_JSON_CHAR = '[^"\\\\\\0-\\x1f]';
+
+/**
+ * Content of a string of `min`..`max` characters (max null: unbounded). A bounded string
+ * is written without escapes (no `"`, `\` or control characters inside): xgrammar expands
+ * `{m,n}` into n grammar positions and compiles a token mask for each, and a plain
+ * character class there compiles ~3.5x faster than one with an escape alternative.
+ */
 export function lengthBoundedContent(min: number, max: number | null): string {
   if (max === null) return min === 0 ? `${JSON_CHAR}*` : `${JSON_CHAR}{${min},}`;
-  return `${JSON_CHAR}{${min},${max}}`;
+  return `${RAW_JSON_CHAR}{${min},${max}}`;
 }
 
 // ---- regex sub-grammars -----------------------------------------------------------------
