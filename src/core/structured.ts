@@ -121,6 +121,8 @@ export interface PreparedStructured {
   tokenMask: TokenMaskSource | null;
 }
 
+const templateRendersTools = new WeakMap<LoadedModel, boolean>();
+
 export async function prepareStructured(
   params: ChatCompletionCreateParams,
   model: LoadedModel,
@@ -134,9 +136,18 @@ export async function prepareStructured(
   let prompt: PreparedPrompt;
   let defaultPrompt = false;
   if (req.tools.length) {
-    const withTools = await render({ ...input, tools: req.tools }).catch(() => null);
-    const without = withTools ? await render({ ...input, tools: undefined }).catch(() => null) : null;
-    if (withTools && without && withTools.text !== without.text) {
+    // Learnt once per model: does its template render `tools` (does the prompt change)?
+    let renders = templateRendersTools.get(model);
+    let withTools: PreparedPrompt | null = null;
+    if (renders !== false) {
+      withTools = await render({ ...input, tools: req.tools }).catch(() => null);
+      if (renders === undefined && withTools) {
+        const without = await render({ ...input, tools: undefined }).catch(() => null);
+        renders = !!without && withTools.text !== without.text;
+        templateRendersTools.set(model, renders);
+      }
+    }
+    if (renders && withTools) {
       prompt = withTools;
     } else {
       prompt = await render({ ...input, messages: withDefaultToolPrompt(input.messages, req.tools), tools: undefined });
