@@ -137,6 +137,21 @@ describe('response_format on a model that writes noise', () => {
     }
   });
 
+  it("structural_tag (xgrammar's current shape, { format }): json_schema inside is enforced exactly", async () => {
+    const { runtime } = grammarRuntime();
+    const format = {
+      type: 'sequence',
+      elements: [
+        { type: 'const_string', value: 'n=' },
+        { type: 'tag', begin: '<v>', content: { type: 'json_schema', json_schema: { type: 'integer', minimum: 5, maximum: 7 } }, end: '</v>' },
+      ],
+    };
+    for (let seed = 0; seed < 10; seed++) {
+      const out = await complete(runtime, { response_format: { type: 'structural_tag', format }, seed });
+      expect(out.choices[0]!.message.content).toMatch(/^n=<v>[5-7]<\/v>$/);
+    }
+  });
+
   it('a reasoning block before the answer goes to reasoning_content', async () => {
     const { runtime } = grammarRuntime();
     const grammar = 'root ::= "<think>" [a-z ]{3,20} "</think>" [A-Za-z]{1,10}';
@@ -198,6 +213,25 @@ describe('tools on a model that writes noise', () => {
       expect(out.choices[0]!.message.tool_calls).toHaveLength(1);
     }
   });
+
+  it('tool_choice auto: free text, but a call the model opens is a valid one', async () => {
+    const { runtime, model } = grammarRuntime();
+    let calls = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      const out = await complete(runtime, { tools: [WEATHER, TIME], seed, max_tokens: 120 });
+      const choice = out.choices[0]!;
+      const finished = (choice.message.tool_calls ?? []).slice(0, choice.finish_reason === 'length' ? -1 : undefined);
+      for (const call of finished) {
+        calls++;
+        const validate = call.function.name === 'get_weather' ? validateWeather : validateTime;
+        expect(validate(JSON.parse(call.function.arguments)), call.function.arguments).toBe(true);
+      }
+      if (choice.message.tool_calls && choice.finish_reason !== 'length') expect(choice.finish_reason).toBe('tool_calls');
+      expect(choice.message.content ?? '').not.toContain('<tool_call>');
+    }
+    expect(model().calls[0]!.grammar).toMatchObject({ type: 'structural_tag' });
+    expect(calls).toBeGreaterThan(0);
+  }, 60_000);
 
   it('tool_choice none: no call, no tools in the prompt', async () => {
     const { runtime, model } = grammarRuntime();

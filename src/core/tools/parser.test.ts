@@ -109,6 +109,12 @@ describe('tool-call parser: real output of each family', () => {
     expect(events[1]).toMatchObject({ text: '{"city": "Par' });
   });
 
+  it('a call cut off before its name is dropped, not sent as markup', () => {
+    const parser = new ToolCallParser({ names: NAMES });
+    const events = [...parser.push('Checking. <tool_call>\n{"name": "get_wea'), ...parser.finish()];
+    expect(events).toEqual([{ type: 'content', text: 'Checking.' }]);
+  });
+
   it('no calls: content unchanged, including surrounding whitespace', () => {
     expect(parse('\n  Hello there.  \n', 2)).toMatchObject({ content: '\n  Hello there.  \n', calls: [] });
   });

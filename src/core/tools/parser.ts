@@ -79,8 +79,10 @@ export class ToolCallParser {
         this.buf = this.buf.slice(r.consumed);
         if (r.status === 'more') {
           if (!final) return;
-          // Truncated (max tokens): a started call stays as it is; anything else is text.
-          if (!this.block.hasCalls()) this.content(this.block.raw, false);
+          // Cut off (max_tokens): a started call stays as it is. A call opened by its marker
+          // but cut off before its name is dropped (never sent as markup); a reply that
+          // merely started like JSON is content.
+          if (!this.block.hasCalls() && this.block.kind === 'plain') this.content(this.block.raw, false);
           this.block = null;
           return;
         }
@@ -198,7 +200,7 @@ class Block {
   private objects = 0;
   private call: CallObject | null = null;
 
-  constructor(private readonly kind: BlockKind, marker: string, private readonly parser: ToolCallParser) {
+  constructor(readonly kind: BlockKind, marker: string, private readonly parser: ToolCallParser) {
     this.raw = marker;
   }
 
