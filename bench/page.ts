@@ -2,7 +2,8 @@
  * The benchmark page: the same streaming request through each path, interleaved round
  * by round so drift hits every path alike. Results go to `window.benchResults`.
  */
-import { createClient } from '../src/client/index.js';
+import OpenAI from 'openai';
+import { createClient, registerGateway } from '../src/client/index.js';
 import { BENCH_REQUEST, timeStream, type Sample } from './measure.js';
 import type { CompileBench } from './structured.js';
 
@@ -54,6 +55,8 @@ window.runBench = async (rounds) => {
     config: { wasmPaths: '/ort/', models: [{ id: 'tiny-chat', baseUrl: '/models/tiny-chat/', contextLength: 2048 }] },
   });
   await client.models.load('tiny-chat', { device: 'wasm' });
+  const gateway = await registerGateway({ client });
+  const openai = new OpenAI({ baseURL: gateway.baseURL, apiKey: 'bench', dangerouslyAllowBrowser: true, maxRetries: 0 });
 
   const results: Record<Path, Sample[]> = { direct: [], client: [], sdk: [] };
   const paths: Array<[Path, () => Promise<Sample>]> = [
@@ -61,6 +64,11 @@ window.runBench = async (rounds) => {
     ['client', async () => {
       const start = performance.now();
       return timeStream(start, await client.chat.completions.create(BENCH_REQUEST));
+    }],
+    ['sdk', async () => {
+      const start = performance.now();
+      // ignore_eos is a server extension: the SDK passes unknown body fields through.
+      return timeStream(start, await openai.chat.completions.create(BENCH_REQUEST));
     }],
   ];
   // One warm-up round (shader/JIT/caches), then measured rounds.
