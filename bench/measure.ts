@@ -13,7 +13,7 @@ export const BENCH_REQUEST = {
   model: 'tiny-chat',
   messages: [{ role: 'user' as const, content: 'Hi' }],
   temperature: 0,
-  max_tokens: 256,
+  max_tokens: 512,
   ignore_eos: true,
   stream: true as const,
 };

@@ -74,7 +74,9 @@ window.runBench = async (rounds) => {
   // One warm-up round (shader/JIT/caches), then measured rounds.
   for (const [, run] of paths) await run();
   for (let r = 0; r < rounds; r++) {
-    for (const [name, run] of paths) results[name].push(await run());
+    // Alternate the order each round, so no path always runs right after another.
+    const order = r % 2 ? [...paths].reverse() : paths;
+    for (const [name, run] of order) results[name].push(await run());
   }
   return results;
 };

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
 const ARGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 execFileSync(process.execPath, ['scripts/gen-models.mjs', '--quiet'], { stdio: 'inherit' });
@@ -51,17 +51,30 @@ function report(results) {
   for (const r of rows) console.log(`${label[r.path].padEnd(30)}${r.tps.toFixed(0).padStart(8)}${r.ttft.toFixed(1).padStart(12)}`);
   console.log('');
   const targets = { client: { ratio: 0.99, ttft: 3 }, sdk: { ratio: 0.97, ttft: 10 } };
+  // Paired per round (each path ran next to (a) in the same round): drift cancels out.
+  const direct = results.direct;
   for (const r of rows) {
     if (r.path === 'direct') continue;
     const t = targets[r.path];
-    const ratio = r.tps / a.tps;
-    const extra = r.ttft - a.ttft;
+    const samples = results[r.path];
+    const ratios = samples.map((s, i) => s.decodeTokPerS / direct[i].decodeTokPerS);
+    const extras = samples.map((s, i) => s.ttftMs - direct[i].ttftMs);
+    const ratio = median(ratios);
+    const extra = median(extras);
+    const [lo, hi] = [quantile(ratios, 0.25), quantile(ratios, 0.75)];
     const key = r.path === 'client' ? 'b/a' : 'c/a';
     console.log(
-      `${key} tokens/s ratio ${ratio.toFixed(3)} (target >= ${t.ratio}) ${ratio >= t.ratio ? 'ok' : 'MISSED'}; ` +
+      `${key} tokens/s ratio ${ratio.toFixed(3)} [IQR ${lo.toFixed(3)}-${hi.toFixed(3)}] (target >= ${t.ratio}) ${ratio >= t.ratio ? 'ok' : 'MISSED'}; ` +
         `TTFT overhead ${extra.toFixed(1)} ms (target <= ${t.ttft}) ${extra <= t.ttft ? 'ok' : 'MISSED'}`,
     );
   }
+}
+
+function quantile(xs, q) {
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
 }
 
 function reportStructured({ unconstrained, constrained, compile }) {
