@@ -31,6 +31,7 @@ import { gpuProblems, kindOf, needsOf, probeGpu, recordFromSpec, type GpuFacts, 
 import { effectiveTemplate, renderPrompt, toWebLLMChat, type ChatPrompt } from './webllm/conversation.js';
 import { fromWebLLMError } from './webllm/errors.js';
 import { toResponseFormat } from './webllm/grammar.js';
+import { checkImages, toDataUrl } from './webllm/image.js';
 import { prebuiltModelList } from './webllm/prebuilt.js';
 import { progressMapper } from './webllm/progress.js';
 
@@ -55,6 +56,11 @@ import { progressMapper } from './webllm/progress.js';
  *   hand back logits in which only that token is possible, so web-llm's sampler, run with
  *   neutral settings, commits our choice. Costs a few ms of JS per token on large vocabularies.
  * `sampling: 'webinfer'` (engine option, or a model's `options.sampling`) always uses core's.
+ *
+ * Images (vision models, web-llm's VLM kind: Phi-3.5-vision): core fetches, checks and
+ * decodes them as for every engine; web-llm gets PNG data URLs of those pixels as
+ * `image_url` parts of the user message they came in (src/engines/webllm/image.ts), so it
+ * never fetches a URL itself. Its limits (an image within one prefill chunk) are 400s here.
  *
  * Two web-llm internals are read, both present in 0.2.86 and checked by
  * tests/webllm/internals.test.ts: `MLCEngine.getLLMStates()` (the loaded chat config) and
@@ -98,7 +104,7 @@ export function createWebLLMEngine(options: WebLLMEngineOptions = {}): Engine {
 
   return {
     name: 'webllm',
-    capabilities: { modalities: ['text'], chatTemplate: true, logits: true, grammar: true, embeddings: false },
+    capabilities: { modalities: ['text', 'image'], chatTemplate: true, logits: true, grammar: true, embeddings: false },
     async load(spec: ModelSpec, ctx: LoadContext): Promise<LoadedModel> {
       if (ctx.device === 'wasm') {
         throw new BadRequestError(`Model '${spec.id}' runs on web-llm, which runs on WebGPU only; it cannot load on 'wasm'.`, {
@@ -151,7 +157,8 @@ export function createWebLLMEngine(options: WebLLMEngineOptions = {}): Engine {
       }
       const sampling = (spec.options as { sampling?: unknown } | undefined)?.sampling;
       try {
-        return new WebLLMModel(spec, engine, hook, sampling === 'webinfer' || sampling === 'auto' ? sampling : options.sampling ?? 'auto');
+        const vision = kindOf(record as unknown as WebLLMModelOptions) === 'vision';
+        return new WebLLMModel(spec, engine, hook, sampling === 'webinfer' || sampling === 'auto' ? sampling : options.sampling ?? 'auto', vision);
       } catch (err) {
         await engine.unload().catch(() => {});
         throw err;
@@ -196,7 +203,8 @@ class WebLLMModel implements LoadedModel {
   readonly id: string;
   readonly device: DeviceKind = 'webgpu';
   readonly contextLength: number | null;
-  readonly modalities: Modality[] = ['text'];
+  /** Vision models (web-llm's VLM kind, Phi-3.5-vision) take images too. */
+  readonly modalities: Modality[];
   readonly defaults: Partial<SamplingParams>;
   /** web-llm enforces GenerateOptions.grammar itself (response_format, on the GPU). */
   readonly nativeGrammar = true;
@@ -207,15 +215,19 @@ class WebLLMModel implements LoadedModel {
   private readonly eosIds: Set<number>;
   private readonly stopStrings: string[];
   private readonly vocabSize: number;
+  private readonly chatConfig: ChatConfig;
 
   constructor(
     spec: ModelSpec,
     private readonly mlc: MLCEngineLike,
     private readonly hook: SamplingHook,
     private readonly sampling: 'auto' | 'webinfer',
+    vision: boolean,
   ) {
     this.id = spec.id;
+    this.modalities = vision ? ['text', 'image'] : ['text'];
     const { chatConfig, tokenizer } = internalsOf(mlc, spec.id);
+    this.chatConfig = chatConfig;
     this.tokenizer = tokenizer;
     this.template = effectiveTemplate(chatConfig.conv_template, chatConfig.conv_config);
     this.eosIds = new Set(this.template.stop_token_ids ?? []);
@@ -227,7 +239,13 @@ class WebLLMModel implements LoadedModel {
   }
 
   async prepareChat(input: PromptInput): Promise<PreparedPrompt> {
-    const chat = toWebLLMChat(input.messages, this.template, input.templateKwargs);
+    // Images: core fetched, checked and decoded them; web-llm gets them back as PNG data
+    // URLs (it decodes URLs itself, and must never fetch one), after web-llm's limits.
+    const images = this.modalities.includes('image') ? input.media?.images ?? [] : [];
+    const embedSizes = checkImages(images, this.chatConfig, this.id);
+    const urls = new Map<string, string>();
+    for (const img of images) urls.set(`${img.message}:${img.part}`, await toDataUrl(img));
+    const chat = toWebLLMChat(input.messages, this.template, input.templateKwargs, urls);
     let pieces: string[];
     try {
       pieces = renderPrompt(chat, this.template);
@@ -239,6 +257,10 @@ class WebLLMModel implements LoadedModel {
     }
     const tokenIds = [...(this.template.system_prefix_token_ids ?? [])];
     for (const piece of pieces) tokenIds.push(...this.tokenizer.encode(piece));
+    // Each image prefills its embedding (web-llm adds a "\n" after each for phi3_v); they
+    // count toward the context window. -1 stands for an image position (no token id).
+    const newline = (this.chatConfig as { model_type?: string }).model_type === 'phi3_v' ? Array.from(this.tokenizer.encode('\n')) : [];
+    for (const size of embedSizes) tokenIds.push(...new Array<number>(size).fill(-1), ...newline);
     const prompt: WebLLMPrompt = { tokenIds, text: pieces.join(''), webllm: { kind: 'chat', chat } };
     return prompt;
   }
@@ -263,7 +285,8 @@ class WebLLMModel implements LoadedModel {
       minTokens: options.minTokens,
       ignoreEos: options.ignoreEos,
       topLogprobs: options.topLogprobs,
-      promptIds: prompt.tokenIds,
+      // -1: image positions.
+      promptIds: prompt.tokenIds.filter((id) => id >= 0),
     });
     let lastPick: SampledToken | null = null;
     const session: Session = {

@@ -52,7 +52,8 @@ describe('the list a UI shows', () => {
     expect(embed.reasons[0]).toMatch(/embeddings/);
     const vision = list.find((m) => m.kind === 'vision')!;
     expect(vision.available).toBe(true);
-    expect(vision.reasons[0]).toMatch(/text only/);
+    expect(vision.reasons).toEqual([]);
+    expect(prebuiltSpecs().find((s) => s.id === vision.id)!.modalities).toEqual(['text', 'image']);
   });
 
   test('on a GPU without shader-f16 and with 128 MiB bindings: f16 and big-buffer models are unavailable, with the f32 alternative', () => {

@@ -1,5 +1,6 @@
 import type { ModelRecord } from '@mlc-ai/web-llm';
 import type { ModelSpec } from '../../core/engine.js';
+import type { Modality } from '../../protocol/models.js';
 import { prebuiltModelList } from './prebuilt.js';
 
 /**
@@ -49,6 +50,8 @@ export function specFromRecord(record: ModelRecord): ModelSpec {
     engine: 'webllm',
     source: { repo, baseUrl: model },
     ...(contextWindow && contextWindow > 0 ? { contextLength: contextWindow } : {}),
+    // web-llm's VLMs (Phi-3.5-vision) take images: core resolves them before the queue.
+    ...(kindOf(rest as WebLLMModelOptions) === 'vision' ? { modalities: ['text', 'image'] as Modality[] } : {}),
     ownedBy: repo.split('/')[0] ?? 'mlc-ai',
     options: options as unknown as Record<string, unknown>,
   };
@@ -261,7 +264,6 @@ export function describeWebLLMModels(gpu?: GpuFacts | null, records: ModelRecord
       available = false;
       reasons.push('Embedding model: webinfer does not serve embeddings from web-llm yet.');
     }
-    if (kind === 'vision') reasons.push('Vision model: image input is not mapped to web-llm yet, so it answers text only.');
     if (gpu !== undefined) {
       for (const p of gpuProblems(record.model_id, needs, gpu, known)) {
         available = false;

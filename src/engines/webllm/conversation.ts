@@ -35,7 +35,13 @@ export function effectiveTemplate(template: ConvTemplateConfig, overrides?: Part
   return { ...template, ...overrides };
 }
 
-export function toWebLLMChat(messages: ChatMessage[], template: ConvTemplateConfig, kwargs?: Record<string, unknown>): ChatPrompt {
+/**
+ * `images`: data URLs of the request's decoded images, keyed `${message}:${part}` (vision
+ * models only). A user message with images goes to web-llm as content parts in the user's
+ * order, its text parts joined into one (web-llm takes a single text part per message);
+ * web-llm's Phi-3.5-vision layout puts a message's images before its text.
+ */
+export function toWebLLMChat(messages: ChatMessage[], template: ConvTemplateConfig, kwargs?: Record<string, unknown>, images?: Map<string, string>): ChatPrompt {
   const hasTool = 'tool' in (template.roles ?? {});
   const out: WebLLMMessage[] = [];
   const system: string[] = [];
@@ -55,10 +61,30 @@ export function toWebLLMChat(messages: ChatMessage[], template: ConvTemplateConf
     }
     leading = false;
     switch (m.role) {
-      case 'user':
-        out.push({ role: 'user', content: textOf(m.content as string | Array<{ type: string; text?: string }>) });
+      case 'user': {
+        const content = m.content as string | Array<{ type: string; text?: string }>;
+        const urls = Array.isArray(content) ? content.map((_, j) => images?.get(`${i}:${j}`)) : [];
+        if (!urls.some((u) => u !== undefined)) {
+          out.push({ role: 'user', content: textOf(content) });
+          return;
+        }
+        const parts: Array<{ type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } }> = [];
+        let text: { type: 'text'; text: string } | null = null;
+        (content as Array<{ type: string; text?: string }>).forEach((p, j) => {
+          const url = urls[j];
+          if (url !== undefined) parts.push({ type: 'image_url', image_url: { url } });
+          else if (p.type === 'text') {
+            if (text) text.text += p.text ?? '';
+            else parts.push((text = { type: 'text', text: p.text ?? '' }));
+          }
+        });
+        out.push({ role: 'user', content: parts });
         return;
+      }
       case 'assistant': {
+        if (Array.isArray(m.content) && m.content.some((p) => (p as { type: string }).type === 'image_url')) {
+          throw new BadRequestError("web-llm takes images in user messages only.", { param, code: 'unsupported_content' });
+        }
         let content = textOf(m.content ?? '');
         const calls = (m.tool_calls ?? []).flatMap((c) => (c.type === 'function' ? [c.function] : []));
         if (m.function_call) calls.push(m.function_call);
@@ -109,7 +135,7 @@ export function renderPrompt(chat: ChatPrompt, template: ConvTemplateConfig): st
   const turns: Array<[role: 'user' | 'assistant' | 'tool', content: string | undefined]> = [];
   for (const m of chat.messages) {
     if (m.role === 'system') continue;
-    turns.push([m.role, m.content as string]);
+    turns.push([m.role, typeof m.content === 'string' ? m.content : textOf(m.content as Array<{ type: string; text?: string }>)]);
   }
   turns.push(['assistant', chat.enableThinking === false ? EMPTY_THINKING : undefined]);
   const contentSep = t.role_content_sep || t.role_content_sep === '' ? t.role_content_sep : ': ';

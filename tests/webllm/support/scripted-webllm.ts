@@ -163,7 +163,30 @@ interface Prefill {
   tokens: number[];
   /** The KV cache was empty (a fresh conversation) rather than reused. */
   fresh: boolean;
+  /** Images appear as `<image>`. */
   text: string;
+  /** The image URLs web-llm's Conversation placed in the prompt, in prefill order. */
+  images: string[];
+}
+
+/**
+ * Embedding tokens per image, as LLMChatPipeline.computeImageEmbedSize (0.2.86):
+ * `mm_tokens_per_image`, or phi3_v's crop formula from the image's size (read from the
+ * PNG header of the data URL, as web-llm would after decoding it).
+ */
+function imageTokens(config: ChatConfig, url: string): number {
+  const fixed = (config as { model_config?: { mm_tokens_per_image?: number } }).model_config?.mm_tokens_per_image;
+  if (fixed) return fixed;
+  if ((config as { model_type?: string }).model_type !== 'phi3_v') throw new Error('scripted pipeline: no image embed size');
+  const png = Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
+  const w = png.readUInt32BE(16), h = png.readUInt32BE(20);
+  const ratio = w / h;
+  let scale = 1;
+  while (scale * Math.ceil(scale / ratio) <= 16) scale += 1;
+  scale -= 1;
+  const newW = scale * 336, newH = Math.floor(newW / ratio);
+  const cropH = Math.ceil(newH / 336), cropW = newW / 336;
+  return cropH * 12 * (cropW * 12 + 1) + 1 + 12 * 13;
 }
 
 type Conversation = {
@@ -302,11 +325,25 @@ export class ScriptedPipeline {
     const prompts = conv.isTextCompletion ? [conv.prompt!] : fresh ? conv.getPromptArray(this.config) : conv.getPromptArrayLastRound(this.config);
     const tokens: number[] = fresh && !conv.isTextCompletion ? [...(conv as unknown as { config: ConvTemplateConfig }).config.system_prefix_token_ids ?? []] : [];
     let counted = 0;
+    const images: string[] = [];
+    let text = '';
     for (const p of prompts) {
-      if (typeof p !== 'string') throw new Error('scripted pipeline: text only');
-      const ids = this.tokenizer.encode(p);
-      counted += ids.length;
-      tokens.push(...ids);
+      // A message with images: strings and ImageURLs in prefill order (getPromptArray).
+      for (const piece of typeof p === 'string' ? [p] : (p as Array<string | { url: string }>)) {
+        if (typeof piece === 'string') {
+          const ids = this.tokenizer.encode(piece);
+          counted += ids.length;
+          tokens.push(...ids);
+          text += piece;
+        } else {
+          if (!piece.url.startsWith('data:image/')) throw new Error(`scripted pipeline: web-llm would fetch ${piece.url}`);
+          const n = imageTokens(this.config, piece.url);
+          counted += n;
+          tokens.push(...new Array<number>(n).fill(-1));
+          images.push(piece.url);
+          text += '<image>';
+        }
+      }
     }
     if (counted + this.filled > this.config.context_window_size) {
       throw Object.assign(
@@ -314,7 +351,7 @@ export class ScriptedPipeline {
         { name: 'ContextWindowSizeExceededError' },
       );
     }
-    this.prefills.push({ tokens, fresh, text: prompts.join('') });
+    this.prefills.push({ tokens, fresh, text, images });
     this.filled += tokens.length;
     await grammarInit;
     await this.sampleAndCommit(genConfig);
@@ -550,7 +587,8 @@ export function scriptedWebLLM(scripts: Record<string, WebLLMScript>): ScriptedW
           out.locks.push(lock);
           internals.loadedModelIdToPipeline.set(id, pipeline);
           internals.loadedModelIdToChatConfig.set(id, pipeline.config);
-          internals.loadedModelIdToModelType.set(id, 0);
+          const record = config.appConfig?.model_list.find((r) => r.model_id === id);
+          internals.loadedModelIdToModelType.set(id, (record as { model_type?: number } | undefined)?.model_type ?? 0);
           internals.loadedModelIdToLock.set(id, lock);
           report({ progress: 1, timeElapsed: 3, text: 'Finish loading on WebGPU - scripted' });
         } catch (err) {

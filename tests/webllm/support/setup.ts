@@ -1,4 +1,5 @@
 import type { ModelSpec } from '../../../src/core/engine.js';
+import type { MediaOptions } from '../../../src/core/media/resolve.js';
 import { Runtime } from '../../../src/core/runtime.js';
 import type { GpuFacts } from '../../../src/engines/webllm/catalog.js';
 import { createWebLLMEngine } from '../../../src/engines/webllm.js';
@@ -24,6 +25,8 @@ export interface SetupOptions {
   maxQueue?: number;
   /** The engine's sampling option (default 'auto'). */
   sampling?: 'auto' | 'webinfer';
+  /** The Runtime's media options (a fake image decoder and fetch). */
+  media?: MediaOptions;
 }
 
 /** The real Runtime over the web-llm adapter over real MLCEngines with scripted pipelines. */
@@ -45,7 +48,7 @@ export function setup(scripts: Record<string, WebLLMScript>, opts: SetupOptions 
     source: { repo: id, baseUrl: `https://models.test/${id}/` },
     options: { model_lib: `https://libs.test/${id}-webgpu.wasm`, ...opts.options?.[id] },
   }));
-  const runtime = new Runtime({ engines: { webllm: async () => engine }, models, ...(opts.maxQueue ? { maxQueue: opts.maxQueue } : {}) });
+  const runtime = new Runtime({ engines: { webllm: async () => engine }, models, ...(opts.maxQueue ? { maxQueue: opts.maxQueue } : {}), ...(opts.media ? { media: opts.media } : {}) });
   return { runtime, web, engine, probes: () => probes };
 }
 
