@@ -1,5 +1,6 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 /**
@@ -53,6 +54,8 @@ export default defineConfig({
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
   worker: { format: 'es' },
+  // mpg123-decoder must load in a SharedWorker (no nested Worker): see worker-shim.ts.
+  resolve: { alias: { '@eshaz/web-worker': fileURLToPath(new URL('./src/core/media/worker-shim.ts', import.meta.url)) } },
   optimizeDeps: {
     // Workers are entries too: a dependency found only at run time would re-optimize
     // and reload every open page.
@@ -61,7 +64,7 @@ export default defineConfig({
     exclude: ['@huggingface/transformers', 'onnxruntime-web'],
     // Imported lazily inside the host worker (constrained decoding), which the scan does
     // not reach: found at run time instead, it would re-optimize and reload open pages.
-    include: ['@mlc-ai/web-xgrammar', '@mlc-ai/web-llm', 'comlink', 'zod'],
+    include: ['@mlc-ai/web-xgrammar', '@mlc-ai/web-llm', 'comlink', 'zod', 'mpg123-decoder'],
   },
   build: { target: 'es2022' },
 });

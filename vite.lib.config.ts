@@ -1,4 +1,5 @@
 import { defineConfig, type Plugin } from 'vite';
+import { fileURLToPath } from 'node:url';
 
 /**
  * In the repo the client starts `worker/host.ts`; in the package it must start the
@@ -30,6 +31,9 @@ export default defineConfig({
   publicDir: false,
   plugins: [hostEntryAsSibling()],
   worker: { format: 'es' },
+  // mpg123-decoder is bundled (not external) with this alias, so host.js loads in a
+  // SharedWorker, which has no nested Worker: see src/core/media/worker-shim.ts.
+  resolve: { alias: { '@eshaz/web-worker': fileURLToPath(new URL('./src/core/media/worker-shim.ts', import.meta.url)) } },
   build: {
     outDir: 'dist/lib',
     emptyOutDir: true,

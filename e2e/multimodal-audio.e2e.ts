@@ -1,11 +1,15 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { b64 } from '../tests/support/media-fixtures.js';
+import { mp3Tone } from '../tests/support/mp3-fixture.js';
 import { DEVICES, launch, openPage } from './support/browser.js';
 
 /**
  * input_audio parts to the tiny audio-language model (Ultravox-shaped), which says whether
  * the clip's loudest tone is low or high: WAV decoded and resampled in the engine host,
  * Whisper log-mel features by the model's processor, through the in-page client and /v1.
+ * MP3 is decoded in the engine host by a WASM decoder (mpg123); the MP3 clips are encoded
+ * here, in Node, with lamejs.
  */
 const LOW = 'The sound is low.';
 const HIGH = 'The sound is high.';
@@ -15,6 +19,11 @@ beforeAll(async () => { browser = await launch(); });
 afterAll(async () => { await browser?.close(); });
 
 const audioPart = (data: string, format: 'wav' | 'mp3' = 'wav') => ({ type: 'input_audio', input_audio: { data, format } });
+const MP3 = {
+  low: b64(mp3Tone(300, 0.5, 22050, 1, 64)),
+  high: b64(mp3Tone(4000, 0.5, 44100, 2, 128)),
+  lowFor: (s: number) => b64(mp3Tone(250, s, 16000, 1, 32)),
+};
 
 describe.each(DEVICES)('audio through the in-page client on %s', (device) => {
   let page: Awaited<ReturnType<typeof openPage>>;
@@ -46,6 +55,22 @@ describe.each(DEVICES)('audio through the in-page client on %s', (device) => {
     expect(out).toEqual({ low: LOW, high: HIGH, silence: 'The sound is quiet.', none: 'I hear nothing.' });
     expect(page.errors).toEqual([]);
   });
+
+  test('MP3: a low tone and a high tone (22.05 kHz mono, 44.1 kHz stereo) give the same answers as WAV', async () => {
+    const out = await page.evaluate(async (mp3) => {
+      const w = window as any;
+      const ask = async (data: string) => {
+        const r = await w.client.chat.completions.create({
+          model: 'tiny-alm',
+          messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this sound?' }, { type: 'input_audio', input_audio: { data, format: 'mp3' } }] }],
+        });
+        return r.choices[0].message.content;
+      };
+      return { low: await ask(mp3.low), high: await ask(mp3.high) };
+    }, { low: MP3.low, high: MP3.high });
+    expect(out).toEqual({ low: LOW, high: HIGH });
+    expect(page.errors).toEqual([]);
+  });
 });
 
 describe('audio refusals, and through /v1', () => {
@@ -59,7 +84,7 @@ describe('audio refusals, and through /v1', () => {
   afterAll(async () => { await page?.close(); });
 
   test('the openai SDK: low and high tones; refusals as the error envelope; still serving', async () => {
-    const out = await page.evaluate(async () => {
+    const out = await page.evaluate(async (mp3) => {
       const w = window as any;
       const openai = w.makeOpenAI();
       const ask = async (model: string, content: unknown[]) => {
@@ -74,7 +99,10 @@ describe('audio refusals, and through /v1', () => {
       return {
         low: await ask('tiny-alm', [part(w.wavBase64(250, 0.4, 44100))]),
         high: await ask('tiny-alm', [{ type: 'text', text: 'Listen:' }, part(w.wavBase64(5000, 0.4, 44100))]),
-        mp3: await ask('tiny-alm', [part(w.mp3Base64(), 'mp3')]),
+        mp3Low: await ask('tiny-alm', [part(mp3.low, 'mp3')]),
+        mp3High: await ask('tiny-alm', [{ type: 'text', text: 'Listen:' }, part(mp3.high, 'mp3')]),
+        corruptMp3: await ask('tiny-alm', [part(w.mp3Base64(), 'mp3')]),
+        longMp3: await ask('tiny-alm', [part(mp3.long, 'mp3')]),
         mismatch: await ask('tiny-alm', [part(w.wavBase64(300), 'mp3')]),
         notAudio: await ask('tiny-alm', [part(btoa('hello, not audio'))]),
         badBase64: await ask('tiny-alm', [part('@@@not base64@@@')]),
@@ -83,12 +111,15 @@ describe('audio refusals, and through /v1', () => {
         toVision: await ask('tiny-vlm', [part(w.wavBase64(300))]),
         after: await ask('tiny-alm', [part(w.wavBase64(300))]),
       };
-    });
+    }, { low: MP3.low, high: MP3.high, long: MP3.lowFor(121) });
     const bad = (param: string, code: string) => ({ status: 400, type: 'invalid_request_error', param, code });
     expect(out).toMatchObject({
       low: LOW,
       high: HIGH,
-      mp3: bad('messages[0].content[0]', 'unsupported_audio_format'),
+      mp3Low: LOW,
+      mp3High: HIGH,
+      corruptMp3: bad('messages[0].content[0]', 'invalid_audio'),
+      longMp3: bad('messages[0].content[0]', 'audio_too_long'),
       mismatch: bad('messages[0].content[0]', 'invalid_audio'),
       notAudio: bad('messages[0].content[0]', 'invalid_audio'),
       badBase64: bad('messages[0].content[0]', 'invalid_base64'),
@@ -97,7 +128,7 @@ describe('audio refusals, and through /v1', () => {
       toVision: bad('messages[0].content[0]', 'unsupported_content'),
       after: LOW,
     });
-    expect(out.mp3.message).toMatch(/MP3 audio cannot be decoded in the engine host; send WAV/);
+    expect(out.corruptMp3.message).toMatch(/MP3 file is corrupt/);
     expect(page.errors).toEqual([]);
   });
 });

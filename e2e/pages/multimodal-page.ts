@@ -83,7 +83,7 @@ w.wavBase64 = (hz: number, seconds = 0.5, rate = 22050, channels = 1): string =>
   return btoa(bin);
 };
 
-/** Base64 of a few MPEG-1 Layer III frame headers (enough to sniff as MP3; not decodable audio). */
+/** Base64 of an ID3 tag and a truncated MPEG-1 Layer III frame (sniffs as MP3; decodes to nothing: corrupt). */
 w.mp3Base64 = (): string => btoa(String.fromCharCode(0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 0, 0xff, 0xfb, 0x90, 0x64, ...new Array(200).fill(0)));
 
 /** A PNG whose header is valid (so it passes sniffing and the pixel cap) but whose data is garbage. */

@@ -6,6 +6,7 @@ import { CorruptImageError, fitWithin, type ImageDecoder } from './decode.js';
 import { mediaLimits } from './limits.js';
 import { resolveMedia, type MediaContext } from './resolve.js';
 import { attachmentUrl } from './types.js';
+import { mp3Tone } from '../../../tests/support/mp3-fixture.js';
 
 /** A decoder for Node: "decodes" PNG headers into a solid picture; short files are corrupt. */
 function fakeDecoder(): ImageDecoder & { calls: number } {
@@ -121,10 +122,17 @@ describe('resolveMedia', () => {
     expect(await refusal([user(image(attachmentUrl(0)))], { attachments, limits: mediaLimits({ maxImageBytes: 10 }) })).toMatchObject({ code: 'media_too_large' });
   });
 
-  test('audio: WAV decoded to mono PCM, MP3 checked, the declared format must match the bytes', async () => {
+  test('audio: WAV and MP3 decoded to mono PCM, the declared format must match the bytes', async () => {
     const audio = (data: string, format: 'wav' | 'mp3') => ({ type: 'input_audio' as const, input_audio: { data, format } });
-    const media = await resolveMedia([user(audio(b64(wav(0.25)), 'wav'), audio(b64(mp3Frame()), 'mp3'))], { limits: mediaLimits() });
-    expect(media.audio.map((a) => [a.format, a.seconds, a.samples?.length ?? null, a.part])).toEqual([['wav', 0.25, 2000, 0], ['mp3', null, null, 1]]);
+    const media = await resolveMedia([user(audio(b64(wav(0.25)), 'wav'), audio(b64(mp3Tone(300, 0.5, 22050)), 'mp3'))], { limits: mediaLimits() });
+    expect(media.audio.map((a) => [a.format, a.seconds, a.samples?.length ?? null, a.part])).toEqual([['wav', 0.25, 2000, 0], ['mp3', expect.any(Number), expect.any(Number), 1]]);
+    const mp3 = media.audio[1]!;
+    expect(mp3.sampleRate).toBe(22050);
+    expect(mp3.samples!.length).toBe(Math.round(mp3.seconds! * 22050));
+    expect(mp3.seconds).toBeGreaterThanOrEqual(0.5);
+    expect(await refusal([user(audio(b64(mp3Frame()), 'mp3'))])).toMatchObject({ code: 'invalid_audio', message: expect.stringMatching(/MP3 file is corrupt/) });
+    expect(await refusal([user(audio(b64(mp3Tone(440, 3, 16000, 1, 32)), 'mp3'))], { limits: mediaLimits({ maxAudioSeconds: 2 }) })).toMatchObject({ code: 'audio_too_long' });
+    expect(await refusal([user(audio(b64(mp3Tone(440, 1, 16000, 1, 32)), 'mp3'))], { limits: mediaLimits({ maxAudioBytes: 1000 }) })).toMatchObject({ code: 'media_too_large' });
     expect(await refusal([user(audio(b64(wav(0.1)), 'mp3'))])).toMatchObject({ code: 'invalid_audio', message: expect.stringMatching(/format says 'mp3' but the bytes are WAV/) });
     expect(await refusal([user(audio(b64(png(2, 2)), 'wav'))])).toMatchObject({ code: 'invalid_audio' });
     expect(await refusal([user(audio(b64(wav(3)), 'wav'))], { limits: mediaLimits({ maxAudioSeconds: 2 }) })).toMatchObject({ code: 'audio_too_long' });

@@ -3,6 +3,7 @@ import { BadRequestError, InternalServerError } from '../../protocol/errors.js';
 import { AbortError, isAbort } from '../abort.js';
 import { browserImageDecoder, CorruptImageError, DecoderUnavailableError, type ImageDecoder } from './decode.js';
 import type { MediaLimits } from './limits.js';
+import { CorruptMp3Error, decodeMp3, Mp3TooLongError } from './mp3.js';
 import { describeUnsupported, parseWav, sniffAudio, sniffImage, wavToMono } from './sniff.js';
 import { classifyUrl, decodeBase64, loadSource, MediaError, type MediaSource } from './source.js';
 import type { DecodedAudio, DecodedImage, MediaAttachment, ResolvedMedia } from './types.js';
@@ -140,7 +141,18 @@ async function loadAudio(ref: AudioRef, ctx: MediaContext): Promise<DecodedAudio
       throw refuse(ref, 'invalid_audio', `format says '${ref.format}' but the bytes are ${sniffed.toUpperCase()} audio.`);
     }
     if (sniffed === 'mp3') {
-      return { format: 'mp3', bytes, samples: null, sampleRate: null, seconds: null, message: ref.message, part: ref.part };
+      let pcm;
+      try {
+        pcm = await decodeMp3(bytes, limits.maxAudioSeconds);
+      } catch (err) {
+        if (err instanceof Mp3TooLongError) {
+          throw refuse(ref, 'audio_too_long', `the clip is longer than ${limits.maxAudioSeconds} s (the limit).`);
+        }
+        if (err instanceof CorruptMp3Error) throw refuse(ref, 'invalid_audio', `the MP3 file is corrupt or unsupported: ${err.message}.`);
+        throw err;
+      }
+      if (ctx.signal?.aborted) throw new AbortError();
+      return { format: 'mp3', bytes, samples: pcm.samples, sampleRate: pcm.sampleRate, seconds: pcm.seconds, message: ref.message, part: ref.part };
     }
     let info;
     try {

@@ -20,7 +20,7 @@ export interface DecodedAudio {
   format: 'wav' | 'mp3';
   /** The encoded clip, as sent. */
   bytes: Uint8Array;
-  /** Mono PCM in [-1, 1] (WAV); null for MP3, which no engine here decodes yet. */
+  /** Mono PCM in [-1, 1], decoded in the engine host (WAV parsed, MP3 by a WASM decoder); null only from older hosts. */
   samples: Float32Array | null;
   sampleRate: number | null;
   seconds: number | null;
