@@ -15,6 +15,7 @@ import { planGeneration, type GenerationPlan } from './plan.js';
 import { addDelta, newMessageParts, OutputShaper, prepareStructured, resolveStructured, toMessage, type MessageParts, type OutputDelta, type OutputSpec } from './structured.js';
 import { mediaLimits } from './media/limits.js';
 import { hasMedia, resolveMedia, type MediaContext } from './media/resolve.js';
+import { foldChunks } from './fold.js';
 
 /** Chat Completions semantics on top of any engine. */
 
@@ -144,38 +145,31 @@ export function fingerprint(model: LoadedModel): string {
 
 /** Folds a chunk stream (with its usage chunk) into the non-streaming response. */
 export async function collectChat(chunks: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletion> {
-  const choices = new Map<number, { parts: MessageParts; logprobs: ChoiceLogprobs | null; finish: FinishReason | null }>();
-  let head: ChatCompletionChunk | undefined;
-  let total: Usage | undefined;
-  for await (const chunk of chunks) {
-    head ??= chunk;
-    if (chunk.usage) total = chunk.usage;
-    for (const c of chunk.choices) {
-      let acc = choices.get(c.index);
-      if (!acc) choices.set(c.index, (acc = { parts: newMessageParts(), logprobs: null, finish: null }));
+  type Acc = { parts: MessageParts; logprobs: ChoiceLogprobs | null; finish: FinishReason | null };
+  const { head, usage: total, choices } = await foldChunks<ChatCompletionChunk, ChatCompletionChunk['choices'][number], Acc>(
+    chunks,
+    () => ({ parts: newMessageParts(), logprobs: null, finish: null }),
+    (acc, c) => {
       addDelta(acc.parts, c.delta);
       if (c.logprobs) {
         acc.logprobs ??= { content: [], refusal: null };
         acc.logprobs.content!.push(...(c.logprobs.content ?? []));
       }
       if (c.finish_reason) acc.finish = c.finish_reason;
-    }
-  }
-  if (!head || !total) throw new Error('generation ended without a usage chunk');
+    },
+  );
   return {
     id: head.id,
     object: 'chat.completion',
     created: head.created,
     model: head.model,
     system_fingerprint: head.system_fingerprint,
-    choices: [...choices.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([index, c]) => ({
-        index,
-        message: toMessage(c.parts),
-        logprobs: c.logprobs,
-        finish_reason: c.finish ?? 'stop',
-      })),
+    choices: choices.map(([index, c]) => ({
+      index,
+      message: toMessage(c.parts),
+      logprobs: c.logprobs,
+      finish_reason: c.finish ?? 'stop',
+    })),
     usage: total,
   };
 }

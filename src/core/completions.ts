@@ -6,6 +6,7 @@ import { fingerprint, usage } from './chat.js';
 import { runChoice } from './choice.js';
 import type { LoadedModel, PreparedPrompt } from './engine.js';
 import { planGeneration, type GenerationPlan } from './plan.js';
+import { foldChunks } from './fold.js';
 
 /** Legacy text completions (`/v1/completions`) on top of any engine. */
 
@@ -155,15 +156,11 @@ export function legacyLogprobs(entries: TokenLogprob[], startOffset: number): Co
 
 /** Folds a chunk stream (with its usage chunk) into the non-streaming response. */
 export async function collectCompletion(chunks: AsyncIterable<Completion>): Promise<Completion> {
-  const choices = new Map<number, { text: string; logprobs: CompletionLogprobs | null; finish: CompletionChoice['finish_reason'] }>();
-  let head: Completion | undefined;
-  let total: Usage | undefined;
-  for await (const chunk of chunks) {
-    head ??= chunk;
-    if (chunk.usage) total = chunk.usage;
-    for (const c of chunk.choices) {
-      let acc = choices.get(c.index);
-      if (!acc) choices.set(c.index, (acc = { text: '', logprobs: null, finish: null }));
+  type Acc = { text: string; logprobs: CompletionLogprobs | null; finish: CompletionChoice['finish_reason'] };
+  const { head, usage: total, choices } = await foldChunks<Completion, CompletionChoice, Acc>(
+    chunks,
+    () => ({ text: '', logprobs: null, finish: null }),
+    (acc, c) => {
       acc.text += c.text;
       if (c.logprobs) {
         acc.logprobs ??= { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] };
@@ -173,24 +170,21 @@ export async function collectCompletion(chunks: AsyncIterable<Completion>): Prom
         acc.logprobs.text_offset.push(...c.logprobs.text_offset);
       }
       if (c.finish_reason) acc.finish = c.finish_reason;
-    }
-  }
-  if (!head || !total) throw new Error('generation ended without a usage chunk');
+    },
+  );
   return {
     id: head.id,
     object: 'text_completion',
     created: head.created,
     model: head.model,
     system_fingerprint: head.system_fingerprint,
-    choices: [...choices.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([index, c]) => ({
-        index,
-        text: c.text,
-        // A request that asked for logprobs gets the (possibly empty) legacy object.
-        logprobs: c.logprobs,
-        finish_reason: c.finish ?? 'stop',
-      })),
+    choices: choices.map(([index, c]) => ({
+      index,
+      text: c.text,
+      // A request that asked for logprobs gets the (possibly empty) legacy object.
+      logprobs: c.logprobs,
+      finish_reason: c.finish ?? 'stop',
+    })),
     usage: total,
   };
 }
