@@ -1,7 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ChatCompletion, ChatCompletionChunk } from '../src/protocol/chat.js';
-import { DEVICES, launch, openPage, type Device } from './support/browser.js';
+import { DEVICES, launch, type Device } from './support/browser.js';
+import { openHarness } from './support/harness.js';
 
 /**
  * `client.chat.completions.create` semantics against the real tiny model, on WASM and on
@@ -53,10 +54,7 @@ describe.each(DEVICES)('chat.completions.create on %s', (device: Device) => {
   let page: Page & { errors: string[] };
 
   beforeAll(async () => {
-    page = await openPage(browser, `/e2e/pages/client-harness.html?device=${device}&shared=0`);
-    await page.waitForFunction(() => (window as any).ready);
-    const loaded = await page.evaluate((d) => (window as any).harness.load('tiny-chat', { device: d }), device);
-    expect(loaded.info.device).toBe(device);
+    page = await openHarness(browser, device);
   });
   afterAll(async () => {
     expect(page.errors).toEqual([]);

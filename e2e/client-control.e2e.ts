@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DEVICES, launch, openPage, type Device } from './support/browser.js';
+import { DEVICES, launch, type Device } from './support/browser.js';
+import { openHarness } from './support/harness.js';
 
 /**
  * Request control on WASM and WebGPU: abort (mid-stream, mid-generation, while queued),
@@ -25,10 +26,7 @@ describe.each(DEVICES)('request control on %s', (device: Device) => {
   let page: Page & { errors: string[] };
 
   beforeAll(async () => {
-    page = await openPage(browser, `/e2e/pages/client-harness.html?device=${device}&shared=0`);
-    await page.waitForFunction(() => (window as any).ready);
-    const loaded = await page.evaluate((d) => (window as any).harness.load('tiny-chat', { device: d }), device);
-    expect(loaded.info.device).toBe(device);
+    page = await openHarness(browser, device);
   });
   afterAll(async () => {
     expect(page.errors).toEqual([]);
