@@ -4,29 +4,13 @@
 //
 //   node scripts/check-models.mjs
 
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { env, AutoTokenizer, AutoModelForCausalLM, random } from '@huggingface/transformers';
+import { AutoTokenizer, AutoModelForCausalLM, random } from '@huggingface/transformers';
+import { ROOT, check, finish } from './lib/check-harness.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SENTENCE = 'Hello! I am a tiny model running in your browser.';
-
-env.allowLocalModels = true;
-env.allowRemoteModels = false;
-env.localModelPath = join(ROOT, 'public', 'models') + '/';
-
-let failures = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    console.log(`ok   ${name}`);
-  } catch (err) {
-    failures++;
-    console.log(`FAIL ${name}\n     ${String(err?.stack ?? err).split('\n').join('\n     ')}`);
-  }
-}
 
 const t0 = performance.now();
 const tokenizer = await AutoTokenizer.from_pretrained('tiny-chat');
@@ -228,8 +212,4 @@ await check('onnxruntime-web (WASM, the browser runtime) runs the graph', async 
 });
 
 await model.dispose();
-if (failures) {
-  console.log(`\n${failures} check(s) failed`);
-  process.exit(1);
-}
-console.log('\nall model checks passed');
+finish('model');

@@ -7,29 +7,13 @@
 //
 //   node scripts/check-multimodal.mjs
 
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { env, AutoProcessor, AutoModelForImageTextToText, AutoModelForAudioTextToText, RawImage } from '@huggingface/transformers';
+import { AutoProcessor, AutoModelForImageTextToText, AutoModelForAudioTextToText, RawImage } from '@huggingface/transformers';
+import { ROOT, check, finish } from './lib/check-harness.mjs';
 import { TINY_VLM_ANSWERS as A } from './lib/tiny-vlm.mjs';
 import { TINY_ALM_ANSWERS } from './lib/tiny-alm.mjs';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-env.allowLocalModels = true;
-env.allowRemoteModels = false;
-env.localModelPath = join(ROOT, 'public', 'models') + '/';
-
-let failures = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    console.log(`ok   ${name}`);
-  } catch (err) {
-    failures++;
-    console.log(`FAIL ${name}\n     ${String(err?.stack ?? err).split('\n').join('\n     ')}`);
-  }
-}
 
 /** A w x h RGBA picture: `fill(x, y)` returns [r, g, b]. */
 function picture(w, h, fill) {
@@ -168,8 +152,4 @@ await check('tiny-alm: a 300 Hz tone is low, a 4 kHz tone is high, silence is qu
 });
 
 await alm.dispose();
-if (failures) {
-  console.log(`\n${failures} check(s) failed`);
-  process.exit(1);
-}
-console.log('\nall multimodal model checks passed');
+finish('multimodal model');
