@@ -29,6 +29,7 @@ import { createHash } from 'node:crypto';
 import { model, graph, node, tensor, valueInfo, attr, DT } from './lib/onnx.mjs';
 import { ByteLevelBPE, decodeTokens } from './lib/bytelevel-bpe.mjs';
 import { CHATML_TEMPLATE } from './lib/chatml-template.mjs';
+import { bigramLogCounts } from './lib/bigram.mjs';
 import { buildTinyVlm } from './lib/tiny-vlm.mjs';
 import { buildTinyAlm } from './lib/tiny-alm.mjs';
 
@@ -69,8 +70,6 @@ const EXTRA_WORDS = ['system', 'user', 'assistant', 'tool', 'developer', ' Hi', 
 
 const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
 const HEAD_DIM = 8;
-const BACKOFF = 0.5; // weight of the unigram back-off distribution in every row
-const EPSILON = 1e-4; // floor so every token keeps a finite log-probability
 
 function buildTinyChat() {
   const tok = new ByteLevelBPE(SPECIALS, [...CORPUS.map(([, s]) => s), ...EXTRA_WORDS]);
@@ -79,23 +78,7 @@ function buildTinyChat() {
   const PAD = tok.id('<|endoftext|>');
   const NL = tok.id('Ċ');
 
-  // Bigram counts.
-  const counts = Array.from({ length: V }, () => new Float64Array(V));
-  const unigram = new Float64Array(V);
-  for (const [w, text] of CORPUS) {
-    const ids = [NL, ...tok.encode(text), EOS];
-    for (let i = 0; i + 1 < ids.length; i++) {
-      counts[ids[i]][ids[i + 1]] += w;
-      unigram[ids[i + 1]] += w;
-    }
-  }
-  const total = unigram.reduce((a, b) => a + b, 0);
-
-  // W[a][b] = log(count(a->b) + BACKOFF * P_unigram(b) + EPSILON)
-  const W = new Float32Array(V * V);
-  for (let a = 0; a < V; a++) {
-    for (let b = 0; b < V; b++) W[a * V + b] = Math.log(counts[a][b] + BACKOFF * (unigram[b] / total) + EPSILON);
-  }
+  const W = bigramLogCounts({ V, corpus: CORPUS, encode: (t) => tok.encode(t), start: NL, eos: EOS });
 
   // Self-check: greedy from Ċ must give the sentence then EOS, with clear margins.
   const chain = [];

@@ -15,9 +15,8 @@
 
 import { model, graph, node, tensor, valueInfo, attr, DT } from './onnx.mjs';
 import { decodeTokens } from './bytelevel-bpe.mjs';
+import { bigramLogCounts } from './bigram.mjs';
 
-const BACKOFF = 0.5;
-const EPSILON = 1e-4;
 
 /**
  * @param {object} o
@@ -35,21 +34,7 @@ export function buildGatedBigram({ tok, corpus, start, eos, channels: C, gates, 
   const HIDDEN = 1 + C;
   const K = gates.length;
 
-  // W[a][b] = log(count(a->b) + BACKOFF * P_unigram(b) + EPSILON)
-  const counts = Array.from({ length: V }, () => new Float64Array(V));
-  const unigram = new Float64Array(V);
-  for (const [w, text] of corpus) {
-    const ids = [start, ...tok.encode(text), eos];
-    for (let i = 0; i + 1 < ids.length; i++) {
-      counts[ids[i]][ids[i + 1]] += w;
-      unigram[ids[i + 1]] += w;
-    }
-  }
-  const total = unigram.reduce((a, b) => a + b, 0);
-  const W = new Float32Array(V * V);
-  for (let a = 0; a < V; a++) {
-    for (let b = 0; b < V; b++) W[a * V + b] = Math.log(counts[a][b] + BACKOFF * (unigram[b] / total) + EPSILON);
-  }
+  const W = bigramLogCounts({ V, corpus, encode: (t) => tok.encode(t), start, eos });
 
   const gate = new Float32Array(V * K);
   const U = new Float32Array(C * K * V); // U[c][k*V + t]
