@@ -75,3 +75,48 @@ test('two tabs at once: every answer complete, one shared host, the model loaded
   for (const tab of tabs) expect(tab.errors).toEqual([]);
   await context.close();
 });
+
+test('a tab closed mid-stream: the shared host stops its request at once and serves the other tab', async () => {
+  const context = await browser.newContext();
+  try {
+    const tabs = [];
+    for (let i = 0; i < 2; i++) {
+      const tab = await openPage(context, '/e2e/pages/gateway.html?device=wasm');
+      await tab.waitForFunction(() => (window as any).ready);
+      expect(await tab.evaluate(() => (window as any).setupError ?? null)).toBeNull();
+      tabs.push(tab);
+    }
+    const [closing, staying] = tabs as [typeof tabs[0], typeof tabs[0]];
+    // Long enough that "ran to the end anyway" and "stopped at once" cannot be confused.
+    const LONG = { model: 'tiny-chat', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2000, ignore_eos: true, n: 3 };
+    const fullMs = await staying.evaluate(async (long) => {
+      const t0 = performance.now();
+      await (window as any).client.chat.completions.create(long);
+      return performance.now() - t0;
+    }, LONG);
+
+    await closing.evaluate((long) => {
+      const w = window as any;
+      w.streamed = 0;
+      void (async () => {
+        for await (const _chunk of await w.client.chat.completions.create({ ...long, stream: true })) w.streamed++;
+      })();
+    }, LONG);
+    await closing.waitForFunction(() => (window as any).streamed > 20);
+    expect(await staying.evaluate(async () => (await (window as any).client.stats()).queue.running)).toBe(true);
+    await closing.close();
+    // Nobody reads that stream any more: the host learns it through the tab's lifeline
+    // lock (no MessagePort close event exists to tell it) and frees the queue.
+    const idleMs = await staying.evaluate(() => (window as any).waitIdle(20_000));
+    expect(idleMs, `idle ${idleMs} ms after the tab closed; the whole request takes ${fullMs} ms`).toBeLessThan(Math.min(1000, fullMs / 3));
+
+    const answer = await staying.evaluate(async () => {
+      const completion = await (window as any).client.chat.completions.create({ model: 'tiny-chat', messages: [{ role: 'user', content: 'Hi' }] });
+      return { text: completion.choices[0].message.content, loads: (await (window as any).client.stats()).loads };
+    });
+    expect(answer).toEqual({ text: SENTENCE, loads: { 'tiny-chat': 1 } });
+    expect(staying.errors).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});

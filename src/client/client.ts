@@ -5,6 +5,7 @@ import { APIUserAbortError, errorFromBody } from '../protocol/errors.js';
 import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from '../protocol/models.js';
 import type { CacheDeleteResult, CacheInfo, ChatMessageOut, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { portStream } from '../protocol/port-stream.js';
+import { lifeline } from '../protocol/lifeline.js';
 import { connect, startHost, type Connection, type HostTarget } from './connection.js';
 import { Stream } from './stream.js';
 import { extractAttachments, type WithMediaInputs } from './media.js';
@@ -82,8 +83,10 @@ export class WebInfer {
     // Already aborted: nothing to ask the host for.
     if (options.signal?.aborted) throw new APIUserAbortError();
     const controller = linkedController(options.signal);
-    const { body, attachments } = extractAttachments(params);
-    const reader = portStream<ChatMessageOut>(await this.connection.api.chatCompletion(body, attachments)).getReader();
+    const { body, attachments, transfer } = extractAttachments(params);
+    // The lifeline lets a shared host abort this request if the page is closed mid-stream.
+    const call = Comlink.transfer({ attachments, lifeline: await lifeline() }, transfer);
+    const reader = portStream<ChatMessageOut>(await this.connection.api.chatCompletion(body, call)).getReader();
     const first = await readOrAbort(reader, controller.signal);
     if (first.type === 'error') throw errorFromBody(first.error.status, first.error.error);
     if (params.stream) return new Stream<ChatCompletionChunk>(reader, controller);

@@ -24,7 +24,7 @@ describe('extractAttachments', () => {
         { role: 'user', content: [image(view), image(blob)] },
       ],
     };
-    const { body, attachments } = extractAttachments(params);
+    const { body, attachments, transfer } = extractAttachments(params);
     const b = body as typeof params;
     expect(b.messages[1]!.content).toEqual([
       image('webinfer-attachment:0'), image('data:image/png;base64,AAAA'), image('webinfer-attachment:1'),
@@ -38,6 +38,7 @@ describe('extractAttachments', () => {
     // A view's bytes are copied once (its buffer may hold other data).
     const copied = attachments![2] as { kind: 'bytes'; bytes: ArrayBuffer };
     expect(Array.from(new Uint8Array(copied.bytes))).toEqual([8, 7]);
+    expect(transfer).toEqual([buffer, copied.bytes]);
     // That the buffers are transferred (detached on the page) is checked in the browser (e2e/multimodal-client).
   });
 

@@ -1,4 +1,3 @@
-import * as Comlink from 'comlink';
 import { attachmentUrl, type MediaAttachment } from '../protocol/media.js';
 
 /**
@@ -30,12 +29,14 @@ export type WithMediaInputs<T extends { messages: unknown[] }> = Omit<T, 'messag
 export interface PreparedBody {
   body: unknown;
   attachments: MediaAttachment[] | undefined;
+  /** What to transfer (not copy) with the attachments. */
+  transfer: Transferable[];
 }
 
-/** Pulls binary images out of the request into attachments (marked for transfer). */
+/** Pulls binary images out of the request into attachments. */
 export function extractAttachments(params: { messages?: unknown }): PreparedBody {
   const messages = params.messages;
-  if (!Array.isArray(messages)) return { body: params, attachments: undefined };
+  if (!Array.isArray(messages)) return { body: params, attachments: undefined, transfer: [] };
   const attachments: MediaAttachment[] = [];
   const transfer: Transferable[] = [];
   const seen = new Map<unknown, number>();
@@ -83,9 +84,6 @@ export function extractAttachments(params: { messages?: unknown }): PreparedBody
     changed = true;
     return { ...m, content };
   });
-  if (!changed) return { body: params, attachments: undefined };
-  return {
-    body: { ...params, messages: out },
-    attachments: transfer.length ? Comlink.transfer(attachments, transfer) : attachments,
-  };
+  if (!changed) return { body: params, attachments: undefined, transfer: [] };
+  return { body: { ...params, messages: out }, attachments, transfer };
 }

@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import type { HostApi } from '../protocol/rpc.js';
 import { portStream } from '../protocol/port-stream.js';
+import { lifeline } from '../protocol/lifeline.js';
 import { installErrorTransfer } from '../protocol/rpc-errors.js';
 import { EngineUnavailableError, type GatewayBackend } from './backend.js';
 import { untilLost } from './sse.js';
@@ -36,8 +37,9 @@ export function portBackend(port: MessagePort): PortBackend {
     lost: lost.signal,
     listModels: () => guard(api.listModels()),
     retrieveModel: (id) => guard(api.retrieveModel(id)),
-    chatCompletion: async (body) => portStream(await guard(api.chatCompletion(body))),
-    completion: async (body) => portStream(await guard(api.completion(body))),
+    // The lifeline lets the host abort these requests if this context (the SW) is stopped mid-stream.
+    chatCompletion: async (body) => portStream(await guard(api.chatCompletion(body, { lifeline: await lifeline() }))),
+    completion: async (body) => portStream(await guard(api.completion(body, { lifeline: await lifeline() }))),
     async ping(ms) {
       if (lost.signal.aborted || retired) return false;
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -15,13 +15,14 @@ import type { MediaLimits } from '../protocol/media.js';
 import { collectCompletion } from '../core/completions.js';
 import { deleteCache, listCache } from './cache.js';
 import { messagePort } from './message-port.js';
+import { watchLifeline } from '../protocol/lifeline.js';
 import type { ChatCompletionChunk } from '../protocol/chat.js';
 import type { Completion } from '../protocol/completions.js';
 
 /**
  * The engine host: one Runtime, served to any number of ports (every tab of the origin
- * through a SharedWorker, and the Service Worker gateway). Each request is one
- * transferred ReadableStream; cancelling it aborts the request.
+ * through a SharedWorker, and the Service Worker gateway). Each request answers with its
+ * own MessagePort (host/message-port.ts); cancelling it aborts the request.
  */
 export interface EngineHost {
   api: HostApi;
@@ -86,15 +87,21 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     async unloadModel(id) {
       await runtime.unloadModel(id);
     },
-    async chatCompletion(body, attachments) {
+    async chatCompletion(body, options = {}) {
       return generationPort<ChatMessageOut, ChatCompletionChunk>(
         body,
-        (request, signal) => runtime.startChatCompletion(request, signal, { attachments }),
+        options.lifeline,
+        (request, signal) => runtime.startChatCompletion(request, signal, { attachments: options.attachments }),
         collectChat,
       );
     },
-    async completion(body) {
-      return generationPort<CompletionMessageOut, Completion>(body, (request, signal) => runtime.startCompletion(request, signal), collectCompletion);
+    async completion(body, options = {}) {
+      return generationPort<CompletionMessageOut, Completion>(
+        body,
+        options.lifeline,
+        (request, signal) => runtime.startCompletion(request, signal),
+        collectCompletion,
+      );
     },
     async stats(): Promise<HostStats> {
       return { ...runtime.stats(), connections };
@@ -125,20 +132,29 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
 
 /**
  * One generation request on its own port: `started` once the runtime accepted it, then
- * the chunks (streaming) or the one folded response.
+ * the chunks (streaming) or the one folded response. It is aborted when the caller
+ * cancels, and when the caller's lifeline says the caller is gone.
  */
 function generationPort<Out extends { type: string }, Chunk>(
   body: unknown,
+  lifeline: string | undefined,
   start: (request: unknown, signal: AbortSignal) => Promise<AsyncIterable<Chunk>>,
   collect: (chunks: AsyncIterable<Chunk>) => Promise<unknown>,
 ): MessagePort {
-  const port = messagePort<Out>(async (send, signal) => {
-    const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
-    const chunks = await start(streaming ? body : { ...(body as object), stream: false }, signal);
-    const out = send as (m: { type: string; [key: string]: unknown }) => void;
-    out({ type: 'started' });
-    if (!streaming) return out({ type: 'completion', completion: await collect(chunks) });
-    for await (const chunk of chunks) out({ type: 'chunk', chunk });
+  const port = messagePort<Out>(async (send, cancelled) => {
+    const ended = new AbortController();
+    const gone = watchLifeline(lifeline, ended.signal);
+    const signal = gone ? AbortSignal.any([cancelled, gone]) : cancelled;
+    try {
+      const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
+      const chunks = await start(streaming ? body : { ...(body as object), stream: false }, signal);
+      const out = send as (m: { type: string; [key: string]: unknown }) => void;
+      out({ type: 'started' });
+      if (!streaming) return out({ type: 'completion', completion: await collect(chunks) });
+      for await (const chunk of chunks) out({ type: 'chunk', chunk });
+    } finally {
+      ended.abort();
+    }
   });
   return Comlink.transfer(port, [port]);
 }

@@ -35,6 +35,14 @@ export type LoadMessageOut =
   | { type: 'done'; info: LoadedModelInfo }
   | ErrorMessage;
 
+/** What travels next to a generation request's body. */
+export interface GenerationCallOptions {
+  /** The in-page client's binary images, referred to as `webinfer-attachment:<index>` URLs. */
+  attachments?: MediaAttachment[];
+  /** The caller's lifeline lock (protocol/lifeline.ts): the request is aborted once its holder is gone. */
+  lifeline?: string;
+}
+
 /** A model the page registers at run time (custom base URL, or a hub repo). */
 export interface ModelRegistration {
   id: string;
@@ -77,13 +85,10 @@ export interface HostApi {
   registerModel(model: ModelRegistration): Promise<void>;
   loadModel(id: string, options?: LoadOptions): Promise<MessagePort>;
   unloadModel(id: string): Promise<void>;
-  /**
-   * `body` is validated in the host: the same checks for every caller. `attachments`: the
-   * in-page client's binary images, referred to as `webinfer-attachment:<index>` URLs.
-   */
-  chatCompletion(body: unknown, attachments?: MediaAttachment[]): Promise<MessagePort>;
+  /** `body` is validated in the host: the same checks for every caller. */
+  chatCompletion(body: unknown, options?: GenerationCallOptions): Promise<MessagePort>;
   /** Legacy `/v1/completions`; validated in the host like chatCompletion. */
-  completion(body: unknown): Promise<MessagePort>;
+  completion(body: unknown, options?: GenerationCallOptions): Promise<MessagePort>;
   stats(): Promise<HostStats>;
   /** Serve one more port (e.g. one that a page hands to its Service Worker). */
   connect(port: MessagePort): Promise<void>;
