@@ -1,6 +1,7 @@
 import { APIUserAbortError, errorFromBody, type SerializedError } from '../protocol/errors.js';
+import { chunkUnpacker, type PackedChunk } from '../protocol/chunk-pack.js';
 
-type Message<T> = { type: 'chunks'; chunks: T[] } | { type: 'error'; error: SerializedError } | { type: string };
+type Message<T> = { type: 'chunks'; chunks: Array<PackedChunk<T>> } | { type: 'error'; error: SerializedError } | { type: string };
 
 /**
  * A streamed response, as openai-node's `Stream`: iterate it once with for-await;
@@ -20,15 +21,16 @@ export class Stream<T> implements AsyncIterable<T> {
     if (this.consumed) throw new Error('Cannot iterate over a consumed stream; use `.tee()` to split it.');
     this.consumed = true;
     let finished = false;
+    const unpack = chunkUnpacker<T & object>();
     try {
       for (;;) {
         const { value, done } = await this.reader.read();
         if (this.controller.signal.aborted) throw new APIUserAbortError();
         if (done) { finished = true; return; }
         if (value.type === 'chunks') {
-          for (const chunk of (value as { chunks: T[] }).chunks) {
+          for (const chunk of (value as { chunks: Array<PackedChunk<T & object>> }).chunks) {
             if (this.controller.signal.aborted) throw new APIUserAbortError();
-            yield chunk;
+            yield unpack(chunk);
           }
         }
         else if (value.type === 'error') {

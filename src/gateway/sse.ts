@@ -1,4 +1,5 @@
 import { toAPIError, type SerializedError } from '../protocol/errors.js';
+import { chunkUnpacker, type PackedChunk } from '../protocol/chunk-pack.js';
 
 /**
  * Server-sent events as OpenAI streams them: one `data: <json>\n\n` frame per chunk,
@@ -20,7 +21,7 @@ export function sseFrame(data: unknown): Uint8Array {
 /** What an engine-host stream carries (chat and legacy completions alike). */
 export type HostMessage =
   | { type: 'started' }
-  | { type: 'chunks'; chunks: unknown[] }
+  | { type: 'chunks'; chunks: Array<PackedChunk<object>> }
   | { type: 'completion'; completion: unknown }
   | { type: 'error'; error: SerializedError };
 
@@ -43,6 +44,7 @@ export function sseFromHost(reader: ReadableStreamDefaultReader<HostMessage>, op
     ended = true;
     options.onEnd?.();
   };
+  const unpack = chunkUnpacker<object>();
   /** A read started to look ahead that was not ready yet: the next pull takes it. */
   let ahead: Promise<ReadableStreamReadResult<HostMessage>> | null = null;
   const read = () => {
@@ -65,7 +67,7 @@ export function sseFromHost(reader: ReadableStreamDefaultReader<HostMessage>, op
   const frame = (result: ReadableStreamReadResult<HostMessage>): { text: string; last: boolean } => {
     if (result.done) return { text: SSE_DONE, last: true };
     const message = result.value;
-    if (message.type === 'chunks') return { text: message.chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join(''), last: false };
+    if (message.type === 'chunks') return { text: message.chunks.map((c) => `data: ${JSON.stringify(unpack(c))}\n\n`).join(''), last: false };
     if (message.type === 'error') return { text: `data: ${JSON.stringify({ error: message.error.error })}\n\n`, last: true };
     // `started` (or anything new) carries nothing for the client.
     return { text: '', last: false };

@@ -16,6 +16,7 @@ import { collectCompletion } from '../core/completions.js';
 import { deleteCache, listCache } from './cache.js';
 import { messagePort } from './message-port.js';
 import { watchLifeline } from '../protocol/lifeline.js';
+import { chunkPacker } from '../protocol/chunk-pack.js';
 import type { ChatCompletionChunk } from '../protocol/chat.js';
 import type { Completion } from '../protocol/completions.js';
 
@@ -135,7 +136,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
  * the chunks (streaming) or the one folded response. It is aborted when the caller
  * cancels, and when the caller's lifeline says the caller is gone.
  */
-function generationPort<Out extends { type: string }, Chunk>(
+function generationPort<Out extends { type: string }, Chunk extends object>(
   body: unknown,
   lifeline: string | undefined,
   start: (request: unknown, signal: AbortSignal) => Promise<AsyncIterable<Chunk>>,
@@ -151,7 +152,8 @@ function generationPort<Out extends { type: string }, Chunk>(
       const out = send as (m: { type: string; [key: string]: unknown }) => void;
       out({ type: 'started' });
       if (!streaming) return out({ type: 'completion', completion: await collect(chunks) });
-      for await (const chunk of chunks) out({ type: 'chunk', chunk });
+      const pack = chunkPacker<Chunk>();
+      for await (const chunk of chunks) out({ type: 'chunk', chunk: pack(chunk) });
     } finally {
       ended.abort();
     }

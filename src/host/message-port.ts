@@ -8,10 +8,12 @@ import type { ErrorMessage } from '../protocol/rpc.js';
  * control messages (started, progress, completion, error) leave at once, and so do the
  * first two chunks (the role chunk and the first token: time to first token is never
  * delayed). After that, chunks produced within BATCH_MS of the last frame wait for the
- * next one: a fast engine pays one port message per few milliseconds instead of one per
- * token, and a model slower than that (every real one) still streams token by token.
+ * next one: a fast engine pays one port message per display frame instead of one per
+ * token (every message wakes the reader's thread, and on a small machine those threads
+ * take their time from the decoding one), while a model slower than that (every real
+ * one) still streams token by token.
  */
-const BATCH_MS = 8;
+const BATCH_MS = 16;
 const IMMEDIATE_CHUNKS = 2;
 
 type ChunkOf<Out> = Out extends { type: 'chunks'; chunks: Array<infer C> } ? C : never;

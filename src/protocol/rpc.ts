@@ -1,5 +1,6 @@
 import type { ChatCompletion, ChatCompletionChunk } from './chat.js';
 import type { Completion } from './completions.js';
+import type { PackedChunk } from './chunk-pack.js';
 import type { SerializedError } from './errors.js';
 import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from './models.js';
 import type { MediaAttachment, MediaLimits } from './media.js';
@@ -14,19 +15,20 @@ import type { MediaAttachment, MediaLimits } from './media.js';
 export type ErrorMessage = { type: 'error'; error: SerializedError };
 
 /**
- * Streamed chunks travel in `chunks` batches: one chunk each while the reader keeps up,
- * several when it fell behind (one port message per batch, not per token).
+ * Streamed chunks travel in `chunks` batches (one port message per batch, not per
+ * token), plain-text chunks packed to their text (chunk-pack.ts: read them with
+ * `chunkUnpacker()`).
  */
 export type ChatMessageOut =
   | { type: 'started' }
-  | { type: 'chunks'; chunks: ChatCompletionChunk[] }
+  | { type: 'chunks'; chunks: Array<PackedChunk<ChatCompletionChunk>> }
   | { type: 'completion'; completion: ChatCompletion }
   | ErrorMessage;
 
 /** Legacy completions: `chunks` when streaming, else one `completion`. */
 export type CompletionMessageOut =
   | { type: 'started' }
-  | { type: 'chunks'; chunks: Completion[] }
+  | { type: 'chunks'; chunks: Array<PackedChunk<Completion>> }
   | { type: 'completion'; completion: Completion }
   | ErrorMessage;
 
