@@ -1,5 +1,5 @@
 import { toAPIError, type SerializedError } from '../protocol/errors.js';
-import { chunkUnpacker, type PackedChunk } from '../protocol/chunk-pack.js';
+import { chunkJsonUnpacker, type PackedChunk } from '../protocol/chunk-pack.js';
 
 /**
  * Server-sent events as OpenAI streams them: one `data: <json>\n\n` frame per chunk,
@@ -44,7 +44,7 @@ export function sseFromHost(reader: ReadableStreamDefaultReader<HostMessage>, op
     ended = true;
     options.onEnd?.();
   };
-  const unpack = chunkUnpacker<object>();
+  const chunkJson = chunkJsonUnpacker();
   /** A read started to look ahead that was not ready yet: the next pull takes it. */
   let ahead: Promise<ReadableStreamReadResult<HostMessage>> | null = null;
   const read = () => {
@@ -67,7 +67,7 @@ export function sseFromHost(reader: ReadableStreamDefaultReader<HostMessage>, op
   const frame = (result: ReadableStreamReadResult<HostMessage>): { text: string; last: boolean } => {
     if (result.done) return { text: SSE_DONE, last: true };
     const message = result.value;
-    if (message.type === 'chunks') return { text: message.chunks.map((c) => `data: ${JSON.stringify(unpack(c))}\n\n`).join(''), last: false };
+    if (message.type === 'chunks') return { text: message.chunks.map((c) => `data: ${chunkJson(c)}\n\n`).join(''), last: false };
     if (message.type === 'error') return { text: `data: ${JSON.stringify({ error: message.error.error })}\n\n`, last: true };
     // `started` (or anything new) carries nothing for the client.
     return { text: '', last: false };

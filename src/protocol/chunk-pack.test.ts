@@ -1,12 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { collect, scriptedRuntime } from '../../tests/support/scripted-engine.js';
-import { chunkPacker, chunkUnpacker } from './chunk-pack.js';
+import { chunkJsonUnpacker, chunkPacker, chunkUnpacker } from './chunk-pack.js';
 
-/** Packs a stream as the host does and unpacks it as a reader does. */
+/** Packs a stream as the host does and unpacks it as a reader does (and as the SSE writer does). */
 function roundTrip<C extends object>(chunks: C[]) {
   const pack = chunkPacker<C>();
   const unpack = chunkUnpacker<C>();
   const packed = chunks.map(pack);
+  const json = packed.map(chunkJsonUnpacker());
+  expect(json).toEqual(chunks.map((c) => JSON.stringify(c)));
   return { packed, unpacked: packed.map(unpack) };
 }
 
@@ -55,9 +57,14 @@ describe('chunk packing', () => {
       text('three', { id: 'b' }),
       text('four', { id: 'b' }),
       text('five', { id: 'b', usage: null }),
+      text('six "quoted" \u0000webinfer-text\u0000 \n', { id: 'b', usage: null }),
+      text('seven', { id: 'b', usage: null, model: '\u0000webinfer-text\u0000' }),
+      text('eight', { id: 'b', usage: null, model: '\u0000webinfer-text\u0000' }),
     ];
     const { packed, unpacked } = roundTrip(chunks);
-    expect(packed.map((p) => (typeof p === 'string' ? p : 'whole'))).toEqual(['whole', 'two', 'whole', 'whole', 'whole', 'four', 'whole']);
+    expect(packed.map((p) => (typeof p === 'string' ? p : 'whole'))).toEqual(
+      ['whole', 'two', 'whole', 'whole', 'whole', 'four', 'whole', 'six "quoted" \u0000webinfer-text\u0000 \n', 'whole', 'eight'],
+    );
     expect(unpacked).toEqual(chunks);
   });
 

@@ -95,3 +95,31 @@ export function chunkUnpacker<C extends object>(): (packed: PackedChunk<C>) => C
     return packed;
   };
 }
+
+/**
+ * The reader's side for a JSON writer (the gateway's SSE): each chunk as exactly the JSON
+ * `JSON.stringify` gives for it, without rebuilding the objects of packed ones. Their JSON
+ * is the template's with only the text spliced in.
+ */
+export function chunkJsonUnpacker(): (packed: PackedChunk<object>) => string {
+  const unpack = chunkUnpacker<object>();
+  let around: [string, string] | null = null;
+  return (packed) => {
+    if (typeof packed !== 'string') {
+      const chunk = unpack(packed);
+      if (plainText(chunk as AnyChunk) !== undefined) around = null; // a new template
+      return JSON.stringify(chunk);
+    }
+    if (!around) {
+      const json = JSON.stringify(unpack(MARK));
+      const parts = json.split(MARK_JSON);
+      // The marker cannot occur in the envelope unless someone put it there on purpose.
+      if (parts.length !== 2) return JSON.stringify(unpack(packed));
+      around = [parts[0]!, parts[1]!];
+    }
+    return around[0] + JSON.stringify(packed) + around[1];
+  };
+}
+
+const MARK = '\u0000webinfer-text\u0000';
+const MARK_JSON = JSON.stringify(MARK);
