@@ -13,7 +13,7 @@ const runtime = new Runtime({
   models: [{ id: 'tiny-chat', engine: 'transformers', source: { repo: 'tiny-chat', baseUrl: '/models/tiny-chat/' }, contextLength: 2048 }],
 });
 
-self.onmessage = async (event: MessageEvent<{ op: 'load' | 'run' | 'run-constrained' | 'compile' }>) => {
+self.onmessage = async (event: MessageEvent<{ op: 'load' | 'run' | 'run-constrained' | 'compile'; maxTokens: number }>) => {
   if (event.data.op === 'load') {
     await runtime.loadModel('tiny-chat', { device: 'wasm' });
     self.postMessage({ op: 'loaded' });
@@ -25,7 +25,7 @@ self.onmessage = async (event: MessageEvent<{ op: 'load' | 'run' | 'run-constrai
   }
   const start = performance.now();
   const request = event.data.op === 'run-constrained' ? BENCH_CONSTRAINED : BENCH_REQUEST;
-  const chunks = await runtime.startChatCompletion(request, new AbortController().signal);
+  const chunks = await runtime.startChatCompletion({ ...request, max_tokens: event.data.maxTokens }, new AbortController().signal);
   const sample: Sample = await timeStream(start, chunks);
   self.postMessage({ op: 'sample', sample });
 };

@@ -8,6 +8,9 @@ import { BENCH_REQUEST, timeStream, type Sample } from './measure.js';
 import type { CompileBench } from './structured.js';
 
 type Path = 'direct' | 'client' | 'sdk';
+/** Tokens per request: `?tokens=` (run.mjs passes BENCH_TOKENS). */
+const MAX_TOKENS = Number(new URLSearchParams(location.search).get('tokens') ?? BENCH_REQUEST.max_tokens);
+const REQUEST = { ...BENCH_REQUEST, max_tokens: MAX_TOKENS };
 declare global {
   interface Window {
     runBench(rounds: number): Promise<Record<Path, Sample[]>>;
@@ -21,7 +24,7 @@ function directWorker() {
   const call = (op: string) =>
     new Promise<{ op: string; sample?: Sample; compile?: CompileBench }>((resolve) => {
       worker.onmessage = (e) => resolve(e.data);
-      worker.postMessage({ op });
+      worker.postMessage({ op, maxTokens: MAX_TOKENS });
     });
   return {
     load: () => call('load'),
@@ -63,12 +66,12 @@ window.runBench = async (rounds) => {
     ['direct', () => direct.run()],
     ['client', async () => {
       const start = performance.now();
-      return timeStream(start, await client.chat.completions.create(BENCH_REQUEST));
+      return timeStream(start, await client.chat.completions.create(REQUEST));
     }],
     ['sdk', async () => {
       const start = performance.now();
       // ignore_eos is a server extension: the SDK passes unknown body fields through.
-      return timeStream(start, await openai.chat.completions.create(BENCH_REQUEST));
+      return timeStream(start, await openai.chat.completions.create(REQUEST));
     }],
   ];
   // One warm-up round (shader/JIT/caches), then measured rounds.
