@@ -36,7 +36,7 @@ export function toTemplateMessages(messages: ChatMessage[], keepMediaParts = fal
         return withName(out, m.name);
       }
       case 'tool':
-        return { role: 'tool', content: textOf(m.content), tool_call_id: m.tool_call_id };
+        return withName({ role: 'tool', content: textOf(m.content), tool_call_id: m.tool_call_id }, m.name);
       case 'function':
         return { role: 'tool', content: m.content ?? '', name: m.name };
     }

@@ -87,6 +87,11 @@ export const ToolMessage = z.strictObject({
   role: z.literal('tool'),
   content: textContent,
   tool_call_id: z.string(),
+  /**
+   * Not in OpenAI's reference, but its API accepts it and its own cookbook sends it (the
+   * function's name); so does LangChain (a ToolMessage from tool.invoke(call) carries it).
+   */
+  name: z.string().nullish(),
 });
 /** Deprecated by OpenAI, still accepted. */
 export const FunctionMessage = z.strictObject({

@@ -44,6 +44,17 @@ describe('parseRequest(ChatCompletionCreateParams) accepts valid OpenAI requests
     expect(parse({ ...base, messages }).messages).toEqual(messages);
   });
 
+  it('accepts a tool message with the function name, as LangChain and OpenAI\'s cookbook send it; other unknown fields stay 400s', () => {
+    const messages = [
+      { role: 'user', content: 'What is the weather?' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }] },
+      { role: 'tool', content: '{"temp":21}', tool_call_id: 'call_1', name: 'get_weather' },
+    ];
+    expect(parse({ ...base, messages }).messages).toEqual(messages);
+    const err = rejection({ ...base, messages: [messages[0], messages[1], { ...messages[2], foo: 1 }] });
+    expect(err.param).toBe('messages[2].foo');
+  });
+
   it('accepts every user content part type', () => {
     const content = [
       { type: 'text', text: 'Describe these.' },
