@@ -64,7 +64,12 @@ export default defineConfig({
     exclude: ['@huggingface/transformers', 'onnxruntime-web'],
     // Imported lazily inside the host worker (constrained decoding), which the scan does
     // not reach: found at run time instead, it would re-optimize and reload open pages.
-    include: ['@mlc-ai/web-xgrammar', '@mlc-ai/web-llm', 'comlink', 'zod', 'mpg123-decoder'],
+    include: [
+      '@mlc-ai/web-xgrammar', '@mlc-ai/web-llm', 'comlink', 'zod', 'mpg123-decoder',
+      // The frameworks e2e/pages/gateway-frameworks.html bundles: listed so that a page
+      // opened before the scan finished never triggers a re-optimization and a reload.
+      'ai', '@ai-sdk/openai', '@ai-sdk/openai-compatible', '@langchain/openai', '@langchain/core/messages', '@langchain/core/tools',
+    ],
   },
   build: { target: 'es2022' },
 });
