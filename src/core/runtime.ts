@@ -12,6 +12,9 @@ import { mediaLimits } from './media/limits.js';
 import { hasMedia, mediaContext, resolveMedia, type MediaOptions } from './media/resolve.js';
 import type { MediaAttachment, ResolvedMedia } from './media/types.js';
 import { ModelRegistry, describeModel } from './registry.js';
+import { ResponseCreateParams, type Response, type ResponseStreamEvent } from '../protocol/responses.js';
+import { mapChatError, toChatRequest } from './responses.js';
+import { foldResponse, responseEvents, responseId } from './response-events.js';
 
 /**
  * The engine-agnostic service: models, the queue and the OpenAI endpoints. The engine
@@ -134,6 +137,30 @@ export class Runtime {
   async createChatCompletion(body: unknown, signal: AbortSignal): Promise<ChatCompletion> {
     const params = parseRequest(ChatCompletionCreateParams, body);
     return collectChat(await this.startChatCompletion({ ...params, stream: false }, signal));
+  }
+
+  // ---- responses -----------------------------------------------------------------------
+
+  /**
+   * `/v1/responses`, stateless: the request becomes a chat request (every 400 names the
+   * Responses param), its chunks become Responses events. Same pattern as
+   * startChatCompletion: every status error before the first event.
+   */
+  async startResponse(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<AsyncIterableIterator<ResponseStreamEvent>> {
+    const params = parseRequest(ResponseCreateParams, body);
+    const { chat, origins } = toChatRequest(params);
+    let chunks: AsyncIterableIterator<ChatCompletionChunk>;
+    try {
+      chunks = await this.startChatCompletion(chat, signal, extras);
+    } catch (err) {
+      throw mapChatError(err, origins);
+    }
+    return responseEvents(chunks, params, { id: responseId('resp'), created: now(), model: params.model }, signal);
+  }
+
+  async createResponse(body: unknown, signal: AbortSignal): Promise<Response> {
+    const params = parseRequest(ResponseCreateParams, body);
+    return foldResponse(await this.startResponse({ ...params, stream: false }, signal));
   }
 
   // ---- legacy completions --------------------------------------------------------------
