@@ -54,6 +54,11 @@ describe.each(DEVICES)('engine host on %s', (device: Device) => {
       // Bytes only grow, file after file (whether a file shows up mid-way depends on how
       // the local server's response is chunked, so that is not asserted).
       downloads.forEach((e, i) => i && expect(e.loaded!).toBeGreaterThanOrEqual(downloads[i - 1]!.loaded!));
+      // The total is the whole model's from the first event on (file sizes are asked for
+      // before the downloads start), so the bar never jumps back.
+      const bytes = await modelBytes();
+      expect(downloads.map((e) => e.total)).toEqual(downloads.map(() => bytes));
+      downloads.forEach((e, i) => i && expect(e.progress!).toBeGreaterThanOrEqual(downloads[i - 1]!.progress!));
       expect(new Set(downloads.map((e) => e.loaded)).size).toBeGreaterThanOrEqual(MODEL_FILES.length);
       expect(new Set(downloads.map((e) => e.file))).toEqual(new Set(MODEL_FILES));
       // The last byte event is complete and counts every byte of the model's files.

@@ -3,6 +3,7 @@ import {
   AutoModelForCausalLM,
   AutoTokenizer,
   LogitsProcessor,
+  ModelRegistry,
   StoppingCriteria,
   Tensor,
   env,
@@ -70,14 +71,12 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
       const config = (await AutoConfig.from_pretrained(spec.source.repo, common)) as unknown as Record<string, unknown>;
       const multimodal = await import('./transformers-multimodal.js');
       const kind = multimodal.multimodalKind(config);
-      if (kind) return multimodal.loadMultimodalModel(spec, ctx, kind, { device, common, dtype: dtypeFor(spec, device, f16) });
+      const dtype = dtypeFor(spec, device, f16);
+      progress.expect(await fileSizes(spec.source.repo, { config, device, ...dtype, include_processor: kind !== null }, common));
+      if (kind) return multimodal.loadMultimodalModel(spec, ctx, kind, { device, common, dtype });
       const [tokenizer, model] = await Promise.all([
         AutoTokenizer.from_pretrained(spec.source.repo, common),
-        AutoModelForCausalLM.from_pretrained(spec.source.repo, {
-          ...common,
-          device,
-          ...dtypeFor(spec, device, f16),
-        }),
+        AutoModelForCausalLM.from_pretrained(spec.source.repo, { ...common, device, ...dtype }),
       ]);
       ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
       return new TransformersModel(spec, tokenizer, model, device);
@@ -130,13 +129,35 @@ export function dtypeFor(spec: ModelSpec, device: DeviceKind, f16: boolean): { d
   return chosen ? { dtype: chosen as 'fp32' } : {};
 }
 
-/** Sums transformers.js's per-file byte events into one progress stream. */
+/**
+ * Every file the load will fetch, with its size, before the downloads start (small
+ * ranged requests, or the cache): so the progress total is the whole model's from the
+ * first event instead of growing file by file. Empty when that cannot be known; then
+ * the total grows as files start, as before.
+ */
+async function fileSizes(repo: string, options: Record<string, unknown>, common: { revision: string }): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  try {
+    const files = await ModelRegistry.get_files(repo, options as never);
+    const meta = await Promise.all(files.map((file) => ModelRegistry.get_file_metadata(repo, file, common)));
+    meta.forEach((m, i) => {
+      if (m.exists && m.size !== undefined) sizes.set(files[i]!, m.size);
+    });
+  } catch {
+    sizes.clear();
+  }
+  return sizes;
+}
+
+/**
+ * Sums transformers.js's per-file byte events into one progress stream. Until `expect()`
+ * says which files the load needs, events only update the sums (the config is fetched
+ * first, to learn which files those are); after it, every event carries the total.
+ */
 export function progressReporter(model: string, ctx: LoadContext) {
   const files = new Map<string, { loaded: number; total: number }>();
-  return (event: { status: string; file?: string; loaded?: number; total?: number }) => {
-    if (ctx.signal.aborted) throw new DOMException('Load aborted', 'AbortError');
-    if (event.status !== 'progress' || !event.file) return;
-    files.set(event.file, { loaded: event.loaded ?? 0, total: event.total ?? 0 });
+  let expecting = false;
+  const emit = (file: string) => {
     let loaded = 0;
     let total = 0;
     for (const f of files.values()) { loaded += f.loaded; total += f.total; }
@@ -146,11 +167,25 @@ export function progressReporter(model: string, ctx: LoadContext) {
       progress: total > 0 ? Math.min(1, loaded / total) : null,
       loaded,
       total,
-      file: event.file,
-      text: `Downloading ${event.file}`,
+      file,
+      text: `Downloading ${file}`,
     };
     ctx.onProgress(p);
   };
+  const report = (event: { status: string; file?: string; loaded?: number; total?: number }) => {
+    if (ctx.signal.aborted) throw new DOMException('Load aborted', 'AbortError');
+    if (event.status !== 'progress' || !event.file) return;
+    files.set(event.file, { loaded: event.loaded ?? 0, total: event.total ?? 0 });
+    if (expecting) emit(event.file);
+  };
+  /** The files this load will fetch and their sizes (those already seen keep their state). */
+  report.expect = (sizes: ReadonlyMap<string, number>) => {
+    for (const [file, size] of sizes) if (!files.has(file)) files.set(file, { loaded: 0, total: size });
+    expecting = true;
+    const last = [...files.keys()].at(-1);
+    if (last) emit(last);
+  };
+  return report;
 }
 
 export class TransformersModel implements LoadedModel {
