@@ -1,5 +1,5 @@
 import type { Model, ModelList } from '../protocol/models.js';
-import type { ChatMessageOut, CompletionMessageOut } from '../protocol/rpc.js';
+import type { ChatMessageOut, CompletionMessageOut, ResponseMessageOut } from '../protocol/rpc.js';
 import { ServiceUnavailableError } from '../protocol/errors.js';
 
 /**
@@ -12,6 +12,7 @@ export interface GatewayBackend {
   retrieveModel(id: string): Promise<Model>;
   chatCompletion(body: unknown): Promise<ReadableStream<ChatMessageOut>>;
   completion(body: unknown): Promise<ReadableStream<CompletionMessageOut>>;
+  response(body: unknown): Promise<ReadableStream<ResponseMessageOut>>;
   /** Aborted, with an `EngineUnavailableError` reason, once this backend cannot be reached any more. */
   readonly lost?: AbortSignal;
 }

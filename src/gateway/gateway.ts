@@ -101,15 +101,24 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   }
 
-  /** Chat and legacy completions: validation happens in the host, the same for every caller. */
-  function generation(method: 'chatCompletion' | 'completion'): Handler {
+  /** Chat, legacy completions and responses: validation happens in the host, the same for every caller. */
+  function generation(method: 'chatCompletion' | 'completion' | 'response'): Handler {
+    const framing = method === 'response' ? 'events' : 'chat';
     return async (ctx) => {
       const body = await readJsonObject(ctx.request, maxBodyBytes);
       const streaming = body.stream === true;
       const { value, backend } = await call((b) => b[method](body) as Promise<ReadableStream<HostMessage>>);
-      return respond(value, streaming, backend, ctx);
+      return respond(value, streaming, backend, ctx, framing);
     };
   }
+
+  /** Nothing is stored, so there is no response to get, delete, cancel or list the items of. */
+  const notStored: Handler = async (ctx) => {
+    throw new NotFoundError(
+      `No response with id '${ctx.params.id}' is stored: this server is stateless and stores no responses. Keep the Response you got from POST /responses.`,
+      { type: 'invalid_request_error', param: 'response_id', code: 'not_found' },
+    );
+  };
 
   const router = new Router<Handler>()
     .get('/models', async (ctx) => jsonResponse((await call((b) => b.listModels())).value, 200, ctx.requestId))
@@ -118,7 +127,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       return jsonResponse((await call((b) => b.retrieveModel(id))).value, 200, ctx.requestId);
     })
     .post('/chat/completions', generation('chatCompletion'))
-    .post('/completions', generation('completion'));
+    .post('/completions', generation('completion'))
+    .post('/responses', generation('response'))
+    .get('/responses/:id', notStored)
+    .on('DELETE', '/responses/:id', notStored)
+    .get('/responses/:id/input_items', notStored)
+    .post('/responses/:id/cancel', notStored);
 
   function relative(pathname: string): string | null {
     if (pathname === basePath) return '';
@@ -178,7 +192,13 @@ export function createGateway(options: GatewayOptions): Gateway {
  * where the platform fires it) cancels the host stream, which aborts the generation in
  * the host and frees the engine.
  */
-async function respond(stream: ReadableStream<HostMessage>, streaming: boolean, backend: GatewayBackend, ctx: Context): Promise<Response> {
+async function respond(
+  stream: ReadableStream<HostMessage>,
+  streaming: boolean,
+  backend: GatewayBackend,
+  ctx: Context,
+  framing: 'chat' | 'events',
+): Promise<Response> {
   const reader = stream.getReader();
   const signal = ctx.request.signal as AbortSignal | undefined;
   const cancel = () => void reader.cancel().catch(() => {});
@@ -204,7 +224,7 @@ async function respond(stream: ReadableStream<HostMessage>, streaming: boolean, 
     if (!streaming) {
       return new Response(jsonFromHost(reader, bodyOptions), { status: 200, headers: baseHeaders(ctx.requestId, JSON_CONTENT_TYPE) });
     }
-    const body = sseFromHost(reader, bodyOptions);
+    const body = sseFromHost(reader, { ...bodyOptions, framing });
     return new Response(body, { status: 200, headers: baseHeaders(ctx.requestId, SSE_CONTENT_TYPE) });
   } catch (err) {
     detach();

@@ -40,6 +40,7 @@ export function portBackend(port: MessagePort): PortBackend {
     // The lifeline lets the host abort these requests if this context (the SW) is stopped mid-stream.
     chatCompletion: async (body) => portStream(await guard(api.chatCompletion(body, { lifeline: await lifeline() }))),
     completion: async (body) => portStream(await guard(api.completion(body, { lifeline: await lifeline() }))),
+    response: async (body) => portStream(await guard(api.response(body, { lifeline: await lifeline() }))),
     async ping(ms) {
       if (lost.signal.aborted || retired) return false;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -78,5 +79,6 @@ export function hostBackend(api: HostApi): GatewayBackend {
     retrieveModel: (id) => api.retrieveModel(id),
     chatCompletion: async (body) => portStream(await api.chatCompletion(body)),
     completion: async (body) => portStream(await api.completion(body)),
+    response: async (body) => portStream(await api.response(body)),
   };
 }

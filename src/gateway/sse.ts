@@ -30,6 +30,17 @@ export interface SseOptions {
   lost?: AbortSignal;
   /** Called once however the stream ends (done, error, client gone). */
   onEnd?: () => void;
+  /**
+   * 'chat' (default): `data: <json>` frames, then `data: [DONE]`. 'events' (the Responses
+   * API): `event: <type>\ndata: <json>` frames and no `[DONE]`; an error after the start
+   * is an `error` event (type, code, message, param, sequence_number).
+   */
+  framing?: 'chat' | 'events';
+}
+
+/** The Responses API's framing of one event. */
+export function eventFrame(event: { type: string }): string {
+  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
 /**
@@ -45,6 +56,21 @@ export function sseFromHost(reader: ReadableStreamDefaultReader<HostMessage>, op
     options.onEnd?.();
   };
   const chunkJson = chunkJsonUnpacker();
+  const events = options.framing === 'events';
+  /** Events: the next sequence number, for an error event of our own. */
+  let sequence = 0;
+  const errorText = (body: { message: string; code: string | null; param: string | null }): string => {
+    if (!events) return `data: ${JSON.stringify({ error: body })}\n\n`;
+    return eventFrame({ type: 'error', code: body.code, message: body.message, param: body.param, sequence_number: sequence++ } as { type: string });
+  };
+  const eventsText = (chunks: Array<PackedChunk<object>>): string => {
+    let text = '';
+    for (const chunk of chunks as Array<{ type: string; sequence_number?: number }>) {
+      if (typeof chunk.sequence_number === 'number') sequence = chunk.sequence_number + 1;
+      text += eventFrame(chunk);
+    }
+    return text;
+  };
   /** A read started to look ahead that was not ready yet: the next pull takes it. */
   let ahead: Promise<ReadableStreamReadResult<HostMessage>> | null = null;
   const read = () => {
@@ -65,10 +91,13 @@ export function sseFromHost(reader: ReadableStreamDefaultReader<HostMessage>, op
    * error after the start is one error frame, then the end (no `[DONE]`).
    */
   const frame = (result: ReadableStreamReadResult<HostMessage>): { text: string; last: boolean } => {
-    if (result.done) return { text: SSE_DONE, last: true };
+    if (result.done) return { text: events ? '' : SSE_DONE, last: true };
     const message = result.value;
-    if (message.type === 'chunks') return { text: message.chunks.map((c) => `data: ${chunkJson(c)}\n\n`).join(''), last: false };
-    if (message.type === 'error') return { text: `data: ${JSON.stringify({ error: message.error.error })}\n\n`, last: true };
+    if (message.type === 'chunks') {
+      if (events) return { text: eventsText(message.chunks), last: false };
+      return { text: message.chunks.map((c) => `data: ${chunkJson(c)}\n\n`).join(''), last: false };
+    }
+    if (message.type === 'error') return { text: errorText(message.error.error), last: true };
     // `started` (or anything new) carries nothing for the client.
     return { text: '', last: false };
   };
@@ -95,10 +124,10 @@ export function sseFromHost(reader: ReadableStreamDefaultReader<HostMessage>, op
       } catch (err) {
         // The host became unreachable: what was read so far, then a 503 error frame.
         if (ended) return;
-        text += `data: ${JSON.stringify(toAPIError(err).toEnvelope())}\n\n`;
+        text += errorText(toAPIError(err).toBody());
         last = true;
       }
-      controller.enqueue(encoder.encode(text));
+      if (text) controller.enqueue(encoder.encode(text));
       if (last) {
         controller.close();
         void reader.cancel().catch(() => {});

@@ -5,7 +5,7 @@ import type { RuntimeOptions } from '../core/runtime.js';
 import { createTransformersEngine } from '../engines/transformers.js';
 import { serializeError } from '../protocol/errors.js';
 import type { LoadOptions } from '../protocol/models.js';
-import type { ChatMessageOut, CompletionMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import type { ChatMessageOut, CompletionMessageOut, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { installErrorTransfer } from '../protocol/rpc-errors.js';
 import { defaultModels } from '../engines/catalog.js';
 import { collectChat } from '../core/chat.js';
@@ -19,6 +19,8 @@ import { watchLifeline } from '../protocol/lifeline.js';
 import { chunkPacker } from '../protocol/chunk-pack.js';
 import type { ChatCompletionChunk } from '../protocol/chat.js';
 import type { Completion } from '../protocol/completions.js';
+import type { ResponseStreamEvent } from '../protocol/responses.js';
+import { foldResponse } from '../core/response-events.js';
 
 /**
  * The engine host: one Runtime, served to any number of ports (every tab of the origin
@@ -102,6 +104,14 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
         options.lifeline,
         (request, signal) => runtime.startCompletion(request, signal),
         collectCompletion,
+      );
+    },
+    async response(body, options = {}) {
+      return generationPort<ResponseMessageOut, ResponseStreamEvent>(
+        body,
+        options.lifeline,
+        (request, signal) => runtime.startResponse(request, signal, { attachments: options.attachments }),
+        foldResponse,
       );
     },
     async stats(): Promise<HostStats> {

@@ -1,5 +1,6 @@
 import type { ChatCompletion, ChatCompletionChunk } from './chat.js';
 import type { Completion } from './completions.js';
+import type { Response, ResponseStreamEvent } from './responses.js';
 import type { PackedChunk } from './chunk-pack.js';
 import type { SerializedError } from './errors.js';
 import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from './models.js';
@@ -30,6 +31,13 @@ export type CompletionMessageOut =
   | { type: 'started' }
   | { type: 'chunks'; chunks: Array<PackedChunk<Completion>> }
   | { type: 'completion'; completion: Completion }
+  | ErrorMessage;
+
+/** Responses API: its streaming events in `chunks` batches when streaming, else one `completion` (the Response). */
+export type ResponseMessageOut =
+  | { type: 'started' }
+  | { type: 'chunks'; chunks: ResponseStreamEvent[] }
+  | { type: 'completion'; completion: Response }
   | ErrorMessage;
 
 export type LoadMessageOut =
@@ -91,6 +99,8 @@ export interface HostApi {
   chatCompletion(body: unknown, options?: GenerationCallOptions): Promise<MessagePort>;
   /** Legacy `/v1/completions`; validated in the host like chatCompletion. */
   completion(body: unknown, options?: GenerationCallOptions): Promise<MessagePort>;
+  /** `/v1/responses` (stateless); validated in the host like chatCompletion. */
+  response(body: unknown, options?: GenerationCallOptions): Promise<MessagePort>;
   stats(): Promise<HostStats>;
   /** Serve one more port (e.g. one that a page hands to its Service Worker). */
   connect(port: MessagePort): Promise<void>;
