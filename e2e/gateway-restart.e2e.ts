@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, CDPSession } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { launch, openPage } from './support/browser.js';
+import { LONG_REQUEST, timeInPage } from './support/long-request.js';
 
 /**
  * The browser stops Service Workers whenever it likes (idle ~30 s, memory pressure); a
@@ -88,13 +89,7 @@ test('stopped between requests: the next request is served, the model not reload
 });
 
 test('stopped in the middle of a stream: that stream breaks, the host stops at once, the next request is served', async () => {
-  // Long enough that "ran to the end anyway" and "stopped at once" cannot be confused.
-  const LONG = { model: 'tiny-chat', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2000, ignore_eos: true, n: 3 };
-  const fullMs = await page.evaluate(async (long) => {
-    const t0 = performance.now();
-    await (window as any).client.chat.completions.create(long);
-    return performance.now() - t0;
-  }, LONG);
+  const fullMs = await timeInPage(page);
 
   await page.evaluate((long) => {
     const w = window as any;
@@ -108,7 +103,7 @@ test('stopped in the middle of a stream: that stream breaks, the host stops at o
         return { chunks: w.streamed, error: w.describeError(e) };
       }
     })();
-  }, LONG);
+  }, LONG_REQUEST);
   await page.waitForFunction(() => (window as any).streamed > 20);
   await stopServiceWorker();
   // Nobody reads that stream any more: the host learns it through the SW's lifeline lock

@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { launch, openPage } from './support/browser.js';
+import { LONG_REQUEST, timeInPage } from './support/long-request.js';
 
 /**
  * One engine host per origin: two tabs, each with its own client and the gateway, send
@@ -87,13 +88,7 @@ test('a tab closed mid-stream: the shared host stops its request at once and ser
       tabs.push(tab);
     }
     const [closing, staying] = tabs as [typeof tabs[0], typeof tabs[0]];
-    // Long enough that "ran to the end anyway" and "stopped at once" cannot be confused.
-    const LONG = { model: 'tiny-chat', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2000, ignore_eos: true, n: 3 };
-    const fullMs = await staying.evaluate(async (long) => {
-      const t0 = performance.now();
-      await (window as any).client.chat.completions.create(long);
-      return performance.now() - t0;
-    }, LONG);
+    const fullMs = await timeInPage(staying);
 
     await closing.evaluate((long) => {
       const w = window as any;
@@ -101,7 +96,7 @@ test('a tab closed mid-stream: the shared host stops its request at once and ser
       void (async () => {
         for await (const _chunk of await w.client.chat.completions.create({ ...long, stream: true })) w.streamed++;
       })();
-    }, LONG);
+    }, LONG_REQUEST);
     await closing.waitForFunction(() => (window as any).streamed > 20);
     expect(await staying.evaluate(async () => (await (window as any).client.stats()).queue.running)).toBe(true);
     await closing.close();
