@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from '../protocol/chat.js';
 import { APIUserAbortError, errorFromBody } from '../protocol/errors.js';
 import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from '../protocol/models.js';
-import type { CacheDeleteResult, CacheInfo, ChatMessageOut, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import type { Response as ResponseObject, ResponseCreateParams, ResponseStreamEvent } from '../protocol/responses.js';
+import type { CacheDeleteResult, CacheInfo, ChatMessageOut, ResponseMessageOut, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { portStream } from '../protocol/port-stream.js';
 import { lifeline } from '../protocol/lifeline.js';
 import { connect, startHost, type Connection, type HostTarget } from './connection.js';
@@ -14,6 +15,9 @@ import { extractAttachments, type WithMediaInputs } from './media.js';
 export type ChatCompletionCreateInput = WithMediaInputs<z.input<typeof ChatCompletionCreateParams>>;
 export type ChatCompletionStreamingInput = ChatCompletionCreateInput & { stream: true };
 export type ChatCompletionNonStreamingInput = ChatCompletionCreateInput & { stream?: false | null };
+
+/** The Responses API's request; `input_image.image_url` may also be a data: URL. */
+export type ResponseCreateInput = z.input<typeof ResponseCreateParams>;
 
 export interface RequestOptions {
   signal?: AbortSignal;
@@ -35,6 +39,8 @@ export interface ModelLoadOptions extends LoadOptions, RequestOptions {
 /** The in-page API, shaped like openai-node: `client.chat.completions.create(...)`. */
 export class WebInfer {
   readonly chat: { completions: { create: WebInfer['createChatCompletion'] } };
+  /** The Responses API (stateless): `client.responses.create(...)`, as openai-node. */
+  readonly responses: { create: WebInfer['createResponse'] };
   readonly models: {
     list(): Promise<ModelList>;
     retrieve(id: string): Promise<Model>;
@@ -59,6 +65,7 @@ export class WebInfer {
     const api = this.connection.api;
     this.ready = options.config ? api.configure(options.config) : Promise.resolve();
     this.chat = { completions: { create: this.createChatCompletion.bind(this) as WebInfer['createChatCompletion'] } };
+    this.responses = { create: this.createResponse.bind(this) as WebInfer['createResponse'] };
     this.models = {
       list: async () => { await this.ready; return api.listModels(); },
       retrieve: async (id) => { await this.ready; return api.retrieveModel(id); },
@@ -90,6 +97,24 @@ export class WebInfer {
     const first = await readOrAbort(reader, controller.signal);
     if (first.type === 'error') throw errorFromBody(first.error.status, first.error.error);
     if (params.stream) return new Stream<ChatCompletionChunk>(reader, controller);
+    const second = await readOrAbort(reader, controller.signal);
+    if (second.type === 'error') throw errorFromBody(second.error.status, second.error.error);
+    if (second.type !== 'completion') throw new Error(`unexpected host message '${second.type}'`);
+    return second.completion;
+  }
+
+  createResponse(params: ResponseCreateInput & { stream: true }, options?: RequestOptions): Promise<Stream<ResponseStreamEvent>>;
+  createResponse(params: ResponseCreateInput & { stream?: false | null }, options?: RequestOptions): Promise<ResponseObject>;
+  createResponse(params: ResponseCreateInput, options?: RequestOptions): Promise<Stream<ResponseStreamEvent> | ResponseObject>;
+  async createResponse(params: ResponseCreateInput, options: RequestOptions = {}): Promise<Stream<ResponseStreamEvent> | ResponseObject> {
+    await this.ready;
+    if (options.signal?.aborted) throw new APIUserAbortError();
+    const controller = linkedController(options.signal);
+    const call = { lifeline: await lifeline() };
+    const reader = portStream<ResponseMessageOut>(await this.connection.api.response(params, call)).getReader();
+    const first = await readOrAbort(reader, controller.signal);
+    if (first.type === 'error') throw errorFromBody(first.error.status, first.error.error);
+    if (params.stream) return new Stream<ResponseStreamEvent>(reader, controller);
     const second = await readOrAbort(reader, controller.signal);
     if (second.type === 'error') throw errorFromBody(second.error.status, second.error.error);
     if (second.type !== 'completion') throw new Error(`unexpected host message '${second.type}'`);
@@ -140,7 +165,7 @@ function linkedController(signal?: AbortSignal): AbortController {
 }
 
 /** Reads one message; an abort cancels the stream, which stops the work in the host. */
-async function readOrAbort<M extends ChatMessageOut | LoadMessageOut>(
+async function readOrAbort<M extends ChatMessageOut | ResponseMessageOut | LoadMessageOut>(
   reader: ReadableStreamDefaultReader<M>,
   signal: AbortSignal,
 ): Promise<M> {

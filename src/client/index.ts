@@ -6,7 +6,16 @@ export type {
   ChatCompletionCreateInput,
   ChatCompletionStreamingInput,
   ChatCompletionNonStreamingInput,
+  ResponseCreateInput,
 } from './client.js';
+export type {
+  Response as ResponseObject,
+  ResponseCreateParams,
+  ResponseStreamEvent,
+  ResponseStreamEventType,
+  OutputItem as ResponseOutputItem,
+  ResponseUsage,
+} from '../protocol/responses.js';
 export { Stream } from './stream.js';
 export { registerGateway, DEFAULT_SW_URL, type GatewayRegistrationOptions, type GatewayHandle } from './gateway.js';
 export { startHost, type HostTarget } from './connection.js';
