@@ -5,7 +5,8 @@ import { launch, openPage } from './support/browser.js';
 /**
  * The frameworks apps build on, unmodified and bundled by Vite into the page, against the
  * Service Worker gateway at location.origin + '/v1': the Vercel AI SDK (`ai` with
- * @ai-sdk/openai-compatible, and @ai-sdk/openai's Chat Completions model) and LangChain
+ * @ai-sdk/openai-compatible, @ai-sdk/openai's Chat Completions model and its default
+ * Responses API model) and LangChain
  * (@langchain/openai ChatOpenAI). The tiny model on WASM answers 'Hi' greedily with the
  * known sentence; under a JSON schema or a forced tool it is grammar-constrained.
  * The calls live in e2e/pages/gateway-frameworks-page.ts; every request body they send
@@ -109,12 +110,27 @@ describe.each(['compatible', 'openai'] as const)('Vercel AI SDK (%s provider) vi
   });
 });
 
-describe('Vercel AI SDK: @ai-sdk/openai\'s default model', () => {
-  test('openai(id) speaks the Responses API: a clear 404 (unknown_url) from the gateway; openai.chat(id) is the one to use', async () => {
-    const out = await call('aiResponsesApi');
-    expect(out).toMatchObject({ name: 'AI_APICallError', statusCode: 404, message: 'Invalid URL (POST /v1/responses).' });
-    expect(JSON.parse(out.responseBody)).toEqual({ error: { message: 'Invalid URL (POST /v1/responses).', type: 'invalid_request_error', param: null, code: 'unknown_url' } });
-    expect(sent.map((b) => b.path)).toEqual(['/v1/responses']);
+describe('Vercel AI SDK: @ai-sdk/openai\'s default model, openai(id), speaks the Responses API', () => {
+  test('generateText: the known sentence, finish reason and usage, through POST /v1/responses', async () => {
+    const out = await call('aiGenerateText', 'responses');
+    expect(out.text).toBe(SENTENCE);
+    expect(out.finishReason).toBe('stop');
+    expect(out.usage).toMatchObject({ inputTokens: 9, outputTokens: 13, totalTokens: 22 });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ path: '/v1/responses', model: 'tiny-chat', temperature: 0 });
+    expect(page.errors).toEqual([]);
+  });
+
+  test('streamText: the deltas make the sentence; finish reason and usage from the stream', async () => {
+    const out = await call('aiStreamText', 'responses');
+    expect(out.deltas.join('')).toBe(SENTENCE);
+    expect(out.deltas.length).toBeGreaterThan(5);
+    expect(out.text).toBe(SENTENCE);
+    expect(out.finishReason).toBe('stop');
+    expect(out.usage).toMatchObject({ inputTokens: 9, outputTokens: 13, totalTokens: 22 });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ path: '/v1/responses', stream: true });
+    expect(page.errors).toEqual([]);
   });
 });
 

@@ -37,8 +37,10 @@ const compatible = createOpenAICompatible({ name: 'webinfer', baseURL, includeUs
 /** OpenAI's own provider with a baseURL; `.chat()` is Chat Completions (plain `openai(id)` is the Responses API). */
 const openai = createOpenAI({ baseURL, apiKey: 'local' });
 
-export type AiProvider = 'compatible' | 'openai';
+/** 'responses': @ai-sdk/openai's default model, `openai(id)`, which speaks the Responses API. */
+export type AiProvider = 'compatible' | 'openai' | 'responses';
 function aiModel(provider: AiProvider): LanguageModel {
+  if (provider === 'responses') return openai('tiny-chat');
   return provider === 'compatible' ? compatible.chatModel('tiny-chat') : openai.chat('tiny-chat');
 }
 
@@ -180,16 +182,6 @@ const fw = {
       finishReason: result.finishReason,
       totalUsage: result.totalUsage,
     };
-  },
-
-  /** @ai-sdk/openai's default model, `openai(id)`, speaks the Responses API, which the gateway does not serve. */
-  async aiResponsesApi() {
-    try {
-      await generateText({ model: openai('tiny-chat'), prompt: 'Hi', maxRetries: 0 });
-      return null;
-    } catch (e: any) {
-      return { ...describeError(e), url: e?.url ?? null, responseBody: e?.responseBody ?? null };
-    }
   },
 
   // ---- LangChain ---------------------------------------------------------------------
