@@ -132,6 +132,22 @@ describe('Vercel AI SDK: @ai-sdk/openai\'s default model, openai(id), speaks the
     expect(sent[0]).toMatchObject({ path: '/v1/responses', stream: true });
     expect(page.errors).toEqual([]);
   });
+
+  test('a second turn from result.response.messages: the earlier answer goes back as an item_reference (store defaults to true)', async () => {
+    const out = await call('aiTwoTurns', 'responses');
+    expect(out.first.text).toBe(SENTENCE);
+    expect(out.second.text).toBe(SENTENCE);
+    expect(sent).toHaveLength(2);
+    const input = sent[1]!.input as any[];
+    const ref = input.find((item) => item.type === 'item_reference');
+    expect(ref).toBeDefined();
+    expect(ref.id).toMatch(/^msg_/);
+    expect(input.map((item) => item.type === 'item_reference' ? 'ref' : item.role)).toEqual(['user', 'ref', 'user']);
+    // The referenced message is the first answer (13 tokens) plus its template framing: more input than the first turn's 9.
+    expect(out.first.usage).toMatchObject({ inputTokens: 9, outputTokens: 13 });
+    expect(out.second.usage.inputTokens).toBeGreaterThan(9 + 13);
+    expect(page.errors).toEqual([]);
+  });
 });
 
 describe('Vercel AI SDK: abort', () => {

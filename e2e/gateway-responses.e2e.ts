@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launch, openPage } from './support/browser.js';
 
 /**
- * The Responses API (`POST /v1/responses`, stateless) through the Service Worker gateway,
+ * The Responses API (`POST /v1/responses`, with the host's in-memory response store) through the Service Worker gateway,
  * with the unmodified `openai` npm SDK (bundled by Vite into the page), and the in-page
  * client's `responses.create`; the tiny model on WASM behind it answers 'Hi' greedily
  * with the known sentence (chat prompt 9 tokens, completion 13).
@@ -171,7 +171,7 @@ describe('openai SDK: responses via the gateway', () => {
     expect(out.stats.queue).toEqual({ running: false, pending: 0 });
   });
 
-  test('400s name the Responses param; previous_response_id says the server is stateless', async () => {
+  test('400s name the Responses param; unknown previous_response_id and retrieve are 404s', async () => {
     const out = await page.evaluate(async () => {
       const w = window as any;
       const openai = w.makeOpenAI();
@@ -187,15 +187,69 @@ describe('openai SDK: responses via the gateway', () => {
         image: await attempt({ input: [{ role: 'user', content: [{ type: 'input_text', text: 'see' }, { type: 'input_image', image_url: 'data:,' }] }] }),
         fileId: await attempt({ input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-abc' }] }] }),
         previous: await attempt({ input: 'Hi', previous_response_id: 'resp_123' }),
+        background: await attempt({ input: 'Hi', background: true }),
         retrieve: await openai.responses.retrieve('resp_123').then(() => null, w.describeError),
       };
     });
     expect(out.image).toMatchObject({ name: 'BadRequestError', status: 400, param: 'input[0].content[1]' });
     expect(out.fileId).toMatchObject({ name: 'BadRequestError', status: 400, param: 'input[0].content[0].file_id' });
-    expect(out.previous).toMatchObject({ name: 'BadRequestError', status: 400, param: 'previous_response_id' });
-    expect(out.previous.message).toMatch(/stateless/);
+    expect(out.previous).toMatchObject({ name: 'NotFoundError', status: 404, param: 'previous_response_id' });
+    expect(out.previous.message).toMatch(/evicted/);
+    expect(out.background).toMatchObject({ name: 'BadRequestError', status: 400, param: 'background' });
     expect(out.retrieve).toMatchObject({ name: 'NotFoundError', status: 404 });
-    expect(out.retrieve.message).toMatch(/stateless/);
+    expect(out.retrieve.message).toContain('resp_123');
+  });
+
+  test('stored responses: previous_response_id second turn, retrieve, inputItems.list, delete, store: false', async () => {
+    const out = await page.evaluate(async () => {
+      const w = window as any;
+      const openai = w.makeOpenAI();
+      const first = await openai.responses.create({ model: 'tiny-chat', input: 'Hi', temperature: 0 });
+      const second = await openai.responses.create({ model: 'tiny-chat', input: 'Hi', temperature: 0, previous_response_id: first.id });
+      // The same conversation sent statelessly: the same prompt, so the same input_tokens.
+      const explicit = await openai.responses.create({
+        model: 'tiny-chat', temperature: 0, store: false,
+        input: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: first.output_text }, { role: 'user', content: 'Hi' }],
+      });
+      const retrieved = await openai.responses.retrieve(second.id);
+      const items: any[] = [];
+      for await (const item of openai.responses.inputItems.list(second.id, { order: 'asc', limit: 2 })) items.push(item);
+      const firstPage = await openai.responses.inputItems.list(second.id, { limit: 2 });
+      await openai.responses.delete(first.id);
+      const afterDelete = await openai.responses.retrieve(first.id).then(() => null, w.describeError);
+      const chainedOnDeleted = await openai.responses.create({ model: 'tiny-chat', input: 'Hi', previous_response_id: first.id }).then(() => null, w.describeError);
+      const stillThere = (await openai.responses.retrieve(second.id)).id;
+      const unstored = await openai.responses.create({ model: 'tiny-chat', input: 'Hi', temperature: 0, store: false });
+      const unstoredRetrieve = await openai.responses.retrieve(unstored.id).then(() => null, w.describeError);
+      const cancel = await openai.responses.cancel(second.id).then(() => null, w.describeError);
+      return {
+        first, second, explicit: { usage: explicit.usage, text: explicit.output_text }, secondText: second.output_text, retrieved, items,
+        firstPage: { ids: firstPage.data.map((i: any) => i.id), hasMore: firstPage.has_more },
+        afterDelete, chainedOnDeleted, stillThere, unstoredStore: unstored.store, unstoredRetrieve, cancel,
+      };
+    });
+    expect(out.first.store).toBe(true);
+    expect(out.secondText).toBe(SENTENCE);
+    expect(out.second.previous_response_id).toBe(out.first.id);
+    // The second prompt holds the first turn: its 9 tokens, the 13-token answer and its framing, then the new 'Hi'.
+    expect(out.second.usage.input_tokens).toBe(out.explicit.usage.input_tokens);
+    expect(out.second.usage.input_tokens).toBeGreaterThan(9 + 13);
+    expect(out.explicit.text).toBe(SENTENCE);
+    expect(out.retrieved).toEqual(out.second);
+    // Auto-paginated (limit 2, order asc): the whole conversation the second response answered.
+    expect(out.items.map((i: any) => i.role)).toEqual(['user', 'assistant', 'user']);
+    expect(out.items[0].content).toEqual([{ type: 'input_text', text: 'Hi' }]);
+    expect(out.items[1]).toMatchObject({ id: out.first.output[0].id, content: [{ type: 'output_text', text: SENTENCE }] });
+    expect(out.firstPage.ids).toEqual([out.items[2].id, out.items[1].id]);
+    expect(out.firstPage.hasMore).toBe(true);
+    expect(out.afterDelete).toMatchObject({ name: 'NotFoundError', status: 404 });
+    expect(out.chainedOnDeleted).toMatchObject({ name: 'NotFoundError', status: 404, param: 'previous_response_id' });
+    expect(out.stillThere).toBe(out.second.id);
+    expect(out.unstoredStore).toBe(false);
+    expect(out.unstoredRetrieve).toMatchObject({ name: 'NotFoundError', status: 404 });
+    expect(out.cancel).toMatchObject({ name: 'BadRequestError', status: 400 });
+    expect(out.cancel.message).toMatch(/only background responses/);
+    expect(page.errors).toEqual([]);
   });
 });
 
@@ -211,8 +265,18 @@ describe('in-page client: client.responses.create', () => {
         types.push(event.type);
         if (event.type === 'response.output_text.delta') text += event.delta;
       }
-      return { plain, types, text };
+      const retrieved = await client.responses.retrieve(plain.id);
+      const next = await client.responses.create({ model: 'tiny-chat', input: 'Hi', temperature: 0, previous_response_id: plain.id });
+      const items = await client.responses.inputItems.list(next.id, { order: 'asc' });
+      const deleted = await client.responses.delete(plain.id);
+      const gone = await client.responses.retrieve(plain.id).then(() => null, (e: any) => ({ name: e.name, status: e.status }));
+      return { plain, types, text, retrieved, next: { text: next.output[0].content[0].text, previous: next.previous_response_id }, items, deleted, gone };
     });
+    expect(out.retrieved).toEqual(out.plain);
+    expect(out.next).toEqual({ text: SENTENCE, previous: out.plain.id });
+    expect(out.items.data.map((i: any) => i.role)).toEqual(['user', 'assistant', 'user']);
+    expect(out.deleted).toEqual({ id: out.plain.id, object: 'response.deleted', deleted: true });
+    expect(out.gone).toEqual({ name: 'NotFoundError', status: 404 });
     expect(out.plain.output[0].content[0].text).toBe(SENTENCE);
     expect(out.plain.usage).toMatchObject({ input_tokens: 9, output_tokens: 13, total_tokens: 22 });
     expect(out.text).toBe(SENTENCE);

@@ -61,6 +61,16 @@ async function waitIdle(timeoutMs = 10_000): Promise<number> {
 }
 
 const fw = {
+  /** A two-turn conversation the way the AI SDK's docs build one: the first turn's `response.messages` fed back. */
+  async aiTwoTurns(provider: AiProvider) {
+    const model = aiModel(provider);
+    const messages: any[] = [{ role: 'user', content: 'Hi' }];
+    const first = await generateText({ model, messages, temperature: 0, maxRetries: 0 });
+    messages.push(...first.response.messages, { role: 'user', content: 'Hi' });
+    const second = await generateText({ model, messages, temperature: 0, maxRetries: 0 });
+    return { first: { text: first.text, usage: first.usage }, second: { text: second.text, usage: second.usage } };
+  },
+
   async aiGenerateText(provider: AiProvider) {
     const result = await generateText({ model: aiModel(provider), prompt: 'Hi', temperature: 0, maxRetries: 0 });
     return { text: result.text, finishReason: result.finishReason, usage: result.usage, warnings: result.warnings ?? [] };

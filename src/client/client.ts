@@ -3,8 +3,8 @@ import type { z } from 'zod';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from '../protocol/chat.js';
 import { APIUserAbortError, errorFromBody } from '../protocol/errors.js';
 import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from '../protocol/models.js';
-import type { Response as ResponseObject, ResponseCreateParams, ResponseStreamEvent } from '../protocol/responses.js';
-import type { CacheDeleteResult, CacheInfo, ChatMessageOut, ResponseMessageOut, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import type { Response as ResponseObject, ResponseCreateParams, ResponseDeleted, ResponseStreamEvent } from '../protocol/responses.js';
+import type { CacheDeleteResult, CacheInfo, ChatMessageOut, InputItemList, InputItemsQuery, ResponseMessageOut, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { portStream } from '../protocol/port-stream.js';
 import { lifeline } from '../protocol/lifeline.js';
 import { connect, startHost, type Connection, type HostTarget } from './connection.js';
@@ -39,8 +39,16 @@ export interface ModelLoadOptions extends LoadOptions, RequestOptions {
 /** The in-page API, shaped like openai-node: `client.chat.completions.create(...)`. */
 export class WebInfer {
   readonly chat: { completions: { create: WebInfer['createChatCompletion'] } };
-  /** The Responses API (stateless): `client.responses.create(...)`, as openai-node. */
-  readonly responses: { create: WebInfer['createResponse'] };
+  /**
+   * The Responses API, as openai-node: `create`, and for responses the engine host keeps
+   * in memory (`store` not false) `retrieve`, `delete`, `inputItems.list`.
+   */
+  readonly responses: {
+    create: WebInfer['createResponse'];
+    retrieve(id: string): Promise<ResponseObject>;
+    delete(id: string): Promise<ResponseDeleted>;
+    inputItems: { list(id: string, query?: InputItemsQuery): Promise<InputItemList> };
+  };
   readonly models: {
     list(): Promise<ModelList>;
     retrieve(id: string): Promise<Model>;
@@ -65,7 +73,12 @@ export class WebInfer {
     const api = this.connection.api;
     this.ready = options.config ? api.configure(options.config) : Promise.resolve();
     this.chat = { completions: { create: this.createChatCompletion.bind(this) as WebInfer['createChatCompletion'] } };
-    this.responses = { create: this.createResponse.bind(this) as WebInfer['createResponse'] };
+    this.responses = {
+      create: this.createResponse.bind(this) as WebInfer['createResponse'],
+      retrieve: async (id) => { await this.ready; return api.retrieveResponse(id); },
+      delete: async (id) => { await this.ready; return api.deleteResponse(id); },
+      inputItems: { list: async (id, query = {}) => { await this.ready; return api.listResponseInputItems(id, query); } },
+    };
     this.models = {
       list: async () => { await this.ready; return api.listModels(); },
       retrieve: async (id) => { await this.ready; return api.retrieveModel(id); },

@@ -29,7 +29,7 @@ type Event = ResponseStreamEvent;
 /** An event before it gets its sequence number. */
 type Unnumbered = Event extends infer E ? (E extends Event ? Omit<E, 'sequence_number'> : never) : never;
 
-export function responseId(prefix: 'resp' | 'msg' | 'fc' | 'rs'): string {
+export function responseId(prefix: 'resp' | 'msg' | 'fc' | 'fco' | 'rs'): string {
   return `${prefix}_${crypto.randomUUID().replace(/-/g, '')}`;
 }
 
@@ -48,10 +48,10 @@ export function responseObject(params: ResponseCreateParams, ids: ResponseIds, f
     max_tool_calls: null,
     model: ids.model,
     parallel_tool_calls: params.parallel_tool_calls ?? true,
-    previous_response_id: null,
+    previous_response_id: params.previous_response_id ?? null,
     reasoning: { effort: typeof params.reasoning?.effort === 'string' ? params.reasoning.effort : null, summary: null },
     service_tier: 'default',
-    store: false,
+    store: params.store !== false,
     temperature: params.temperature ?? null,
     text: { format: params.text?.format ?? { type: 'text' } },
     tool_choice: params.tool_choice ?? 'auto',

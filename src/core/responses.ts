@@ -1,6 +1,7 @@
 import type { ChatCompletionCreateParams, ChatMessage, ToolCall, UserContentPart } from '../protocol/chat.js';
 import { APIError, BadRequestError } from '../protocol/errors.js';
-import { ResponseFunctionTool, type InputContentPart, type ResponseCreateParams } from '../protocol/responses.js';
+import { ResponseFunctionTool, type InputContentPart, type InputItem, type ResponseCreateParams } from '../protocol/responses.js';
+import type { ResolvedInput } from './response-chain.js';
 import { parseRequest } from '../protocol/validate.js';
 
 /**
@@ -25,15 +26,12 @@ export interface ChatConversion {
   origins: MessageOrigin[];
 }
 
-const STATELESS = 'This server is stateless: it stores no responses or conversations. Send the whole conversation in `input` instead.';
-
-/** Refusals that need no model: stateless params, unsupported settings. */
+/** Refusals that need no model: unsupported settings. */
 export function checkResponseParams(params: ResponseCreateParams): void {
-  if (params.previous_response_id != null) {
-    throw new BadRequestError(`previous_response_id is not supported. ${STATELESS}`, { param: 'previous_response_id', code: 'unsupported_parameter' });
-  }
   if (params.conversation != null) {
-    throw new BadRequestError(`conversation is not supported. ${STATELESS}`, { param: 'conversation', code: 'unsupported_parameter' });
+    throw new BadRequestError('conversation is not supported: this server has no Conversations API. Chain responses with previous_response_id, or send the whole conversation in `input`.', {
+      param: 'conversation', code: 'unsupported_parameter',
+    });
   }
   if (params.truncation === 'auto') {
     throw new BadRequestError("truncation 'auto' is not supported: an input longer than the model's context is a 400. Use 'disabled'.", {
@@ -41,7 +39,9 @@ export function checkResponseParams(params: ResponseCreateParams): void {
     });
   }
   if (params.background) {
-    throw new BadRequestError(`background responses are not supported. ${STATELESS}`, { param: 'background', code: 'unsupported_parameter' });
+    throw new BadRequestError('background responses are not supported: every response runs while its request is open.', {
+      param: 'background', code: 'unsupported_parameter',
+    });
   }
   if ((params.top_logprobs ?? 0) > 0) {
     throw new BadRequestError('top_logprobs is not supported on /v1/responses; use /v1/chat/completions with logprobs.', {
@@ -50,7 +50,12 @@ export function checkResponseParams(params: ResponseCreateParams): void {
   }
 }
 
-export function toChatRequest(params: ResponseCreateParams): ChatConversion {
+/**
+ * `resolved` is the conversation from the response store (response-chain.ts): the
+ * previous response's items and the new input with item references resolved. Without
+ * it, `input` is taken as it is (and an item_reference is a 400).
+ */
+export function toChatRequest(params: ResponseCreateParams, resolved?: ResolvedInput): ChatConversion {
   checkResponseParams(params);
   const messages: ChatMessage[] = [];
   const origins: MessageOrigin[] = [];
@@ -60,15 +65,16 @@ export function toChatRequest(params: ResponseCreateParams): ChatConversion {
   };
   if (params.instructions != null) push({ role: 'system', content: params.instructions }, { path: 'instructions' });
 
-  if (typeof params.input === 'string') {
+  if (typeof params.input === 'string' && !resolved) {
     push({ role: 'user', content: params.input }, { path: 'input' });
   } else {
     const names = new Map<string, string>();
-    params.input.forEach((item, i) => {
-      const path = `input[${i}]`;
+    const items: readonly InputItem[] = resolved ? resolved.items : (params.input as InputItem[]);
+    items.forEach((item, i) => {
+      const path = resolved ? resolved.paths[i]! : `input[${i}]`;
       if (item.type === 'reasoning') return;
       if (item.type === 'item_reference') {
-        throw new BadRequestError(`Item references are not supported. ${STATELESS}`, { param: `${path}`, code: 'unsupported_parameter' });
+        throw new BadRequestError('Item references need the response store.', { param: `${path}`, code: 'unsupported_parameter' });
       }
       if (item.type === 'function_call') {
         names.set(item.call_id, item.name);

@@ -12,8 +12,10 @@ import { mediaLimits } from './media/limits.js';
 import { hasMedia, mediaContext, resolveMedia, type MediaOptions } from './media/resolve.js';
 import type { MediaAttachment, ResolvedMedia } from './media/types.js';
 import { ModelRegistry, describeModel } from './registry.js';
-import { ResponseCreateParams, type Response, type ResponseStreamEvent } from '../protocol/responses.js';
-import { mapChatError, toChatRequest } from './responses.js';
+import { ResponseCreateParams, type Response, type ResponseDeleted, type ResponseStreamEvent } from '../protocol/responses.js';
+import { checkResponseParams, mapChatError, toChatRequest } from './responses.js';
+import { resolveInput } from './response-chain.js';
+import { ResponseStore, listInputItems, type InputItemList, type InputItemsQuery, type ResponseStoreLimits, type StoredItem } from './response-store.js';
 import { foldResponse, responseEvents, responseId } from './response-events.js';
 
 /**
@@ -28,6 +30,8 @@ export interface RuntimeOptions {
   maxQueue?: number;
   /** Image/audio intake: limits (default DEFAULT_MEDIA_LIMITS), decoder, fetch. */
   media?: MediaOptions;
+  /** Bounds of the in-memory Responses store (default 256 responses, 32 MiB). */
+  responseStore?: ResponseStoreLimits;
 }
 
 /** What comes with a request besides its body (the in-page client's binary media). */
@@ -59,10 +63,13 @@ export class Runtime {
   private readonly resident = new Map<string, Resident>();
   private readonly loadCounts = new Map<string, number>();
   private readonly queue: RequestQueue;
+  /** Stored Responses (`store` not false): previous_response_id, item_reference, GET /responses/{id}. */
+  readonly responses: ResponseStore;
 
   constructor(private readonly options: RuntimeOptions) {
     this.registry = new ModelRegistry(options.models);
     this.queue = new RequestQueue(options.maxQueue ?? 32);
+    this.responses = new ResponseStore(options.responseStore);
   }
 
   // ---- models --------------------------------------------------------------------------
@@ -142,25 +149,46 @@ export class Runtime {
   // ---- responses -----------------------------------------------------------------------
 
   /**
-   * `/v1/responses`, stateless: the request becomes a chat request (every 400 names the
+   * `/v1/responses`: the conversation is resolved from the response store
+   * (previous_response_id, item_reference), becomes a chat request (every 400 names the
    * Responses param), its chunks become Responses events. Same pattern as
-   * startChatCompletion: every status error before the first event.
+   * startChatCompletion: every status error before the first event. Unless `store` is
+   * false, the finished response is stored before its last event is handed out.
    */
   async startResponse(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<AsyncIterableIterator<ResponseStreamEvent>> {
     const params = parseRequest(ResponseCreateParams, body);
-    const { chat, origins } = toChatRequest(params);
+    checkResponseParams(params);
+    const resolved = resolveInput(params, this.responses);
+    const { chat, origins } = toChatRequest(params, resolved);
     let chunks: AsyncIterableIterator<ChatCompletionChunk>;
     try {
       chunks = await this.startChatCompletion(chat, signal, extras);
     } catch (err) {
       throw mapChatError(err, origins);
     }
-    return responseEvents(chunks, params, { id: responseId('resp'), created: now(), model: params.model }, signal);
+    const events = responseEvents(chunks, params, { id: responseId('resp'), created: now(), model: params.model }, signal);
+    return params.store === false ? events : storing(events, resolved.items, this.responses);
   }
 
   async createResponse(body: unknown, signal: AbortSignal): Promise<Response> {
     const params = parseRequest(ResponseCreateParams, body);
     return foldResponse(await this.startResponse({ ...params, stream: false }, signal));
+  }
+
+  /** GET /v1/responses/{id}: 404 when unknown, evicted or deleted. */
+  retrieveResponse(id: string): Response {
+    return this.responses.require(id, 'response_id').response;
+  }
+
+  /** DELETE /v1/responses/{id}. */
+  deleteResponse(id: string): ResponseDeleted {
+    if (!this.responses.delete(id)) throw this.responses.notFound(id, 'response_id');
+    return { id, object: 'response.deleted', deleted: true };
+  }
+
+  /** GET /v1/responses/{id}/input_items: the whole conversation the response answered. */
+  listResponseInputItems(id: string, query: InputItemsQuery = {}): InputItemList {
+    return listInputItems(this.responses.require(id, 'response_id').input, query);
   }
 
   // ---- legacy completions --------------------------------------------------------------
@@ -292,6 +320,17 @@ function releasing<T>(inner: AsyncGenerator<T>, release: Release, signal: AbortS
   };
   signal.addEventListener('abort', () => void iterator.return?.().catch(() => {}), { once: true });
   return iterator;
+}
+
+/** Stores the response when its final event (completed or incomplete) passes, before handing that event on. */
+async function* storing(events: AsyncIterable<ResponseStreamEvent>, input: StoredItem[], store: ResponseStore): AsyncGenerator<ResponseStreamEvent> {
+  for await (const event of events) {
+    if (event.type === 'response.completed' || event.type === 'response.incomplete') {
+      const response = structuredClone(event.response);
+      store.put({ response, input, output: response.output });
+    }
+    yield event;
+  }
 }
 
 export function newId(prefix: string): string {

@@ -1,5 +1,6 @@
 import type { Model, ModelList } from '../protocol/models.js';
-import type { ChatMessageOut, CompletionMessageOut, ResponseMessageOut } from '../protocol/rpc.js';
+import type { ChatMessageOut, CompletionMessageOut, InputItemList, InputItemsQuery, ResponseMessageOut } from '../protocol/rpc.js';
+import type { Response as ResponseObject, ResponseDeleted } from '../protocol/responses.js';
 import { ServiceUnavailableError } from '../protocol/errors.js';
 
 /**
@@ -13,6 +14,9 @@ export interface GatewayBackend {
   chatCompletion(body: unknown): Promise<ReadableStream<ChatMessageOut>>;
   completion(body: unknown): Promise<ReadableStream<CompletionMessageOut>>;
   response(body: unknown): Promise<ReadableStream<ResponseMessageOut>>;
+  retrieveResponse(id: string): Promise<ResponseObject>;
+  deleteResponse(id: string): Promise<ResponseDeleted>;
+  listResponseInputItems(id: string, query: InputItemsQuery): Promise<InputItemList>;
   /** Aborted, with an `EngineUnavailableError` reason, once this backend cannot be reached any more. */
   readonly lost?: AbortSignal;
 }

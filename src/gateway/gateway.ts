@@ -1,4 +1,4 @@
-import { APIError, NotFoundError, errorFromBody } from '../protocol/errors.js';
+import { APIError, BadRequestError, NotFoundError, errorFromBody } from '../protocol/errors.js';
 import {
   EngineUnavailableError,
   isBackendSource,
@@ -112,13 +112,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     };
   }
 
-  /** Nothing is stored, so there is no response to get, delete, cancel or list the items of. */
-  const notStored: Handler = async (ctx) => {
-    throw new NotFoundError(
-      `No response with id '${ctx.params.id}' is stored: this server is stateless and stores no responses. Keep the Response you got from POST /responses.`,
-      { type: 'invalid_request_error', param: 'response_id', code: 'not_found' },
+  /** Only background responses can be cancelled, and there are none here. */
+  const cancelResponse: Handler = async (ctx) => {
+    throw new BadRequestError(
+      `Response '${ctx.params.id}' cannot be cancelled: only background responses can be, and this server runs none (background: true is a 400). ` +
+        'To stop a response, abort its request.',
+      { param: 'response_id', code: 'invalid_request' },
     );
   };
+  const json = (value: unknown, ctx: Context) => jsonResponse(value, 200, ctx.requestId);
 
   const router = new Router<Handler>()
     .get('/models', async (ctx) => jsonResponse((await call((b) => b.listModels())).value, 200, ctx.requestId))
@@ -129,10 +131,26 @@ export function createGateway(options: GatewayOptions): Gateway {
     .post('/chat/completions', generation('chatCompletion'))
     .post('/completions', generation('completion'))
     .post('/responses', generation('response'))
-    .get('/responses/:id', notStored)
-    .on('DELETE', '/responses/:id', notStored)
-    .get('/responses/:id/input_items', notStored)
-    .post('/responses/:id/cancel', notStored);
+    .get('/responses/:id', async (ctx) => {
+      const id = ctx.params.id!;
+      if (new URL(ctx.request.url).searchParams.get('stream') === 'true') {
+        throw new BadRequestError('stream=true replays background responses only, and this server runs none; retrieve without it.', {
+          param: 'stream', code: 'unsupported_parameter',
+        });
+      }
+      return json((await call((b) => b.retrieveResponse(id))).value, ctx);
+    })
+    .on('DELETE', '/responses/:id', async (ctx) => {
+      const id = ctx.params.id!;
+      return json((await call((b) => b.deleteResponse(id))).value, ctx);
+    })
+    .get('/responses/:id/input_items', async (ctx) => {
+      const id = ctx.params.id!;
+      const q = new URL(ctx.request.url).searchParams;
+      const query = { limit: q.get('limit'), order: q.get('order'), after: q.get('after') };
+      return json((await call((b) => b.listResponseInputItems(id, query))).value, ctx);
+    })
+    .post('/responses/:id/cancel', cancelResponse);
 
   function relative(pathname: string): string | null {
     if (pathname === basePath) return '';

@@ -41,6 +41,9 @@ export function portBackend(port: MessagePort): PortBackend {
     chatCompletion: async (body) => portStream(await guard(api.chatCompletion(body, { lifeline: await lifeline() }))),
     completion: async (body) => portStream(await guard(api.completion(body, { lifeline: await lifeline() }))),
     response: async (body) => portStream(await guard(api.response(body, { lifeline: await lifeline() }))),
+    retrieveResponse: (id) => guard(api.retrieveResponse(id)),
+    deleteResponse: (id) => guard(api.deleteResponse(id)),
+    listResponseInputItems: (id, query) => guard(api.listResponseInputItems(id, query)),
     async ping(ms) {
       if (lost.signal.aborted || retired) return false;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -80,5 +83,8 @@ export function hostBackend(api: HostApi): GatewayBackend {
     chatCompletion: async (body) => portStream(await api.chatCompletion(body)),
     completion: async (body) => portStream(await api.completion(body)),
     response: async (body) => portStream(await api.response(body)),
+    retrieveResponse: (id) => api.retrieveResponse(id),
+    deleteResponse: (id) => api.deleteResponse(id),
+    listResponseInputItems: (id, query) => api.listResponseInputItems(id, query),
   };
 }

@@ -72,7 +72,7 @@ describe('gateway: POST /v1/responses', () => {
     const { fetch } = setup();
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }], stream: true }, 'input[0].content[0].file_id'],
-      [{ previous_response_id: 'resp_123' }, 'previous_response_id'],
+      [{ background: true }, 'background'],
       [{ tools: [{ type: 'file_search', vector_store_ids: [] }] }, 'tools[0].type'],
       [{ bogus: true }, 'bogus'],
     ];
@@ -85,15 +85,68 @@ describe('gateway: POST /v1/responses', () => {
     }
   });
 
-  it('GET/DELETE /v1/responses/{id}: 404, nothing is stored', async () => {
+  it('GET/DELETE /v1/responses/{id}, input_items, cancel: the in-memory store', async () => {
     const { fetch } = setup();
-    for (const [path, method] of [['/v1/responses/resp_abc', 'GET'], ['/v1/responses/resp_abc', 'DELETE'], ['/v1/responses/resp_abc/input_items', 'GET']] as const) {
+    const created = await (await fetch('/v1/responses', { json: body({ instructions: 'Be brief.' }) })).json();
+    expect(created.store).toBe(true);
+    const got = await fetch(`/v1/responses/${created.id}`);
+    expect(got.status).toBe(200);
+    expect(await got.json()).toEqual(created);
+
+    const items = await (await fetch(`/v1/responses/${created.id}/input_items`)).json();
+    expect(items).toMatchObject({ object: 'list', has_more: false, data: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi there' }] }] });
+    expect(items.first_id).toBe(items.data[0].id);
+    expect(items.last_id).toBe(items.data[0].id);
+
+    // A second turn on it: its input_items are the whole conversation, newest first by default.
+    const second = await (await fetch('/v1/responses', { json: body({ input: 'more', previous_response_id: created.id }) })).json();
+    expect(second.previous_response_id).toBe(created.id);
+    const page1 = await (await fetch(`/v1/responses/${second.id}/input_items?limit=2`)).json();
+    expect(page1.data.map((i: any) => i.role)).toEqual(['user', 'assistant']);
+    expect(page1.data[0].content[0].text).toBe('more');
+    expect(page1.has_more).toBe(true);
+    const page2 = await (await fetch(`/v1/responses/${second.id}/input_items?limit=2&after=${page1.last_id}`)).json();
+    expect(page2).toMatchObject({ has_more: false, data: [{ role: 'user', content: [{ text: 'hi there' }] }] });
+    const asc = await (await fetch(`/v1/responses/${second.id}/input_items?order=asc`)).json();
+    expect(asc.data.map((i: any) => i.id)).toEqual([page2.data[0].id, ...page1.data.map((i: any) => i.id).reverse()]);
+    expect(asc.data[1].id).toBe(created.output[0].id);
+    const badLimit = await fetch(`/v1/responses/${second.id}/input_items?limit=0`);
+    expect(badLimit.status).toBe(400);
+    expect((await badLimit.json()).error.param).toBe('limit');
+
+    const cancel = await fetch(`/v1/responses/${created.id}/cancel`, { method: 'POST' });
+    expect(cancel.status).toBe(400);
+    expect((await cancel.json()).error.message).toMatch(/only background responses/);
+
+    const deleted = await fetch(`/v1/responses/${created.id}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(200);
+    expect(await deleted.json()).toEqual({ id: created.id, object: 'response.deleted', deleted: true });
+    for (const [path, method] of [[`/v1/responses/${created.id}`, 'GET'], [`/v1/responses/${created.id}`, 'DELETE'], [`/v1/responses/${created.id}/input_items`, 'GET']] as const) {
       const res = await fetch(path, { method });
       expect(res.status).toBe(404);
       const { error } = await res.json();
-      expect(error.message).toMatch(/stateless/);
-      expect(error.message).toContain('resp_abc');
+      expect(error).toMatchObject({ type: 'invalid_request_error', code: 'not_found', param: 'response_id' });
+      expect(error.message).toContain(created.id);
+      expect(error.message).toMatch(/evicted/);
     }
+    const chained = await fetch('/v1/responses', { json: body({ previous_response_id: created.id }) });
+    expect(chained.status).toBe(404);
+    expect((await chained.json()).error).toMatchObject({ param: 'previous_response_id', code: 'not_found' });
+  });
+
+  it('store: false stores nothing, and the Response says so', async () => {
+    const { fetch } = setup();
+    const created = await (await fetch('/v1/responses', { json: body({ store: false, stream: true }) })).text();
+    const done = parseEvents(created).at(-1) as any;
+    expect(done.response.store).toBe(false);
+    expect((await fetch(`/v1/responses/${done.response.id}`)).status).toBe(404);
+  });
+
+  it('a streamed response is stored by the time its last event arrives', async () => {
+    const { fetch } = setup();
+    const done = parseEvents(await (await fetch('/v1/responses', { json: body({ stream: true }) })).text()).at(-1) as any;
+    expect(done.type).toBe('response.completed');
+    expect(await (await fetch(`/v1/responses/${done.response.id}`)).json()).toEqual(done.response);
   });
 
   it('an engine failure mid-stream: response.failed, then an error event; no [DONE]', async () => {

@@ -114,6 +114,15 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
         foldResponse,
       );
     },
+    async retrieveResponse(id) {
+      return runtime.retrieveResponse(id);
+    },
+    async deleteResponse(id) {
+      return runtime.deleteResponse(id);
+    },
+    async listResponseInputItems(id, query) {
+      return runtime.listResponseInputItems(id, query);
+    },
     async stats(): Promise<HostStats> {
       return { ...runtime.stats(), connections };
     },

@@ -69,8 +69,8 @@ export const ReasoningItem = z.object({
   status: z.string().nullish(),
 });
 
-/** A reference to a stored item: a 400 here (nothing is stored), so only loosely shaped. */
-export const ItemReference = z.looseObject({ type: z.literal('item_reference'), id: z.string().nullish() });
+/** A stored item (of an earlier response's input or output), by id: resolved from the host's response store. */
+export const ItemReference = z.strictObject({ type: z.literal('item_reference'), id: z.string().nullish() });
 
 /** Items are told apart by `type` (a message may leave it out). */
 export const InputItem = z.union([
@@ -129,10 +129,11 @@ export const ResponseCreateParams = z.strictObject({
   text: TextConfig.nullish(),
   max_output_tokens: z.number().int().min(1).nullish(),
   ...sampling,
-  /** Stateless: refused with a 400 that says so (core). */
-  previous_response_id: z.string().nullish(),
+  /** The stored response this one continues (core/response-chain.ts). */
+  previous_response_id: z.string().min(1).nullish(),
+  /** The Conversations API does not exist here: a 400 (core). */
   conversation: z.unknown().optional(),
-  // Accepted; nothing is stored, nothing is reasoned about differently.
+  /** Default true: the response is kept in the host's in-memory store (core/response-store.ts). */
   store: z.boolean().nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
   reasoning: z.record(z.string(), z.unknown()).nullish(),
@@ -218,7 +219,7 @@ export const Response = z.object({
   model: z.string(),
   output: z.array(OutputItem),
   parallel_tool_calls: z.boolean(),
-  previous_response_id: z.null(),
+  previous_response_id: z.string().nullable(),
   reasoning: z.object({ effort: z.string().nullable(), summary: z.string().nullable() }),
   service_tier: z.string(),
   store: z.boolean(),
@@ -234,6 +235,13 @@ export const Response = z.object({
   metadata: z.record(z.string(), z.string()),
 });
 export type Response = z.infer<typeof Response>;
+
+/** DELETE /v1/responses/{id}. */
+export interface ResponseDeleted {
+  id: string;
+  object: 'response.deleted';
+  deleted: true;
+}
 
 // ---- streaming events ----------------------------------------------------------------
 

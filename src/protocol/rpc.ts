@@ -1,6 +1,6 @@
 import type { ChatCompletion, ChatCompletionChunk } from './chat.js';
 import type { Completion } from './completions.js';
-import type { Response, ResponseStreamEvent } from './responses.js';
+import type { InputItem, Response, ResponseDeleted, ResponseStreamEvent } from './responses.js';
 import type { PackedChunk } from './chunk-pack.js';
 import type { SerializedError } from './errors.js';
 import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from './models.js';
@@ -80,6 +80,22 @@ export interface HostConfig {
   models?: ModelRegistration[];
 }
 
+/** GET /v1/responses/{id}/input_items query: `limit` 1..100 (default 20), `order` (default desc), `after` an item id. */
+export interface InputItemsQuery {
+  limit?: number | string | null;
+  order?: string | null;
+  after?: string | null;
+}
+
+export interface InputItemList {
+  object: 'list';
+  /** Input items as stored: each has an id. */
+  data: Array<InputItem & { id: string }>;
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+}
+
 export interface HostStats {
   loads: Record<string, number>;
   loaded: string[];
@@ -99,8 +115,13 @@ export interface HostApi {
   chatCompletion(body: unknown, options?: GenerationCallOptions): Promise<MessagePort>;
   /** Legacy `/v1/completions`; validated in the host like chatCompletion. */
   completion(body: unknown, options?: GenerationCallOptions): Promise<MessagePort>;
-  /** `/v1/responses` (stateless); validated in the host like chatCompletion. */
+  /** `/v1/responses`; validated in the host like chatCompletion. Stored unless `store: false`. */
   response(body: unknown, options?: GenerationCallOptions): Promise<MessagePort>;
+  /** A stored Response (404 when unknown, evicted or deleted). */
+  retrieveResponse(id: string): Promise<Response>;
+  deleteResponse(id: string): Promise<ResponseDeleted>;
+  /** The conversation a stored response answered, as OpenAI's cursor page. */
+  listResponseInputItems(id: string, query?: InputItemsQuery): Promise<InputItemList>;
   stats(): Promise<HostStats>;
   /** Serve one more port (e.g. one that a page hands to its Service Worker). */
   connect(port: MessagePort): Promise<void>;

@@ -31,11 +31,11 @@ describe('Responses: 400s name the Responses param', () => {
     ['an input_image by file_id', { input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }] }, 'input[0].content[0].file_id'],
     ['a web_search tool', { tools: [TOOL, { type: 'web_search' }] }, 'tools[1].type'],
     ['a function tool with a bad name', { tools: [{ ...TOOL, name: 'a b' }] }, 'tools[0].name'],
-    ['previous_response_id', { previous_response_id: 'resp_1' }, 'previous_response_id'],
     ['conversation', { conversation: 'conv_1' }, 'conversation'],
     ['truncation auto', { truncation: 'auto' }, 'truncation'],
     ['n (not a Responses param)', { n: 2 }, 'n'],
-    ['an item_reference', { input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0]'],
+    ['an item_reference without id', { input: [{ type: 'item_reference' }] }, 'input[0].id'],
+    ['background', { background: true }, 'background'],
     ['a bad tool_choice', { tools: [TOOL], tool_choice: { type: 'function', name: 'nope' } }, 'tool_choice'],
     ['a json_schema without schema', { text: { format: { type: 'json_schema', name: 'x' } } }, 'text.format.schema'],
     ['max_output_tokens past the context', { max_output_tokens: 1_000_000 }, 'max_output_tokens'],
@@ -49,12 +49,10 @@ describe('Responses: 400s name the Responses param', () => {
     });
   }
 
-  it('previous_response_id and conversation say the server is stateless', async () => {
+  it('conversation says there is no Conversations API and what to use instead', async () => {
     const { runtime } = setup();
-    for (const body of [{ previous_response_id: 'resp_1' }, { conversation: { id: 'conv_1' } }]) {
-      const err = await rejection(runtime.createResponse({ model: 'm', input: 'hi', ...body }, signal()));
-      expect(err.message).toMatch(/stateless/);
-    }
+    const err = await rejection(runtime.createResponse({ model: 'm', input: 'hi', conversation: { id: 'conv_1' } }, signal()));
+    expect(err.message).toMatch(/Conversations API.*previous_response_id/);
   });
 
   it('a chat-level error on a message is mapped back to its input item (instructions shift the index)', async () => {
@@ -171,7 +169,8 @@ describe('Responses: events and the folded Response', () => {
       tools: [],
       text: { format: { type: 'text' } },
       parallel_tool_calls: true,
-      store: false,
+      store: true,
+      previous_response_id: null,
     });
     expect(out.output).toEqual([
       { type: 'message', id: expect.stringMatching(/^msg_/), status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Hello world', annotations: [], logprobs: [] }] },
