@@ -14,10 +14,10 @@ import { tool as lcTool } from '@langchain/core/tools';
 import { ChatOpenAI, type ChatOpenAIFields } from '@langchain/openai';
 import { generateObject, generateText, Output, stepCountIs, streamText, tool, type LanguageModel } from 'ai';
 import { z } from 'zod';
-import { createClient, registerGateway } from '../../src/client/index.js';
+import { createClient, registerGateway, type WebInfer } from '../../src/client/index.js';
+import { TINY_CHAT, reportSetup, waitIdle } from './page-setup.js';
 
 const w = window as unknown as Record<string, unknown>;
-const MODEL = { id: 'tiny-chat', baseUrl: '/models/tiny-chat/', contextLength: 2048 };
 const baseURL = `${location.origin}/v1`;
 
 /** A small object that the tiny model can only produce finitely (every string and array is bounded). */
@@ -48,17 +48,6 @@ function describeError(e: any) {
   return { name: e?.name ?? e?.constructor?.name ?? null, message: String(e?.message ?? e), statusCode: e?.statusCode ?? e?.status ?? null };
 }
 
-/** Resolves once the shared engine host has nothing running or waiting; returns how long it took. */
-async function waitIdle(timeoutMs = 10_000): Promise<number> {
-  const t0 = performance.now();
-  const client = w.client as { stats(): Promise<{ queue: { running: boolean; pending: number } }> };
-  for (;;) {
-    const { queue } = await client.stats();
-    if (!queue.running && queue.pending === 0) return performance.now() - t0;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`host still busy after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const fw = {
   /** A two-turn conversation the way the AI SDK's docs build one: the first turn's `response.messages` fed back. */
@@ -119,7 +108,7 @@ const fw = {
     } catch (e) {
       error = describeError(e);
     }
-    const idleMs = await waitIdle(5000);
+    const idleMs = await waitIdle(w.client as WebInfer, 5000);
     const next = await generateText({ model: aiModel(provider), prompt: 'Hi', temperature: 0, maxRetries: 0 });
     return { received, parts, error, onAbort, idleMs, next: next.text };
   },
@@ -229,7 +218,7 @@ const fw = {
     } catch (e) {
       error = describeError(e);
     }
-    const idleMs = await waitIdle(5000);
+    const idleMs = await waitIdle(w.client as WebInfer, 5000);
     const next = await fw.lcChat().invoke('Hi');
     return { received, error, idleMs, next: next.content };
   },
@@ -277,18 +266,15 @@ const fw = {
   },
 
   describeError,
-  waitIdle,
+  waitIdle: (timeoutMs?: number) => waitIdle(w.client as WebInfer, timeoutMs),
 };
 w.fw = fw;
 
 async function setup() {
-  const client = createClient({ config: { wasmPaths: '/ort/', models: [MODEL] } });
+  const client = createClient({ config: { wasmPaths: '/ort/', models: [TINY_CHAT] } });
   w.client = client;
   w.gateway = await registerGateway({ client });
   await client.models.load('tiny-chat', { device: 'wasm' });
 }
 
-setup().then(
-  () => { w.ready = true; },
-  (err: unknown) => { w.setupError = String((err as Error)?.stack ?? err); w.ready = true; },
-);
+reportSetup(setup);

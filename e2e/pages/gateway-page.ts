@@ -10,12 +10,12 @@
  * webinferErrors, and `ready` (true once all of it is set up, or `setupError`).
  */
 import OpenAI from 'openai';
-import { createClient, registerGateway } from '../../src/client/index.js';
+import { createClient, registerGateway, type WebInfer } from '../../src/client/index.js';
+import { TINY_CHAT, reportSetup, waitIdle } from './page-setup.js';
 import * as errors from '../../src/protocol/errors.js';
 
 const params = new URLSearchParams(location.search);
 const w = window as unknown as Record<string, unknown>;
-const MODEL = { id: 'tiny-chat', baseUrl: '/models/tiny-chat/', contextLength: 2048 };
 
 w.OpenAI = OpenAI;
 w.webinferErrors = errors;
@@ -34,21 +34,11 @@ w.describeError = (e: any) => ({
   isAPIError: e instanceof OpenAI.APIError,
 });
 
-/** Resolves once the shared engine host has nothing running or waiting; returns how long it took. */
-w.waitIdle = async (timeoutMs = 10_000) => {
-  const t0 = performance.now();
-  const client = w.client as { stats(): Promise<{ queue: { running: boolean; pending: number } }> };
-  for (;;) {
-    const { queue } = await client.stats();
-    if (!queue.running && queue.pending === 0) return performance.now() - t0;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`host still busy after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+w.waitIdle = (timeoutMs?: number) => waitIdle(w.client as WebInfer, timeoutMs);
 
 async function setup() {
   if (params.get('gateway') === '0') return;
-  const client = createClient({ shared: params.get('shared') !== '0', config: { wasmPaths: '/ort/', models: [MODEL] } });
+  const client = createClient({ shared: params.get('shared') !== '0', config: { wasmPaths: '/ort/', models: [TINY_CHAT] } });
   w.client = client;
   const num = (name: string) => (params.has(name) ? Number(params.get(name)) : undefined);
   w.gateway = await registerGateway({
@@ -63,7 +53,4 @@ async function setup() {
   if (device !== 'none') w.loaded = await client.models.load('tiny-chat', { device: device as 'wasm' | 'webgpu' });
 }
 
-setup().then(
-  () => { w.ready = true; },
-  (err: unknown) => { w.setupError = String((err as Error)?.stack ?? err); w.ready = true; },
-);
+reportSetup(setup);

@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { zodFunction, zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import { createClient, registerGateway } from '../../src/client/index.js';
+import { TINY_CHAT, reportSetup } from './page-setup.js';
 
 const w = window as unknown as Record<string, unknown>;
 w.OpenAI = OpenAI;
@@ -18,14 +19,11 @@ w.describeError = (e: any) => ({ name: e?.constructor?.name ?? null, message: e?
 async function setup() {
   const client = createClient({
     shared: false,
-    config: { wasmPaths: '/ort/', models: [{ id: 'tiny-chat', baseUrl: '/models/tiny-chat/', contextLength: 2048 }] },
+    config: { wasmPaths: '/ort/', models: [TINY_CHAT] },
   });
   w.client = client;
   w.gateway = await registerGateway({ client });
   await client.models.load('tiny-chat', { device: 'wasm' });
 }
 
-setup().then(
-  () => { w.ready = true; },
-  (err: unknown) => { w.setupError = String((err as Error)?.stack ?? err); w.ready = true; },
-);
+reportSetup(setup);
