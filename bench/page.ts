@@ -44,8 +44,10 @@ window.runStructuredBench = async (rounds) => {
   const unconstrained: Sample[] = [];
   const constrained: Sample[] = [];
   for (let r = 0; r < rounds; r++) {
+    // Alternating which goes first, as in runBench.
+    if (r % 2) constrained.push(await direct.runConstrained());
     unconstrained.push(await direct.run());
-    constrained.push(await direct.runConstrained());
+    if (!(r % 2)) constrained.push(await direct.runConstrained());
   }
   return { unconstrained, constrained, compile };
 };
