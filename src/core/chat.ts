@@ -110,6 +110,8 @@ export async function* chatChunks(job: ChatJob, signal: AbortSignal, includeUsag
   const usageField = includeUsage ? { usage: null } : {};
   const wantLogprobs = job.params.logprobs === true;
   let completionTokens = 0;
+  // Tokens of reasoning blocks, their tags included (OpenAI's completion_tokens_details).
+  let reasoningTokens = 0;
 
   for (const [index, options] of job.plan.choices.entries()) {
     yield { ...base, choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...usageField };
@@ -121,7 +123,10 @@ export async function* chatChunks(job: ChatJob, signal: AbortSignal, includeUsag
     };
     for await (const event of runChoice(job.model, job.prompt, options, job.plan.stops, signal)) {
       if (event.kind === 'text') {
-        for (const delta of shaper.push(event.text, event.logprobs)) yield chunk(delta);
+        const before = shaper.inReasoning;
+        const deltas = shaper.push(event.text, event.logprobs);
+        if (before || shaper.inReasoning) reasoningTokens += event.tokens;
+        for (const delta of deltas) yield chunk(delta);
       } else {
         for (const delta of shaper.finish()) yield chunk(delta);
         completionTokens += event.completionTokens;
@@ -131,7 +136,9 @@ export async function* chatChunks(job: ChatJob, signal: AbortSignal, includeUsag
     }
   }
   if (includeUsage) {
-    yield { ...base, choices: [], usage: usage(job.prompt.tokenIds.length, completionTokens) };
+    // Only when the model did reason: usage stays OpenAI's plain shape otherwise.
+    const details = reasoningTokens > 0 ? { completion_tokens_details: { reasoning_tokens: reasoningTokens } } : {};
+    yield { ...base, choices: [], usage: { ...usage(job.prompt.tokenIds.length, completionTokens), ...details } };
   }
 }
 

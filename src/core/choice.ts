@@ -7,7 +7,8 @@ import { StopMatcher } from './stop.js';
  * applied and each token's logprob released together with the text it produced.
  */
 export type ChoiceEvent =
-  | { kind: 'text'; text: string; logprobs: TokenLogprob[] | null }
+  /** `tokens`: how many generated tokens this text came out of (since the previous text event). */
+  | { kind: 'text'; text: string; logprobs: TokenLogprob[] | null; tokens: number }
   | { kind: 'end'; finishReason: 'stop' | 'length'; completionTokens: number };
 
 const encoder = new TextEncoder();
@@ -27,6 +28,13 @@ export async function* runChoice(
   let produced = 0;
   let emitted = 0;
   let tokens = 0;
+  /** Tokens whose text has not come out in a text event yet. */
+  let unreported = 0;
+  const counted = () => {
+    const n = unreported;
+    unreported = 0;
+    return n;
+  };
   let finishReason: 'stop' | 'length' = 'length';
 
   const release = (all: boolean, stopped = false): TokenLogprob[] | null => {
@@ -39,12 +47,13 @@ export async function* runChoice(
 
   for await (const token of model.generate(prompt, options, signal)) {
     tokens++;
+    unreported++;
     if (token.isEos) {
       // The engine may hand over held-back text with the end token (an incomplete character).
       if (token.text) {
         const step = matcher.push(token.text);
         emitted += step.text.length;
-        if (step.text) yield { kind: 'text', text: step.text, logprobs: null };
+        if (step.text) yield { kind: 'text', text: step.text, logprobs: null, tokens: counted() };
       }
       finishReason = 'stop';
       break;
@@ -56,19 +65,19 @@ export async function* runChoice(
     emitted += step.text.length;
     if (step.stopped) {
       const logprobs = release(false, true);
-      if (step.text || logprobs?.length) yield { kind: 'text', text: step.text, logprobs };
+      if (step.text || logprobs?.length) yield { kind: 'text', text: step.text, logprobs, tokens: counted() };
       finishReason = 'stop';
       pending.length = 0;
       break;
     }
-    if (step.text) yield { kind: 'text', text: step.text, logprobs: release(false) };
+    if (step.text) yield { kind: 'text', text: step.text, logprobs: release(false), tokens: counted() };
   }
   signal.throwIfAborted();
 
   const rest = matcher.flush();
   emitted += rest.length;
   const logprobs = release(true);
-  if (rest || logprobs?.length) yield { kind: 'text', text: rest, logprobs };
+  if (rest || logprobs?.length) yield { kind: 'text', text: rest, logprobs, tokens: counted() };
   yield { kind: 'end', finishReason, completionTokens: tokens };
 }
 

@@ -54,6 +54,11 @@ export class ReasoningParser {
     return this.run(false);
   }
 
+  /** Inside the reasoning block (its opening tag seen, its closing one not yet). */
+  get inReasoning(): boolean {
+    return this.state === 'reasoning';
+  }
+
   finish(): ReasoningEvent[] {
     return this.run(true);
   }

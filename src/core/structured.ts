@@ -332,6 +332,11 @@ export class OutputShaper {
     return this.tools?.calls ?? 0;
   }
 
+  /** Whether the model is writing its reasoning now (see ReasoningParser). */
+  get inReasoning(): boolean {
+    return this.reasoning?.inReasoning ?? false;
+  }
+
   push(text: string, logprobs: TokenLogprob[] | null): OutputDelta[] {
     if (logprobs?.length) (this.pendingLogprobs ??= []).push(...logprobs);
     const events = this.reasoning ? this.reasoning.push(text) : [{ type: 'content' as const, text }];

@@ -217,5 +217,7 @@ describe('Responses: events and the folded Response', () => {
     expect(final.output[0]).toMatchObject({ id: expect.stringMatching(/^rs_/), content: [{ type: 'reasoning_text', text: 'ponder' }] });
     expect(final.output[1]).toMatchObject({ content: [{ text: 'Answer' }] });
     expect(out.map((e) => e.type)).toContain('response.reasoning_text.delta');
+    // <think>, ponder, </think> are reasoning tokens; Answer and EOS are not.
+    expect(final.usage).toMatchObject({ output_tokens: 5, output_tokens_details: { reasoning_tokens: 3 } });
   });
 });

@@ -118,6 +118,23 @@ describe('Runtime: non-streaming', () => {
     expect(out.usage).toEqual({ prompt_tokens: 2, completion_tokens: 5, total_tokens: 7 });
   });
 
+  it('usage counts the reasoning block (tags included) as completion_tokens_details.reasoning_tokens', async () => {
+    const THINKING = ['<think>', 'let', ' me', ' see', '</think>', 'Hel', 'lo'];
+    const { runtime } = setup(THINKING);
+    const out = await complete(runtime);
+    expect(out.choices[0]!.message).toMatchObject({ content: 'Hello', reasoning_content: 'let me see' });
+    // 7 pieces + EOS; the 5 from <think> to </think> are reasoning.
+    expect(out.usage).toEqual({ prompt_tokens: 1, completion_tokens: 8, total_tokens: 9, completion_tokens_details: { reasoning_tokens: 5 } });
+    // n=2: summed over the choices; the same in the stream's usage chunk.
+    const two = await complete(runtime, { n: 2 });
+    expect(two.usage.completion_tokens_details).toEqual({ reasoning_tokens: 10 });
+    const chunks = await stream(runtime, { stream_options: { include_usage: true } });
+    expect(chunks.at(-1)!.usage).toEqual(out.usage);
+    // A model that did not reason keeps OpenAI's plain usage.
+    const plain = await complete(setup().runtime);
+    expect(plain.usage.completion_tokens_details).toBeUndefined();
+  });
+
   it('ignores stream_options when not streaming', async () => {
     const { runtime } = setup();
     const out = await runtime.createChatCompletion({ model: 'm', messages: user('hi'), stream: false }, signal());
