@@ -106,14 +106,8 @@ export class WebInfer {
     const { body, attachments, transfer } = extractAttachments(params);
     // The lifeline lets a shared host abort this request if the page is closed mid-stream.
     const call = Comlink.transfer({ attachments, lifeline: await lifeline() }, transfer);
-    const reader = portStream<ChatMessageOut>(await this.connection.api.chatCompletion(body, call)).getReader();
-    const first = await readOrAbort(reader, controller.signal);
-    if (first.type === 'error') throw errorFromBody(first.error.status, first.error.error);
-    if (params.stream) return new Stream<ChatCompletionChunk>(reader, controller);
-    const second = await readOrAbort(reader, controller.signal);
-    if (second.type === 'error') throw errorFromBody(second.error.status, second.error.error);
-    if (second.type !== 'completion') throw new Error(`unexpected host message '${second.type}'`);
-    return second.completion;
+    const port = await this.connection.api.chatCompletion(body, call);
+    return answer<ChatMessageOut, ChatCompletionChunk, ChatCompletion>(port, !!params.stream, controller);
   }
 
   createResponse(params: ResponseCreateInput & { stream: true }, options?: RequestOptions): Promise<Stream<ResponseStreamEvent>>;
@@ -123,15 +117,8 @@ export class WebInfer {
     await this.ready;
     if (options.signal?.aborted) throw new APIUserAbortError();
     const controller = linkedController(options.signal);
-    const call = { lifeline: await lifeline() };
-    const reader = portStream<ResponseMessageOut>(await this.connection.api.response(params, call)).getReader();
-    const first = await readOrAbort(reader, controller.signal);
-    if (first.type === 'error') throw errorFromBody(first.error.status, first.error.error);
-    if (params.stream) return new Stream<ResponseStreamEvent>(reader, controller);
-    const second = await readOrAbort(reader, controller.signal);
-    if (second.type === 'error') throw errorFromBody(second.error.status, second.error.error);
-    if (second.type !== 'completion') throw new Error(`unexpected host message '${second.type}'`);
-    return second.completion;
+    const port = await this.connection.api.response(params, { lifeline: await lifeline() });
+    return answer<ResponseMessageOut, ResponseStreamEvent, ResponseObject>(port, !!params.stream, controller);
   }
 
   /** Host counters: loads per model, queue depth, connections. */
@@ -175,6 +162,26 @@ function linkedController(signal?: AbortSignal): AbortController {
   if (signal?.aborted) controller.abort();
   else signal?.addEventListener('abort', () => controller.abort(), { once: true });
   return controller;
+}
+
+/**
+ * A generation's port: its first message (started, or a typed error), then a Stream of
+ * its chunks, or the one folded answer.
+ */
+async function answer<M extends ChatMessageOut | ResponseMessageOut, Chunk, Whole>(
+  port: MessagePort,
+  streaming: boolean,
+  controller: AbortController,
+): Promise<Stream<Chunk> | Whole> {
+  const reader = portStream<M>(port).getReader();
+  const first = await readOrAbort(reader, controller.signal);
+  if (first.type === 'error') throw errorFromBody(first.error.status, first.error.error);
+  // M carries Chunk in its `chunks` messages (ChatMessageOut, ResponseMessageOut).
+  if (streaming) return new Stream<Chunk>(reader as never, controller);
+  const second = await readOrAbort(reader, controller.signal);
+  if (second.type === 'error') throw errorFromBody(second.error.status, second.error.error);
+  if (second.type !== 'completion') throw new Error(`unexpected host message '${second.type}'`);
+  return second.completion as Whole;
 }
 
 /** Reads one message; an abort cancels the stream, which stops the work in the host. */
