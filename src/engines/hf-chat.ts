@@ -1,4 +1,5 @@
 import type { ChatMessage, Tool } from '../protocol/chat.js';
+import { messageText } from '../core/message-text.js';
 
 /**
  * OpenAI messages -> the shape Hugging Face chat templates expect: string content,
@@ -20,11 +21,11 @@ export function toTemplateMessages(messages: ChatMessage[], keepMediaParts = fal
     switch (m.role) {
       case 'system':
       case 'developer':
-        return withName({ role: 'system', content: textOf(m.content) }, m.name);
+        return withName({ role: 'system', content: messageText(m.content) }, m.name);
       case 'user':
         return withName({ role: 'user', content: userContent(m.content, keepMediaParts) }, m.name);
       case 'assistant': {
-        const out: TemplateMessage = { role: 'assistant', content: textOf(m.content ?? '') };
+        const out: TemplateMessage = { role: 'assistant', content: messageText(m.content ?? '') };
         const calls = (m.tool_calls ?? []).flatMap((c) =>
           c.type === 'function'
             ? [{ id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: parseArguments(c.function.arguments) } }]
@@ -36,7 +37,7 @@ export function toTemplateMessages(messages: ChatMessage[], keepMediaParts = fal
         return withName(out, m.name);
       }
       case 'tool':
-        return withName({ role: 'tool', content: textOf(m.content), tool_call_id: m.tool_call_id }, m.name);
+        return withName({ role: 'tool', content: messageText(m.content), tool_call_id: m.tool_call_id }, m.name);
       case 'function':
         return { role: 'tool', content: m.content ?? '', name: m.name };
     }
@@ -49,13 +50,9 @@ export function toTemplateTools(tools: Tool[] | undefined): Array<Record<string,
   return fns?.length ? fns : undefined;
 }
 
-function textOf(content: string | Array<{ type: string; text?: string; refusal?: string }>): string {
-  if (typeof content === 'string') return content;
-  return content.map((p) => p.text ?? p.refusal ?? '').join('');
-}
 
 function userContent(content: Extract<ChatMessage, { role: 'user' }>['content'], keepMediaParts: boolean) {
-  if (typeof content === 'string' || !keepMediaParts) return textOf(content);
+  if (typeof content === 'string' || !keepMediaParts) return messageText(content);
   return content.map((p) => {
     if (p.type === 'text') return { type: 'text', text: p.text };
     if (p.type === 'image_url') return { type: 'image' };

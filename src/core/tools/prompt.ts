@@ -1,4 +1,5 @@
 import type { ChatMessage, Tool } from '../../protocol/chat.js';
+import { messageText } from '../message-text.js';
 
 /**
  * The default tool prompt, for chat templates that ignore `tools` (HF's `tool_prompt`
@@ -47,20 +48,16 @@ export function withDefaultToolPrompt(messages: ChatMessage[], tools: Tool[]): C
   const first = messages[0];
   let rest = messages;
   if (first && (first.role === 'system' || first.role === 'developer')) {
-    out.push({ role: 'system', content: `${textOf(first.content)}\n\n${prompt}` });
+    out.push({ role: 'system', content: `${messageText(first.content)}\n\n${prompt}` });
     rest = messages.slice(1);
   } else {
     out.push({ role: 'system', content: prompt });
   }
   for (const m of rest) {
     if (m.role === 'assistant' && (m.tool_calls?.length || m.function_call)) {
-      const calls = (m.tool_calls ?? []).flatMap((c) => (c.type === 'function' ? [c.function] : []));
-      if (m.function_call) calls.push(m.function_call);
-      const blocks = calls.map((c) => `<tool_call>\n${JSON.stringify({ name: c.name, arguments: parseJson(c.arguments) })}\n</tool_call>`);
-      const text = textOf(m.content ?? '');
-      out.push({ role: 'assistant', content: [text, ...blocks].filter(Boolean).join('\n') });
+      out.push({ role: 'assistant', content: assistantWithCalls(m) });
     } else if (m.role === 'tool' || m.role === 'function') {
-      const block = `<tool_response>\n${m.role === 'tool' ? textOf(m.content) : m.content ?? ''}\n</tool_response>`;
+      const block = toolResponse(m.role === 'tool' ? messageText(m.content) : m.content ?? '');
       const last = out[out.length - 1];
       if (last?.role === 'user' && typeof last.content === 'string' && last.content.startsWith('<tool_response>')) {
         last.content += `\n${block}`;
@@ -74,9 +71,19 @@ export function withDefaultToolPrompt(messages: ChatMessage[], tools: Tool[]): C
   return out;
 }
 
-function textOf(content: string | Array<{ type: string; text?: string; refusal?: string }>): string {
-  if (typeof content === 'string') return content;
-  return content.map((p) => p.text ?? p.refusal ?? '').join('');
+type AssistantMessage = Extract<ChatMessage, { role: 'assistant' }>;
+
+/** An assistant turn's text followed by its calls, as Hermes `<tool_call>` blocks. */
+export function assistantWithCalls(m: AssistantMessage): string {
+  const calls = (m.tool_calls ?? []).flatMap((c) => (c.type === 'function' ? [c.function] : []));
+  if (m.function_call) calls.push(m.function_call);
+  const blocks = calls.map((c) => `<tool_call>\n${JSON.stringify({ name: c.name, arguments: parseJson(c.arguments) })}\n</tool_call>`);
+  return [messageText(m.content ?? ''), ...blocks].filter(Boolean).join('\n');
+}
+
+/** A tool's result as a Hermes `<tool_response>` block. */
+export function toolResponse(content: string): string {
+  return `<tool_response>\n${content}\n</tool_response>`;
 }
 
 function parseJson(text: string): unknown {

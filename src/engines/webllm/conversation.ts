@@ -3,6 +3,8 @@ import type { ChatCompletionMessageParam } from '@mlc-ai/web-llm';
 import type { ConvTemplateConfig } from '@mlc-ai/web-llm/lib/config';
 import type { ChatMessage } from '../../protocol/chat.js';
 import { BadRequestError } from '../../protocol/errors.js';
+import { messageText } from '../../core/message-text.js';
+import { assistantWithCalls, toolResponse } from '../../core/tools/prompt.js';
 
 /**
  * OpenAI messages -> the messages web-llm accepts, and the exact prompt web-llm will
@@ -56,7 +58,7 @@ export function toWebLLMChat(messages: ChatMessage[], template: ConvTemplateConf
           { param, code: 'unsupported_message_order' },
         );
       }
-      system.push(textOf(m.content));
+      system.push(messageText(m.content));
       return;
     }
     leading = false;
@@ -65,7 +67,7 @@ export function toWebLLMChat(messages: ChatMessage[], template: ConvTemplateConf
         const content = m.content as string | Array<{ type: string; text?: string }>;
         const urls = Array.isArray(content) ? content.map((_, j) => images?.get(`${i}:${j}`)) : [];
         if (!urls.some((u) => u !== undefined)) {
-          out.push({ role: 'user', content: textOf(content) });
+          out.push({ role: 'user', content: messageText(content) });
           return;
         }
         const parts: Array<{ type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } }> = [];
@@ -85,18 +87,14 @@ export function toWebLLMChat(messages: ChatMessage[], template: ConvTemplateConf
         if (Array.isArray(m.content) && m.content.some((p) => (p as { type: string }).type === 'image_url')) {
           throw new BadRequestError("web-llm takes images in user messages only.", { param, code: 'unsupported_content' });
         }
-        let content = textOf(m.content ?? '');
-        const calls = (m.tool_calls ?? []).flatMap((c) => (c.type === 'function' ? [c.function] : []));
-        if (m.function_call) calls.push(m.function_call);
-        for (const call of calls) content += `${content ? '\n' : ''}<tool_call>\n${JSON.stringify({ name: call.name, arguments: parseArgs(call.arguments) })}\n</tool_call>`;
-        out.push({ role: 'assistant', content });
+        out.push({ role: 'assistant', content: assistantWithCalls(m) });
         return;
       }
       case 'tool':
       case 'function': {
-        const content = m.role === 'tool' ? textOf(m.content) : m.content ?? '';
+        const content = m.role === 'tool' ? messageText(m.content) : m.content ?? '';
         if (hasTool) out.push({ role: 'tool', content, tool_call_id: m.role === 'tool' ? m.tool_call_id : m.name });
-        else out.push({ role: 'user', content: `<tool_response>\n${content}\n</tool_response>` });
+        else out.push({ role: 'user', content: toolResponse(content) });
         return;
       }
     }
@@ -135,7 +133,7 @@ export function renderPrompt(chat: ChatPrompt, template: ConvTemplateConfig): st
   const turns: Array<[role: 'user' | 'assistant' | 'tool', content: string | undefined]> = [];
   for (const m of chat.messages) {
     if (m.role === 'system') continue;
-    turns.push([m.role, typeof m.content === 'string' ? m.content : textOf(m.content as Array<{ type: string; text?: string }>)]);
+    turns.push([m.role, messageText(m.content as string | Array<{ type: string; text?: string }>)]);
   }
   turns.push(['assistant', chat.enableThinking === false ? EMPTY_THINKING : undefined]);
   const contentSep = t.role_content_sep || t.role_content_sep === '' ? t.role_content_sep : ': ';
@@ -156,15 +154,3 @@ export function renderPrompt(chat: ChatPrompt, template: ConvTemplateConfig): st
   return ret;
 }
 
-function textOf(content: string | Array<{ type: string; text?: string; refusal?: string }>): string {
-  if (typeof content === 'string') return content;
-  return content.map((p) => p.text ?? p.refusal ?? '').join('');
-}
-
-function parseArgs(args: string): unknown {
-  try {
-    return JSON.parse(args);
-  } catch {
-    return args;
-  }
-}
