@@ -4,6 +4,7 @@ import { Completion } from '../protocol/completions.js';
 import { EngineUnavailableError, type BackendSource, type GatewayBackend } from './backend.js';
 import { createGateway, type GatewayOptions } from './gateway.js';
 import { hostBackend } from './port-backend.js';
+import { cancelAfterTwoChunks } from '../../tests/support/cancel-sse.js';
 import { parseSse, sleep, testHost, type ScriptOptions } from './test-support.js';
 
 const ORIGIN = 'http://localhost:5173';
@@ -364,14 +365,9 @@ describe('gateway: the client going away frees the engine', () => {
   it('cancelling an SSE body aborts the generation and frees the queue', async () => {
     const { fetch, log, host } = setup({ script: { endless: true, delayMs: 2 } });
     const res = await fetch('/v1/chat/completions', { json: chatBody({ stream: true, max_tokens: 2000 }) });
-    const reader = res.body!.getReader();
-    await reader.read();
-    await reader.read();
-    const ended = log.nextEnd();
-    await reader.cancel();
-    expect(await ended).toBe('aborted');
-    await sleep(5);
-    expect((await host.api.stats()).queue).toEqual({ running: false, pending: 0 });
+    const { ended, queue } = await cancelAfterTwoChunks(res, { host, log });
+    expect(ended).toBe('aborted');
+    expect(queue).toEqual({ running: false, pending: 0 });
     const next = await (await fetch('/v1/chat/completions', { json: chatBody({ max_tokens: 3 }) })).json();
     expect(next.choices[0].finish_reason).toBe('length');
   });

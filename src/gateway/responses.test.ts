@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Response as ResponseObject } from '../protocol/responses.js';
 import { createGateway } from './gateway.js';
 import { hostBackend } from './port-backend.js';
-import { sleep, testHost, type ScriptOptions } from './test-support.js';
+import { cancelAfterTwoChunks } from '../../tests/support/cancel-sse.js';
+import { testHost, type ScriptOptions } from './test-support.js';
 
 const ORIGIN = 'http://localhost:5173';
 const REPLY = ['Hello', ' from', ' the', ' gateway', '.'];
@@ -162,14 +163,9 @@ describe('gateway: POST /v1/responses', () => {
   it('cancelling the SSE body aborts the generation and frees the queue', async () => {
     const { fetch, log, host } = setup({ endless: true, delayMs: 2 });
     const res = await fetch('/v1/responses', { json: body({ stream: true, max_output_tokens: 2000 }) });
-    const reader = res.body!.getReader();
-    await reader.read();
-    await reader.read();
-    const ended = log.nextEnd();
-    await reader.cancel();
-    expect(await ended).toBe('aborted');
-    await sleep(5);
-    expect((await host.api.stats()).queue).toEqual({ running: false, pending: 0 });
+    const { ended, queue } = await cancelAfterTwoChunks(res, { host, log });
+    expect(ended).toBe('aborted');
+    expect(queue).toEqual({ running: false, pending: 0 });
     const next = await (await fetch('/v1/responses', { json: body({ max_output_tokens: 3 }) })).json();
     expect(next).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
   });
