@@ -27,9 +27,10 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { model, graph, node, tensor, valueInfo, attr, DT } from './lib/onnx.mjs';
-import { ByteLevelBPE, decodeTokens } from './lib/bytelevel-bpe.mjs';
+import { ByteLevelBPE } from './lib/bytelevel-bpe.mjs';
 import { CHATML_TEMPLATE } from './lib/chatml-template.mjs';
-import { bigramLogCounts } from './lib/bigram.mjs';
+import { bigramLogCounts, assertGreedyAnswer } from './lib/bigram.mjs';
+import { llamaConfig, chatmlTokenizerConfig, kvDecoderIo, modelFiles } from './lib/transformers-js-model.mjs';
 import { buildTinyVlm } from './lib/tiny-vlm.mjs';
 import { buildTinyAlm } from './lib/tiny-alm.mjs';
 
@@ -80,23 +81,9 @@ function buildTinyChat() {
 
   const W = bigramLogCounts({ V, corpus: CORPUS, encode: (t) => tok.encode(t), start: NL, eos: EOS });
 
-  // Self-check: greedy from Ċ must give the sentence then EOS, with clear margins.
-  const chain = [];
-  let cur = NL;
-  for (let step = 0; step < 40 && cur !== EOS; step++) {
-    const row = W.subarray(cur * V, cur * V + V);
-    let best = 0, second = -Infinity;
-    for (let b = 1; b < V; b++) if (row[b] > row[best]) best = b;
-    for (let b = 0; b < V; b++) if (b !== best && row[b] > second) second = row[b];
-    if (row[best] - second < Math.log(1.5)) throw new Error(`tiny-chat: weak greedy margin after ${tok.tokens[cur]}`);
-    chain.push(best);
-    cur = best;
-  }
-  const expected = [...tok.encode(TINY_CHAT_SENTENCE), EOS];
-  if (JSON.stringify(chain) !== JSON.stringify(expected)) {
-    throw new Error(`tiny-chat: greedy chain ${JSON.stringify(chain.map((i) => tok.tokens[i]))} != expected`);
-  }
-  if (decodeTokens(expected.slice(0, -1).map((i) => tok.tokens[i])) !== TINY_CHAT_SENTENCE) throw new Error('tiny-chat: decode mismatch');
+  const expected = assertGreedyAnswer({
+    tok, row: (id) => W.subarray(id * V, id * V + V), start: NL, eos: EOS, answer: TINY_CHAT_SENTENCE, what: 'tiny-chat',
+  });
 
   // Key/value "embeddings": deterministic small numbers, one HEAD_DIM row per token.
   const E = new Float32Array(V * HEAD_DIM);
@@ -123,72 +110,21 @@ function buildTinyChat() {
       tensor('kv_table', DT.FLOAT, [V, HEAD_DIM], E),
       tensor('axes_1', DT.INT64, [1], [1]),
     ],
-    inputs: [
-      valueInfo('input_ids', DT.INT64, ['batch_size', 'sequence_length']),
-      valueInfo('attention_mask', DT.INT64, ['batch_size', 'total_sequence_length']),
-      valueInfo('position_ids', DT.INT64, ['batch_size', 'sequence_length']),
-      valueInfo('past_key_values.0.key', DT.FLOAT, ['batch_size', 1, 'past_sequence_length', HEAD_DIM]),
-      valueInfo('past_key_values.0.value', DT.FLOAT, ['batch_size', 1, 'past_sequence_length', HEAD_DIM]),
-    ],
-    outputs: [
-      valueInfo('logits', DT.FLOAT, ['batch_size', 'sequence_length', V]),
-      valueInfo('present.0.key', DT.FLOAT, ['batch_size', 1, 'total_sequence_length', HEAD_DIM]),
-      valueInfo('present.0.value', DT.FLOAT, ['batch_size', 1, 'total_sequence_length', HEAD_DIM]),
-    ],
+    ...kvDecoderIo({ first: valueInfo('input_ids', DT.INT64, ['batch_size', 'sequence_length']), V, headDim: HEAD_DIM }),
   }));
 
   const config = {
     architectures: ['LlamaForCausalLM'],
-    model_type: 'llama',
-    vocab_size: V,
-    hidden_size: HEAD_DIM,
-    intermediate_size: HEAD_DIM,
-    num_hidden_layers: 1,
-    num_attention_heads: 1,
-    num_key_value_heads: 1,
-    head_dim: HEAD_DIM,
-    max_position_embeddings: 2048,
-    bos_token_id: PAD,
-    eos_token_id: EOS,
-    pad_token_id: PAD,
-    tie_word_embeddings: false,
-    torch_dtype: 'float32',
+    ...llamaConfig({ V, HIDDEN: HEAD_DIM, C: HEAD_DIM, pad: PAD, eos: EOS }),
     use_cache: true,
     'transformers.js_config': { dtype: 'fp32' },
   };
-  const generationConfig = {
-    bos_token_id: PAD,
-    eos_token_id: EOS,
-    pad_token_id: PAD,
-    do_sample: false,
-  };
-  const tokenizerConfig = {
-    add_bos_token: false,
-    add_eos_token: false,
-    added_tokens_decoder: Object.fromEntries(SPECIALS.map((content, id) => [String(id), {
-      content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true,
-    }])),
-    additional_special_tokens: ['<|im_start|>', '<|im_end|>'],
-    bos_token: null,
-    eos_token: '<|im_end|>',
-    pad_token: '<|endoftext|>',
-    unk_token: null,
-    chat_template: CHATML_TEMPLATE,
-    clean_up_tokenization_spaces: false,
-    errors: 'replace',
-    model_max_length: 2048,
-    split_special_tokens: false,
-    tokenizer_class: 'PreTrainedTokenizerFast',
-  };
-  const json = (o) => JSON.stringify(o, null, 2) + '\n';
   return {
-    files: {
-      'config.json': json(config),
-      'generation_config.json': json(generationConfig),
-      'tokenizer.json': JSON.stringify(tok.tokenizerJson()) + '\n',
-      'tokenizer_config.json': json(tokenizerConfig),
-      'onnx/model.onnx': onnx,
-    },
+    files: modelFiles({
+      config, pad: PAD, eos: EOS, tok,
+      tokenizerConfig: chatmlTokenizerConfig({ specials: SPECIALS, template: CHATML_TEMPLATE }),
+      onnx: { model: onnx },
+    }),
     info: { vocab: V, sentenceIds: expected },
   };
 }

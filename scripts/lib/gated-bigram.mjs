@@ -14,9 +14,8 @@
 //                                                             -> logits [b, s, V], present.0.{key,value}
 
 import { model, graph, node, tensor, valueInfo, attr, DT } from './onnx.mjs';
-import { decodeTokens } from './bytelevel-bpe.mjs';
-import { bigramLogCounts } from './bigram.mjs';
-
+import { bigramLogCounts, assertGreedyAnswer } from './bigram.mjs';
+import { kvDecoderIo } from './transformers-js-model.mjs';
 
 /**
  * @param {object} o
@@ -54,23 +53,7 @@ export function buildGatedBigram({ tok, corpus, start, eos, channels: C, gates, 
   };
   const sentenceIds = {};
   for (const [label, { ctx, answer }] of Object.entries(cases)) {
-    const chain = [];
-    let cur = start;
-    for (let step = 0; step < 24 && cur !== eos; step++) {
-      const r = row(cur, ctx);
-      let best = 0, second = -Infinity;
-      for (let b = 1; b < V; b++) if (r[b] > r[best]) best = b;
-      for (let b = 0; b < V; b++) if (b !== best && r[b] > second) second = r[b];
-      if (r[best] - second < Math.log(1.5)) throw new Error(`${name} (${label}): weak greedy margin after ${tok.tokens[cur]}`);
-      chain.push(best);
-      cur = best;
-    }
-    const expected = [...tok.encode(answer), eos];
-    if (JSON.stringify(chain) !== JSON.stringify(expected)) {
-      throw new Error(`${name} (${label}): greedy chain ${JSON.stringify(chain.map((i) => tok.tokens[i]))} != ${JSON.stringify(answer)}`);
-    }
-    if (decodeTokens(expected.slice(0, -1).map((i) => tok.tokens[i])) !== answer) throw new Error(`${name}: decode mismatch for ${answer}`);
-    sentenceIds[label] = expected;
+    sentenceIds[label] = assertGreedyAnswer({ tok, row: (id) => row(id, ctx), start, eos, answer, what: `${name} (${label})` });
   }
 
   const E = new Float32Array(V * HIDDEN);
@@ -122,65 +105,10 @@ export function buildGatedBigram({ tok, corpus, start, eos, channels: C, gates, 
       tensor('c_2', DT.INT64, [1], [2]),
       tensor('c_hidden', DT.INT64, [1], [HIDDEN]),
     ],
-    inputs: [
-      valueInfo('inputs_embeds', DT.FLOAT, ['batch_size', 'sequence_length', HIDDEN]),
-      valueInfo('attention_mask', DT.INT64, ['batch_size', 'total_sequence_length']),
-      valueInfo('position_ids', DT.INT64, ['batch_size', 'sequence_length']),
-      valueInfo('past_key_values.0.key', DT.FLOAT, ['batch_size', 1, 'past_sequence_length', C]),
-      valueInfo('past_key_values.0.value', DT.FLOAT, ['batch_size', 1, 'past_sequence_length', C]),
-    ],
-    outputs: [
-      valueInfo('logits', DT.FLOAT, ['batch_size', 'sequence_length', V]),
-      valueInfo('present.0.key', DT.FLOAT, ['batch_size', 1, 'total_sequence_length', C]),
-      valueInfo('present.0.value', DT.FLOAT, ['batch_size', 1, 'total_sequence_length', C]),
-    ],
+    ...kvDecoderIo({ first: valueInfo('inputs_embeds', DT.FLOAT, ['batch_size', 'sequence_length', HIDDEN]), V, headDim: C }),
   }));
 
   return { V, HIDDEN, embedTokens, decoder, sentenceIds };
-}
-
-/** The `text_config` of a 1-layer, 1-head "llama" over this decoder. */
-export function textConfig({ V, HIDDEN, C, pad, eos }) {
-  return {
-    model_type: 'llama',
-    vocab_size: V,
-    hidden_size: HIDDEN,
-    intermediate_size: HIDDEN,
-    num_hidden_layers: 1,
-    num_attention_heads: 1,
-    num_key_value_heads: 1,
-    head_dim: C,
-    max_position_embeddings: 2048,
-    bos_token_id: pad,
-    eos_token_id: eos,
-    pad_token_id: pad,
-    tie_word_embeddings: false,
-    torch_dtype: 'float32',
-  };
-}
-
-/** tokenizer_config.json for these ChatML test models. */
-export function tokenizerConfig({ specials, extraSpecial, template, processorClass, extra = {} }) {
-  return {
-    add_bos_token: false,
-    add_eos_token: false,
-    added_tokens_decoder: Object.fromEntries(specials.map((content, id) => [String(id), {
-      content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true,
-    }])),
-    additional_special_tokens: ['<|im_start|>', '<|im_end|>', extraSpecial],
-    bos_token: null,
-    eos_token: '<|im_end|>',
-    pad_token: '<|endoftext|>',
-    unk_token: null,
-    ...extra,
-    chat_template: template,
-    clean_up_tokenization_spaces: false,
-    errors: 'replace',
-    model_max_length: 2048,
-    processor_class: processorClass,
-    split_special_tokens: false,
-    tokenizer_class: 'PreTrainedTokenizerFast',
-  };
 }
 
 /** The ChatML template with `{type: <kind>}` parts rendered as `placeholder`. */

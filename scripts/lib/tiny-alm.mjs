@@ -20,7 +20,8 @@
 import { model, graph, node, tensor, valueInfo, attr, DT } from './onnx.mjs';
 import { ByteLevelBPE } from './bytelevel-bpe.mjs';
 import { CHATML_TEMPLATE } from './chatml-template.mjs';
-import { buildGatedBigram, templateWithPlaceholder, textConfig, tokenizerConfig } from './gated-bigram.mjs';
+import { buildGatedBigram, templateWithPlaceholder } from './gated-bigram.mjs';
+import { llamaConfig, multimodalConfigTail, chatmlTokenizerConfig, modelFiles } from './transformers-js-model.mjs';
 
 export const TINY_ALM_ANSWERS = {
   none: 'I hear nothing.',
@@ -110,16 +111,10 @@ export function buildTinyAlm() {
     model_type: 'ultravox',
     audio_token_id: AUD,
     stack_factor: 8,
-    text_config: textConfig({ V, HIDDEN, C: CHANNELS, pad: PAD, eos: EOS }),
+    text_config: llamaConfig({ V, HIDDEN, C: CHANNELS, pad: PAD, eos: EOS }),
     audio_config: { model_type: 'whisper', num_mel_bins: MEL_BINS, d_model: HIDDEN },
-    bos_token_id: PAD,
-    eos_token_id: EOS,
-    pad_token_id: PAD,
-    torch_dtype: 'float32',
-    use_cache: true,
-    'transformers.js_config': { dtype: 'fp32' },
+    ...multimodalConfigTail({ pad: PAD, eos: EOS }),
   };
-  const generationConfig = { bos_token_id: PAD, eos_token_id: EOS, pad_token_id: PAD, do_sample: false };
   const preprocessorConfig = {
     processor_class: 'UltravoxProcessor',
     feature_extractor_type: 'WhisperFeatureExtractor',
@@ -141,21 +136,14 @@ export function buildTinyAlm() {
     encoder_ds_factor: 1e12,
     stack_factor: 8,
   };
-  const json = (o) => JSON.stringify(o, null, 2) + '\n';
   return {
-    files: {
-      'config.json': json(config),
-      'generation_config.json': json(generationConfig),
-      'preprocessor_config.json': json(preprocessorConfig),
-      'processor_config.json': json(processorConfig),
-      'tokenizer.json': JSON.stringify(tok.tokenizerJson()) + '\n',
-      'tokenizer_config.json': json(tokenizerConfig({
+    files: modelFiles({
+      config, pad: PAD, eos: EOS, preprocessorConfig, processorConfig, tok,
+      tokenizerConfig: chatmlTokenizerConfig({
         specials: SPECIALS, extraSpecial: AUDIO_TOKEN, template: ALM_TEMPLATE, processorClass: 'UltravoxProcessor',
-      })),
-      'onnx/audio_encoder.onnx': audioEncoder,
-      'onnx/embed_tokens.onnx': embedTokens,
-      'onnx/decoder_model_merged.onnx': decoder,
-    },
+      }),
+      onnx: { audio_encoder: audioEncoder, embed_tokens: embedTokens, decoder_model_merged: decoder },
+    }),
     info: { vocab: V, audioTokenId: AUD, sentenceIds },
   };
 }

@@ -27,7 +27,8 @@
 import { model, graph, node, tensor, valueInfo, attr, DT } from './onnx.mjs';
 import { ByteLevelBPE } from './bytelevel-bpe.mjs';
 import { CHATML_TEMPLATE } from './chatml-template.mjs';
-import { buildGatedBigram, templateWithPlaceholder, textConfig, tokenizerConfig } from './gated-bigram.mjs';
+import { buildGatedBigram, templateWithPlaceholder } from './gated-bigram.mjs';
+import { llamaConfig, multimodalConfigTail, chatmlTokenizerConfig, modelFiles } from './transformers-js-model.mjs';
 
 export const TINY_VLM_ANSWERS = {
   none: 'I see no image.',
@@ -115,16 +116,10 @@ export function buildTinyVlm() {
     projector_hidden_act: 'gelu',
     vision_feature_layer: -1,
     vision_feature_select_strategy: 'full',
-    text_config: textConfig({ V, HIDDEN, C: CHANNELS, pad: PAD, eos: EOS }),
+    text_config: llamaConfig({ V, HIDDEN, C: CHANNELS, pad: PAD, eos: EOS }),
     vision_config: { model_type: 'clip_vision_model', hidden_size: HIDDEN, image_size: IMAGE_SIZE, patch_size: IMAGE_SIZE, num_channels: 3 },
-    bos_token_id: PAD,
-    eos_token_id: EOS,
-    pad_token_id: PAD,
-    torch_dtype: 'float32',
-    use_cache: true,
-    'transformers.js_config': { dtype: 'fp32' },
+    ...multimodalConfigTail({ pad: PAD, eos: EOS }),
   };
-  const generationConfig = { bos_token_id: PAD, eos_token_id: EOS, pad_token_id: PAD, do_sample: false };
   const preprocessorConfig = {
     processor_class: 'LlavaProcessor',
     image_processor_type: 'CLIPImageProcessor',
@@ -146,21 +141,14 @@ export function buildTinyVlm() {
     num_additional_image_tokens: 0,
     vision_feature_select_strategy: 'full',
   };
-  const json = (o) => JSON.stringify(o, null, 2) + '\n';
   return {
-    files: {
-      'config.json': json(config),
-      'generation_config.json': json(generationConfig),
-      'preprocessor_config.json': json(preprocessorConfig),
-      'processor_config.json': json(processorConfig),
-      'tokenizer.json': JSON.stringify(tok.tokenizerJson()) + '\n',
-      'tokenizer_config.json': json(tokenizerConfig({
+    files: modelFiles({
+      config, pad: PAD, eos: EOS, preprocessorConfig, processorConfig, tok,
+      tokenizerConfig: chatmlTokenizerConfig({
         specials: SPECIALS, extraSpecial: IMAGE_TOKEN, template: VLM_TEMPLATE, processorClass: 'LlavaProcessor', extra: { image_token: IMAGE_TOKEN },
-      })),
-      'onnx/vision_encoder.onnx': visionEncoder,
-      'onnx/embed_tokens.onnx': embedTokens,
-      'onnx/decoder_model_merged.onnx': decoder,
-    },
+      }),
+      onnx: { vision_encoder: visionEncoder, embed_tokens: embedTokens, decoder_model_merged: decoder },
+    }),
     info: { vocab: V, imageTokenId: IMG, sentenceIds },
   };
 }
