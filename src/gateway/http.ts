@@ -1,3 +1,4 @@
+import { readCapped } from '../protocol/read-capped.js';
 import { APIError, AuthenticationError, BadRequestError, toAPIError } from '../protocol/errors.js';
 
 /** HTTP plumbing of the gateway: response headers, the error envelope, bodies, auth. */
@@ -85,7 +86,7 @@ export async function readJsonObject(request: Request, maxBytes: number): Promis
     await request.body?.cancel().catch(() => {});
     throw payloadTooLarge(maxBytes);
   }
-  const bytes = await readCapped(request, maxBytes);
+  const bytes = await readCapped(request.body, maxBytes, () => payloadTooLarge(maxBytes));
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -103,30 +104,6 @@ export async function readJsonObject(request: Request, maxBytes: number): Promis
     throw new BadRequestError('The request body must be a JSON object.', { code: 'invalid_json' });
   }
   return value as Record<string, unknown>;
-}
-
-async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
-  if (!request.body) return new Uint8Array();
-  const reader = request.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw payloadTooLarge(maxBytes);
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
 
 // ---- auth ------------------------------------------------------------------------------------

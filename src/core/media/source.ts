@@ -1,3 +1,4 @@
+import { readCapped } from '../../protocol/read-capped.js';
 import { AbortError } from '../abort.js';
 import type { MediaLimits } from './limits.js';
 import { ATTACHMENT_SCHEME, type MediaAttachment } from './types.js';
@@ -209,32 +210,11 @@ export async function fetchCapped(url: URL, opts: LoadOptions): Promise<Uint8Arr
       throw tooLarge(what, declared, maxBytes);
     }
     try {
-      return await readCapped(response, maxBytes, what);
+      return await readCapped(response.body, maxBytes, () => tooLarge(what, null, maxBytes));
     } catch (err) {
       return failed(err);
     }
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function readCapped(response: Response, maxBytes: number, what: string): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array(await response.arrayBuffer());
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      void reader.cancel().catch(() => {});
-      throw tooLarge(what, null, maxBytes);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) { out.set(c, at); at += c.byteLength; }
-  return out;
 }
