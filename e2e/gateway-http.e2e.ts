@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launch, openPage } from './support/browser.js';
+import { launch, type openPage } from './support/browser.js';
+import { openGatewayContext, openGatewayPage } from './support/ready-page.js';
 
 /**
  * Plain `fetch` against the Service Worker gateway: every status code it answers, its
@@ -13,13 +14,6 @@ let browser: Browser;
 
 beforeAll(async () => { browser = await launch(); });
 afterAll(async () => { await browser?.close(); });
-
-async function gatewayPage(context: BrowserContext, query = ''): Promise<Page> {
-  const page = await openPage(context, `/e2e/pages/gateway.html${query}`);
-  await page.waitForFunction(() => (window as any).ready);
-  expect(await page.evaluate(() => (window as any).setupError ?? null)).toBeNull();
-  return page;
-}
 
 interface Raw {
   status: number;
@@ -74,8 +68,7 @@ describe('gateway over fetch: a default registration', () => {
   let context: BrowserContext;
   let page: Page;
   beforeAll(async () => {
-    context = await browser.newContext();
-    page = await gatewayPage(context, '?device=wasm');
+    ({ context, page } = await openGatewayContext(browser, '?device=wasm'));
   });
   afterAll(async () => { await context?.close(); });
 
@@ -201,8 +194,7 @@ describe('gateway over fetch: an API key and a body cap configured', () => {
   let context: BrowserContext;
   let page: Page;
   beforeAll(async () => {
-    context = await browser.newContext();
-    page = await gatewayPage(context, '?device=wasm&apiKey=sk-local-test&maxBodyBytes=4096');
+    ({ context, page } = await openGatewayContext(browser, '?device=wasm&apiKey=sk-local-test&maxBodyBytes=4096'));
   });
   afterAll(async () => { await context?.close(); });
 
@@ -232,10 +224,10 @@ describe('gateway over fetch: an API key and a body cap configured', () => {
 describe('gateway over fetch: no engine host reachable', () => {
   test('503 saying to open a page, then served again once one is open', async () => {
     const context = await browser.newContext();
-    const first = await gatewayPage(context, '?device=none&portTimeoutMs=500');
+    const first = await openGatewayPage(context, '?device=none&portTimeoutMs=500');
     expect((await raw(first, '/v1/models')).status).toBe(200);
     // A page of the app that cannot serve the gateway (no client, no registerGateway).
-    const bare = await gatewayPage(context, '?gateway=0');
+    const bare = await openGatewayPage(context, '?gateway=0');
     expect(await bare.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
     // Its last page closed, the SharedWorker host ends; the SW's port to it closes.
     await first.close();
@@ -255,7 +247,7 @@ describe('gateway over fetch: no engine host reachable', () => {
     expect(down.ms).toBeGreaterThanOrEqual(450);
     expect(down.ms).toBeLessThan(5000);
 
-    await gatewayPage(context, '?device=wasm&portTimeoutMs=500');
+    await openGatewayPage(context, '?device=wasm&portTimeoutMs=500');
     const up = await raw(bare, '/v1/chat/completions', { json: chat() });
     expect(up.status).toBe(200);
     expect(up.json.choices[0].message.content).toBe(SENTENCE);

@@ -1,7 +1,8 @@
 import Ajv from 'ajv';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launch, openPage } from './support/browser.js';
+import type { openPage } from './support/browser.js';
+import { launchGateway } from './support/ready-page.js';
 
 /**
  * The Responses API (`POST /v1/responses`, with the host's in-memory response store) through the Service Worker gateway,
@@ -17,11 +18,7 @@ let context: BrowserContext;
 let page: Awaited<ReturnType<typeof openPage>>;
 
 beforeAll(async () => {
-  browser = await launch();
-  context = await browser.newContext();
-  page = await openPage(context, '/e2e/pages/gateway.html?device=wasm');
-  await page.waitForFunction(() => (window as any).ready, null, { timeout: 60_000 });
-  expect(await page.evaluate(() => (window as any).setupError ?? null)).toBeNull();
+  ({ browser, context, page } = await launchGateway('?device=wasm', { timeout: 60_000 }));
   expect(await page.evaluate(() => (window as any).gateway.controlled)).toBe(true);
 });
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, CDPSession } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launch, openPage } from './support/browser.js';
+import type { openPage } from './support/browser.js';
+import { launchGateway } from './support/ready-page.js';
 import { LONG_REQUEST, timeInPage } from './support/long-request.js';
 
 /**
@@ -19,11 +20,7 @@ let cdp: CDPSession;
 const statuses: string[] = [];
 
 beforeAll(async () => {
-  browser = await launch();
-  context = await browser.newContext();
-  page = await openPage(context, '/e2e/pages/gateway.html?device=wasm');
-  await page.waitForFunction(() => (window as any).ready);
-  expect(await page.evaluate(() => (window as any).setupError ?? null)).toBeNull();
+  ({ browser, context, page } = await launchGateway());
   cdp = await context.newCDPSession(page);
   cdp.on('ServiceWorker.workerVersionUpdated', (event: { versions: Array<{ scriptURL: string; runningStatus: string }> }) => {
     for (const v of event.versions) if (v.scriptURL.includes('/webinfer-sw.js')) statuses.push(v.runningStatus);

@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launch, openPage } from './support/browser.js';
+import type { openPage } from './support/browser.js';
+import { launchGateway } from './support/ready-page.js';
 
 /**
  * The unmodified `openai` npm SDK (bundled by Vite into the page) against the Service
@@ -15,11 +16,7 @@ let context: BrowserContext;
 let page: Awaited<ReturnType<typeof openPage>>;
 
 beforeAll(async () => {
-  browser = await launch();
-  context = await browser.newContext();
-  page = await openPage(context, '/e2e/pages/gateway.html?device=wasm');
-  await page.waitForFunction(() => (window as any).ready);
-  expect(await page.evaluate(() => (window as any).setupError ?? null)).toBeNull();
+  ({ browser, context, page } = await launchGateway());
   expect(await page.evaluate(() => (window as any).gateway.controlled)).toBe(true);
 });
 afterAll(async () => {
