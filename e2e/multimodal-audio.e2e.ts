@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { b64 } from '../tests/support/media-fixtures.js';
 import { mp3Tone } from '../tests/support/mp3-fixture.js';
 import { DEVICES, launch, openPage } from './support/browser.js';
+import { openMultimodal } from './support/ready-page.js';
 
 /**
  * input_audio parts to the tiny audio-language model (Ultravox-shaped), which says whether
@@ -28,23 +29,27 @@ const MP3 = {
 describe.each(DEVICES)('audio through the in-page client on %s', (device) => {
   let page: Awaited<ReturnType<typeof openPage>>;
   beforeAll(async () => {
-    page = await openPage(browser, `/e2e/pages/multimodal.html?device=${device}`);
-    await page.waitForFunction(() => (window as any).ready);
-    const info = await page.evaluate((device) => (window as any).client.models.load('tiny-alm', { device }), device);
+    let info;
+    ({ page, info } = await openMultimodal(browser, device, 'tiny-alm'));
     expect(info).toMatchObject({ id: 'tiny-alm', device, modalities: ['text', 'audio'] });
+    // Both tests below ask the same question about one clip, WAV or MP3.
+    await page.evaluate(() => {
+      const w = window as any;
+      w.askSound = async (data: string, format: 'wav' | 'mp3') => {
+        const r = await w.client.chat.completions.create({
+          model: 'tiny-alm',
+          messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this sound?' }, { type: 'input_audio', input_audio: { data, format } }] }],
+        });
+        return r.choices[0].message.content;
+      };
+    });
   });
   afterAll(async () => { await page?.close(); });
 
   test('a low tone and a high tone give different, known answers (22.05 kHz stereo and 48 kHz mono WAV)', async () => {
     const out = await page.evaluate(async () => {
       const w = window as any;
-      const ask = async (data: string) => {
-        const r = await w.client.chat.completions.create({
-          model: 'tiny-alm',
-          messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this sound?' }, { type: 'input_audio', input_audio: { data, format: 'wav' } }] }],
-        });
-        return r.choices[0].message.content;
-      };
+      const ask = (data: string) => w.askSound(data, 'wav');
       return {
         low: await ask(w.wavBase64(300, 0.5, 22050, 2)),
         high: await ask(w.wavBase64(4000, 0.5, 48000, 1)),
@@ -58,14 +63,7 @@ describe.each(DEVICES)('audio through the in-page client on %s', (device) => {
 
   test('MP3: a low tone and a high tone (22.05 kHz mono, 44.1 kHz stereo) give the same answers as WAV', async () => {
     const out = await page.evaluate(async (mp3) => {
-      const w = window as any;
-      const ask = async (data: string) => {
-        const r = await w.client.chat.completions.create({
-          model: 'tiny-alm',
-          messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this sound?' }, { type: 'input_audio', input_audio: { data, format: 'mp3' } }] }],
-        });
-        return r.choices[0].message.content;
-      };
+      const ask = (data: string) => (window as any).askSound(data, 'mp3');
       return { low: await ask(mp3.low), high: await ask(mp3.high) };
     }, { low: MP3.low, high: MP3.high });
     expect(out).toEqual({ low: LOW, high: HIGH });

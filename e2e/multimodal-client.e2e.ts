@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEVICES, launch, openPage } from './support/browser.js';
+import { openMultimodal } from './support/ready-page.js';
 
 /**
  * Images through the in-page client to the tiny vision-language model, which names the
@@ -19,18 +20,11 @@ let browser: Browser;
 beforeAll(async () => { browser = await launch(); });
 afterAll(async () => { await browser?.close(); });
 
-async function open(device: string) {
-  const page = await openPage(browser, `/e2e/pages/multimodal.html?device=${device}`);
-  await page.waitForFunction(() => (window as any).ready);
-  expect(await page.evaluate(() => (window as any).setupError ?? null)).toBeNull();
-  return page;
-}
-
 describe.each(DEVICES)('images through the in-page client on %s', (device) => {
   let page: Awaited<ReturnType<typeof openPage>>;
   beforeAll(async () => {
-    page = await open(device);
-    const info = await page.evaluate((device) => (window as any).client.models.load('tiny-vlm', { device }), device);
+    let info;
+    ({ page, info } = await openMultimodal(browser, device, 'tiny-vlm'));
     expect(info).toMatchObject({ id: 'tiny-vlm', device, modalities: ['text', 'image'] });
   });
   afterAll(async () => { await page?.close(); });
