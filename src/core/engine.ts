@@ -167,7 +167,7 @@ export interface GeneratedToken {
   id: number;
   /** Newly decodable text (may be '' while a multi-byte character is incomplete). */
   text: string;
-  /** The token's own text, for logprobs. */
+  /** The token's own text, for logprobs: '' unless they were asked for (`topLogprobs` not null), which spares a decode per token. */
   tokenText: string;
   isEos: boolean;
   logprob?: number;

@@ -274,6 +274,7 @@ export class TransformersModel implements LoadedModel {
     });
     const detokenizer = new IncrementalDetokenizer((ids) => this.tokenizer.decode(ids, { skip_special_tokens: true }));
     const tokenText = (id: number) => this.tokenizer.decode([id], { skip_special_tokens: false });
+    const wantTokenText = options.topLogprobs !== null;
     let stop = false;
     // A grammar (response_format, a forced tool call): its mask for each step is computed
     // in the forward wrapper (xgrammar's mask is async), applied here synchronously.
@@ -294,7 +295,7 @@ export class TransformersModel implements LoadedModel {
         tokens.push({
           id: picked.id,
           text: isEos ? detokenizer.flush() : detokenizer.push(picked.id),
-          tokenText: tokenText(picked.id),
+          tokenText: wantTokenText ? tokenText(picked.id) : '',
           isEos,
           ...(picked.logprob === undefined ? {} : { logprob: picked.logprob }),
           ...(picked.top ? { top: picked.top.map((t) => ({ ...t, text: tokenText(t.id) })) } : {}),

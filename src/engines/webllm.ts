@@ -343,7 +343,8 @@ class WebLLMModel implements LoadedModel {
     // An event whose text may still grow (held back by the matcher or the detokenizer):
     // it waits for the next token, so held text always has an event to travel in.
     let deferred: GeneratedToken | null = null;
-    const event = (step: Step, text: string, isEos: boolean): GeneratedToken => this.event(step, text, isEos);
+    const withTokenText = options.topLogprobs !== null;
+    const event = (step: Step, text: string, isEos: boolean): GeneratedToken => this.event(step, text, isEos, withTokenText);
 
     try {
       for await (const step of steps) {
@@ -410,12 +411,12 @@ class WebLLMModel implements LoadedModel {
     await this.mlc.unload();
   }
 
-  private event(step: Step, text: string, isEos: boolean): GeneratedToken {
+  private event(step: Step, text: string, isEos: boolean, withTokenText: boolean): GeneratedToken {
     const pick = step.pick;
     return {
       id: step.id,
       text,
-      tokenText: this.tokenText(step.id),
+      tokenText: withTokenText ? this.tokenText(step.id) : '',
       isEos,
       ...(pick?.logprob === undefined ? {} : { logprob: pick.logprob }),
       ...(pick?.top ? { top: pick.top.map((t) => ({ ...t, text: this.tokenText(t.id) })) } : {}),
