@@ -4,7 +4,7 @@ import type { HostApi } from '../protocol/rpc.js';
 import { createGateway } from './gateway.js';
 import { PORT_REQUEST, type PortRequest } from './messages.js';
 import { PagePortSource, type PortAsker } from './service-worker.js';
-import { parseSse, sleep, testHost, type ScriptOptions } from './test-support.js';
+import { parseSse, sleep, testHost, until, type ScriptOptions } from './test-support.js';
 
 /**
  * The SW's side in Node: real ports (MessageChannel), real Comlink, a real engine host.
@@ -136,7 +136,8 @@ describe('SW gateway over a port from a page', () => {
     const { gateway, source } = w.startSw();
     expect((await chat(gateway)).status).toBe(200);
     page.served[0]!.close();
-    await sleep(20);
+    // The close event crosses to the SW's end of the port; on a loaded machine that takes a while.
+    await until(() => (source as unknown as { backend: { lost: AbortSignal } | null }).backend?.lost.aborted !== false);
     expect((await chat(gateway)).status).toBe(200);
     expect(source.asked).toBe(2);
   });

@@ -117,6 +117,15 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Resolves once `done()` holds (checked every few ms); rejects after `ms`. For events whose delivery time a loaded machine stretches. */
+export async function until(done: () => boolean, ms = 2000): Promise<void> {
+  const t0 = Date.now();
+  while (!done()) {
+    if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`);
+    await sleep(5);
+  }
+}
+
 /** Splits an SSE body into its `data:` payloads, asserting the exact framing. */
 export function parseSse(text: string): string[] {
   if (!text.endsWith('\n\n')) throw new Error(`SSE body does not end with a blank line: ${JSON.stringify(text.slice(-40))}`);
