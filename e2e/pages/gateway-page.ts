@@ -11,7 +11,7 @@
  */
 import OpenAI from 'openai';
 import { createClient, registerGateway, type WebInfer } from '../../src/client/index.js';
-import { TINY_CHAT, reportSetup, waitIdle } from './page-setup.js';
+import { TINY_CHAT, describeError, reportSetup, waitIdle } from './page-setup.js';
 import * as errors from '../../src/protocol/errors.js';
 
 const params = new URLSearchParams(location.search);
@@ -22,14 +22,9 @@ w.webinferErrors = errors;
 w.makeOpenAI = (opts: Record<string, unknown> = {}) =>
   new OpenAI({ baseURL: `${location.origin}/v1`, apiKey: 'x', dangerouslyAllowBrowser: true, maxRetries: 0, ...opts });
 
-/** Everything a test may assert about a thrown value, as plain data. */
+/** Everything a test may assert about a thrown value, as plain data, and which openai SDK class it is. */
 w.describeError = (e: any) => ({
-  name: e?.constructor?.name ?? e?.name ?? null,
-  message: e?.message ?? String(e),
-  status: e?.status ?? null,
-  type: e?.type ?? e?.error?.type ?? null,
-  param: e?.param ?? null,
-  code: e?.code ?? null,
+  ...describeError(e),
   isUserAbort: e instanceof OpenAI.APIUserAbortError,
   isAPIError: e instanceof OpenAI.APIError,
 });

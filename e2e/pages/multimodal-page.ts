@@ -12,6 +12,7 @@
 import OpenAI from 'openai';
 import { createClient, registerGateway } from '../../src/client/index.js';
 import * as errors from '../../src/protocol/errors.js';
+import { TINY_CHAT, describeError, reportSetup } from './page-setup.js';
 
 // Edits to src/ while a test runs (the dev server watches the tree) must not reload this
 // page under the test: accept them here, keep running the code the page started with.
@@ -24,14 +25,7 @@ w.webinferErrors = errors;
 w.OpenAI = OpenAI;
 w.makeOpenAI = () => new OpenAI({ baseURL: `${location.origin}/v1`, apiKey: 'x', dangerouslyAllowBrowser: true, maxRetries: 0 });
 
-w.describeError = (e: any) => ({
-  name: e?.constructor?.name ?? e?.name ?? null,
-  message: e?.message ?? String(e),
-  status: e?.status ?? null,
-  type: e?.type ?? e?.error?.type ?? null,
-  param: e?.param ?? null,
-  code: e?.code ?? null,
-});
+w.describeError = describeError;
 
 /**
  * A `width` x `height` picture, encoded (test-side only: apps hand over what they have).
@@ -95,7 +89,7 @@ w.corruptPng = async (): Promise<Blob> => {
 };
 
 const MODELS = [
-  { id: 'tiny-chat', baseUrl: '/models/tiny-chat/', contextLength: 2048 },
+  TINY_CHAT,
   { id: 'tiny-vlm', baseUrl: '/models/tiny-vlm/', contextLength: 2048, modalities: ['text' as const, 'image' as const] },
   { id: 'tiny-alm', baseUrl: '/models/tiny-alm/', contextLength: 2048, modalities: ['text' as const, 'audio' as const] },
 ];
@@ -110,7 +104,4 @@ async function setup() {
   if (params.get('gateway') === '1') w.gateway = await registerGateway({ client });
 }
 
-setup().then(
-  () => { w.ready = true; },
-  (err: unknown) => { w.setupError = String((err as Error)?.stack ?? err); w.ready = true; },
-);
+reportSetup(setup);

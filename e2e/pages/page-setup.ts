@@ -1,6 +1,7 @@
 /**
  * What the gateway test pages share: the tiny model's registration, waiting for the
- * engine host to be idle, and reporting setup as `window.ready` / `window.setupError`.
+ * engine host to be idle, describing a thrown error as plain data, and reporting setup
+ * as `window.ready` / `window.setupError`.
  */
 import type { WebInfer } from '../../src/client/index.js';
 
@@ -15,6 +16,18 @@ export async function waitIdle(client: Pick<WebInfer, 'stats'>, timeoutMs = 10_0
     if (performance.now() - t0 > timeoutMs) throw new Error(`host still busy after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Everything a test may assert about a thrown value (openai SDK or webinfer error), as plain data. */
+export function describeError(e: any) {
+  return {
+    name: e?.constructor?.name ?? e?.name ?? null,
+    message: e?.message ?? String(e),
+    status: e?.status ?? null,
+    type: e?.type ?? e?.error?.type ?? null,
+    param: e?.param ?? null,
+    code: e?.code ?? null,
+  };
 }
 
 /** Runs the page's setup; the test waits for `window.ready`, then checks `window.setupError`. */
