@@ -114,7 +114,7 @@ export function toChatRequest(params: ResponseCreateParams, resolved?: ResolvedI
     stream_options: { include_usage: true },
   };
   const copy = ['temperature', 'top_p', 'seed', 'presence_penalty', 'frequency_penalty', 'user', 'top_k', 'min_p',
-    'repetition_penalty', 'min_tokens', 'ignore_eos', 'parallel_tool_calls', 'chat_template_kwargs'] as const;
+    'repetition_penalty', 'min_tokens', 'ignore_eos', 'parallel_tool_calls', 'chat_template_kwargs', 'routing'] as const;
   for (const key of copy) {
     if (params[key] != null) (chat as Record<string, unknown>)[key] = params[key];
   }
