@@ -102,11 +102,16 @@ describe('in-page client, remote model (transformers serve)', () => {
       } catch (e: any) {
         error = e.name;
       }
+      // The same against transformers serve: a long answer dropped after two chunks.
+      let real = 0;
+      const long = await client.chat.completions.create({ model: 'qwen-remote', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 100, temperature: 0, stream: true });
+      for await (const _ of long) if (++real === 2) break;
       const next = await client.chat.completions.create({ model: 'qwen-remote', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 3, temperature: 0 });
-      return { seen, error, next: next.choices[0].finish_reason };
+      return { seen, error, real, next: next.choices[0].finish_reason };
     });
     expect(out.error).toBe('APIUserAbortError');
     expect(out.seen).toBe(3);
+    expect(out.real).toBe(2);
     expect(await fake.requests.at(-1)!.closedEarly).toBe(true);
     expect(out.next).toBeTruthy();
   });
@@ -127,7 +132,10 @@ describe('openai SDK through /v1, remote and hybrid', () => {
       let text = '';
       for await (const c of streamed.data) text += c.choices[0]?.delta.content ?? '';
       const raw = await (await fetch('/v1/models')).text();
-      return { list, data, served: response.headers.get('x-webinfer-served'), streamedServed: streamed.response.headers.get('x-webinfer-served'), text, raw };
+      // The Responses API: translated to chat for a server that has only chat (transformers serve).
+      const responded = await openai.responses.create({ model: 'qwen-remote', input: 'Hello', max_output_tokens: 8, temperature: 0 }).withResponse();
+      const responses = { text: responded.data.output_text, status: responded.data.status, served: responded.response.headers.get('x-webinfer-served') };
+      return { list, data, responses, served: response.headers.get('x-webinfer-served'), streamedServed: streamed.response.headers.get('x-webinfer-served'), text, raw };
     });
     expect(out.list.find((m: any) => m.id === 'qwen-remote')).toMatchObject({ engine: 'remote', loaded: false });
     expect(out.list.find((m: any) => m.id === 'qwen')).toMatchObject({ engine: 'transformers', routing: 'prefer_on_device' });
@@ -135,6 +143,8 @@ describe('openai SDK through /v1, remote and hybrid', () => {
     expect(out.raw).not.toContain(serve.baseURL);
     expect([out.served, out.streamedServed]).toEqual(['remote', 'remote']);
     expect(out.text).toBe(out.data.choices[0].message.content);
+    expect(out.responses).toMatchObject({ status: 'incomplete', served: 'remote' });
+    expect(out.responses.text.length).toBeGreaterThan(0);
   });
 
   test("an error from the server arrives as the openai SDK's typed error, with its param and code", async () => {
