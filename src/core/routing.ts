@@ -20,9 +20,19 @@ const LOCAL_FALLBACK_CODES = new Set([
   'model_download_failed', 'storage_quota_exceeded', 'context_length_exceeded', 'unsupported_content',
 ]);
 
+/** A model larger than this share of the device's memory is not tried on the device when a remote exists. */
+export const MAX_MEMORY_SHARE = 0.5;
+
+export interface RouterOptions {
+  /** The device's memory in bytes where known (`navigator.deviceMemory`, a coarse lower bound). */
+  deviceMemory?: () => number | null;
+}
+
 export class Router {
   private readonly stats = new Map<string, RoutingStats>();
   private readonly localDown = new Map<string, { until: number; reason: string }>();
+
+  constructor(private readonly options: RouterOptions = {}) {}
 
   /** The sides to try, in order; a 400 naming `routing` when the mode asks for a side the model lacks. */
   order(spec: ModelSpec, requested: RoutingMode | null | undefined): Served[] {
@@ -42,10 +52,9 @@ export class Router {
         return [...(remote ? ['remote' as const] : []), ...(local ? ['local' as const] : [])];
       default: {
         const order: Served[] = [...(local ? ['local' as const] : []), ...(remote ? ['remote' as const] : [])];
-        // A device that just failed to load the model is not tried again at once.
-        const down = this.localDown.get(spec.id);
-        if (order.length === 2 && down && down.until > Date.now()) {
-          this.count(spec.id).lastFallbackReason = `local skipped: ${down.reason}`;
+        const skip = order.length === 2 ? this.cannotRunHere(spec) : null;
+        if (skip) {
+          this.count(spec.id).lastFallbackReason = `local skipped: ${skip}`;
           return ['remote'];
         }
         return order;
@@ -73,6 +82,19 @@ export class Router {
       }
     }
     throw new Error('routing: no side to try');
+  }
+
+  /**
+   * Why the device should not even try (a remote exists): the model just failed to load
+   * here, or it is too large for the device's memory. Checks that need the engine
+   * (adapter, GPU features and limits) happen at load, before any download, and fall back.
+   */
+  private cannotRunHere(spec: ModelSpec): string | null {
+    const down = this.localDown.get(spec.id);
+    if (down && down.until > Date.now()) return down.reason;
+    const memory = this.options.deviceMemory?.() ?? null;
+    if (memory && spec.sizeBytes && spec.sizeBytes > memory * MAX_MEMORY_SHARE) return 'insufficient_memory';
+    return null;
   }
 
   /** A successful explicit load clears the device's recent failure. */

@@ -8,7 +8,7 @@ import { chatChunks, checkChatParams, checkModalities, collectChat, prepareChatJ
 import { checkCompletionParams, checkPromptShape, completionChunks, prepareCompletionJob } from './completions.js';
 import { isPassThrough, type Engine, type LoadedModel, type ModelSpec, type PassThroughEngine } from './engine.js';
 import { remoteChatBody } from './remote-request.js';
-import { LocalLoadFailure, Router } from './routing.js';
+import { LocalLoadFailure, Router, type RouterOptions } from './routing.js';
 import type { Served } from '../protocol/routing.js';
 import type { RoutingStats } from '../protocol/rpc.js';
 import { RequestQueue, type Release } from './queue.js';
@@ -36,6 +36,8 @@ export interface RuntimeOptions {
   media?: MediaOptions;
   /** Bounds of the in-memory Responses store (default 256 responses, 32 MiB). */
   responseStore?: ResponseStoreLimits;
+  /** Hybrid routing's view of the device (core/routing.ts). */
+  routing?: RouterOptions;
 }
 
 /** What comes with a request besides its body (the in-page client's binary media). */
@@ -69,7 +71,7 @@ interface Resident {
 export class Runtime {
   readonly registry: ModelRegistry;
   private readonly engines = new Map<string, Promise<Engine | PassThroughEngine>>();
-  private readonly router = new Router();
+  private readonly router: Router;
   private readonly resident = new Map<string, Resident>();
   private readonly loadCounts = new Map<string, number>();
   private readonly queue: RequestQueue;
@@ -78,6 +80,7 @@ export class Runtime {
 
   constructor(private readonly options: RuntimeOptions) {
     this.registry = new ModelRegistry(options.models);
+    this.router = new Router(options.routing);
     this.queue = new RequestQueue(options.maxQueue ?? 32);
     this.responses = new ResponseStore(options.responseStore);
   }

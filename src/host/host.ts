@@ -61,6 +61,8 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     models: [...defaultModels, ...(initial.models ?? []).map(toSpec)],
     maxQueue: initial.maxQueue,
     media: { limits: () => media },
+    // navigator.deviceMemory: GiB, rounded down and capped (8 in Chromium); absent elsewhere.
+    routing: { deviceMemory: () => ((globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory ?? 0) * 2 ** 30 || null },
   });
 
   const api: HostApi = {

@@ -23,7 +23,7 @@ async function fake(reply: FakeServer['reply']): Promise<FakeServer> {
 }
 
 /** A runtime with a scripted local engine and the real remote engine (backoff waits skipped). */
-function hybrid(specs: Array<Partial<ModelSpec> & { id: string }>, loadError?: Error) {
+function hybrid(specs: Array<Partial<ModelSpec> & { id: string }>, loadError?: Error, deviceMemory: number | null = null) {
   const engine = new ScriptedEngine(Object.fromEntries(specs.map((s) => [s.id, { reply: LOCAL, ...(loadError ? { loadError } : {}) }])));
   const waits: number[] = [];
   const runtime = new Runtime({
@@ -32,6 +32,7 @@ function hybrid(specs: Array<Partial<ModelSpec> & { id: string }>, loadError?: E
       remote: async () => createRemoteEngine({ sleep: async (ms) => void waits.push(ms) }),
     },
     models: specs.map((s) => ({ engine: 'scripted', source: { repo: s.id }, ...s })),
+    routing: { deviceMemory: () => deviceMemory },
   });
   return { runtime, engine, waits };
 }
@@ -192,6 +193,22 @@ describe('routing', () => {
     const bad = await rejection(runtime.startChatCompletion({ model: 'h', messages: user, top_logprobs: 2 }, signal()));
     expect([bad.status, bad.param]).toEqual([400, 'top_logprobs']);
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('prefer_on_device does not try a model larger than half the device memory when a remote exists', async () => {
+    const server = await fake(() => ({ sse: streamOf(['big']) }));
+    const GiB = 2 ** 30;
+    const { runtime, engine } = hybrid([{ id: 'big', sizeBytes: 3 * GiB, remote: { baseURL: server.baseURL } }, { id: 'small', sizeBytes: GiB, remote: { baseURL: server.baseURL } }], undefined, 4 * GiB);
+    const big = await runtime.startChatCompletion({ model: 'big', messages: user, stream: true }, signal());
+    const small = await runtime.startChatCompletion({ model: 'small', messages: user, stream: true }, signal());
+    expect([big.served, small.served]).toEqual(['remote', 'local']);
+    await Promise.all([collect(big), collect(small)]);
+    expect(engine.loads).toBe(1);
+    expect(runtime.stats().routing.big!.lastFallbackReason).toBe('local skipped: insufficient_memory');
+    // Asked for explicitly, the device still tries.
+    const forced = await runtime.startChatCompletion({ model: 'big', messages: user, stream: true, routing: 'only_on_device' }, signal());
+    expect(forced.served).toBe('local');
+    await collect(forced);
   });
 
   it('prefer_remote falls back to the device when the server is down; only_remote gets the typed 503', async () => {
