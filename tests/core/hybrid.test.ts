@@ -3,6 +3,8 @@ import { Runtime } from '../../src/core/runtime.js';
 import type { ModelSpec } from '../../src/core/engine.js';
 import { createRemoteEngine } from '../../src/engines/remote.js';
 import { createHost } from '../../src/host/host.js';
+import { createGateway } from '../../src/gateway/gateway.js';
+import { hostBackend } from '../../src/gateway/port-backend.js';
 import { ChatCompletionChunk } from '../../src/protocol/chat.js';
 import { APIError, ServiceUnavailableError } from '../../src/protocol/errors.js';
 import { ScriptedEngine, collect } from '../support/scripted-engine.js';
@@ -250,7 +252,7 @@ describe('routing', () => {
 
 describe('registration', () => {
   it("register({ id, engine: 'remote', baseURL, apiKey?, model? }) and a local model's remote; bad fields are 400s naming them", async () => {
-    const { api } = createHost();
+    const { api, runtime } = createHost();
     await api.registerModel({ id: 'r', engine: 'remote', baseURL: 'http://127.0.0.1:9/v1', apiKey: 'k', model: 'served' });
     await api.registerModel({ id: 'h', repo: 'x/y', remote: { baseURL: '/proxy/v1' }, routing: 'prefer_remote' });
     const models = (await api.listModels()).data;
@@ -263,5 +265,27 @@ describe('registration', () => {
       rejection(api.registerModel({ id: 'x', routing: 'cloud' as never })),
     ]);
     expect(errs.map((e) => [e.status, e.param])).toEqual([[400, 'baseURL'], [400, 'baseURL'], [400, 'remote.timeoutMs'], [400, 'routing']]);
+  });
+});
+
+describe('through the gateway', () => {
+  it('x-webinfer-served says remote; /v1/models lists the remote model without its key; a remote model loads as device remote', async () => {
+    const server = await fake(() => ({ sse: streamOf(['Hi']) }));
+    const { api, runtime } = createHost();
+    await api.registerModel({ id: 'r', engine: 'remote', baseURL: server.baseURL, apiKey: 'sk-secret' });
+    const gateway = createGateway({ backend: hostBackend(api) });
+    const post = (body: object) => gateway.handle(new Request('http://app.test/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+    const streamed = await post({ model: 'r', messages: user, stream: true });
+    expect(streamed.headers.get('x-webinfer-served')).toBe('remote');
+    expect(await streamed.text()).toContain('"content":"Hi"');
+    const models = await (await gateway.handle(new Request('http://app.test/v1/models'))).text();
+    expect(models).toContain('"id":"r"');
+    expect(models).not.toContain('sk-secret');
+    const bad = await post({ model: 'r', messages: user, routing: 'only_on_device' });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('x-webinfer-served')).toBeNull();
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]!.headers.authorization).toBe('Bearer sk-secret');
+    expect(await runtime.loadModel('r')).toMatchObject({ id: 'r', engine: 'remote', device: 'remote' });
   });
 });
