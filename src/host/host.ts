@@ -2,8 +2,6 @@ import * as Comlink from 'comlink';
 import { Runtime } from '../core/runtime.js';
 import type { ModelSpec } from '../core/engine.js';
 import type { RuntimeOptions } from '../core/runtime.js';
-import { createTransformersEngine } from '../engines/transformers.js';
-import { createRemoteEngine } from '../engines/remote.js';
 import { z } from 'zod';
 import { RemoteTarget, RoutingMode } from '../protocol/routing.js';
 import { parseRequest } from '../protocol/validate.js';
@@ -52,10 +50,12 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
   const runtime = new Runtime({
     // Engines read the config when first used, so a page's configure() can still set paths.
     engines: {
-      transformers: async () => createTransformersEngine({ wasmPaths: config.wasmPaths, hubUrl: config.hubUrl }),
+      // Each engine's code loads with its first model: a page that never uses web-llm
+      // never downloads it, and the reverse.
+      transformers: async () => (await import('../engines/transformers.js')).createTransformersEngine({ wasmPaths: config.wasmPaths, hubUrl: config.hubUrl }),
       // web-llm (6.8 MB of JS) loads with its first model.
       webllm: async () => (await import('../engines/webllm.js')).createWebLLMEngine(),
-      remote: async () => createRemoteEngine(),
+      remote: async () => (await import('../engines/remote.js')).createRemoteEngine(),
       ...options.engines,
     },
     models: [...defaultModels, ...(initial.models ?? []).map(toSpec)],
