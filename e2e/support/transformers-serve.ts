@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,11 +24,12 @@ export interface TransformersServe {
   stop(): Promise<void>;
 }
 
-/** The tiny random Qwen2.5 of the real-models fixtures; a git-ignored stand-in until it lands. */
+/**
+ * The tiny random Qwen2.5 of the real-architecture fixtures: its HF folder for the server,
+ * and where Vite serves its transformers.js copy (gen-models.mjs copies it to public/models/).
+ */
 export function qwenFixture(): { dir: string; url: string } {
-  const fixture = resolve('fixtures/models/tiny-random-qwen2.5');
-  if (existsSync(join(fixture, 'model.safetensors'))) return { dir: fixture, url: '/models/tiny-random-qwen2.5/' };
-  return { dir: resolve('.standin/tiny-random-qwen2.5'), url: '/.standin/tiny-random-qwen2.5/' };
+  return { dir: resolve('fixtures/models/tiny-random-qwen2.5'), url: '/models/tiny-random-qwen2.5/' };
 }
 
 export async function startTransformersServe(modelDir: string, timeoutMs = 180_000): Promise<TransformersServe> {
