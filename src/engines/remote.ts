@@ -3,7 +3,7 @@ import { AbortError } from '../core/abort.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from '../protocol/chat.js';
 import { APIError, ServiceUnavailableError } from '../protocol/errors.js';
 import type { RemoteTarget } from '../protocol/routing.js';
-import { chunkShaper, completionAsChunks, type ChunkShape } from './remote/chunks.js';
+import { badResponse, chunkShaper, completionAsChunks, type ChunkShape } from './remote/chunks.js';
 import { remoteError, streamError } from './remote/errors.js';
 import { sseData } from './remote/sse.js';
 
@@ -73,6 +73,7 @@ export function createRemoteEngine(options: RemoteEngineOptions = {}): PassThrou
             else failure = new ServiceUnavailableError(`${server} cannot be reached (${(err as Error).message}).`, { code: 'remote_unavailable' });
           }
           if (attempt >= retries) throw failure;
+          watchdog.disarm(); // the wait between attempts is not the server's time
           await sleep(wait ?? backoff(attempt), signal);
         }
       }
@@ -84,7 +85,10 @@ export function createRemoteEngine(options: RemoteEngineOptions = {}): PassThrou
           const shape: ChunkShape = { model: id, includeUsage: !streaming || body.stream_options?.include_usage === true, server };
           const watchdog = new Watchdog(timeoutMs, signal);
           const sent = { ...body, model: target.model ?? id };
-          const response = await post('chat/completions', sent, signal, watchdog);
+          const response = await post('chat/completions', sent, signal, watchdog).catch((err: unknown) => {
+            watchdog.dispose();
+            throw err;
+          });
           if (!streaming) {
             const text = await watched(response.text(), watchdog, server, timeoutMs);
             watchdog.dispose();
@@ -92,7 +96,7 @@ export function createRemoteEngine(options: RemoteEngineOptions = {}): PassThrou
             try {
               parsed = JSON.parse(text);
             } catch {
-              throw remoteError(502, text, server);
+              throw badResponse(server, 'an answer that is not JSON');
             }
             return (async function* () { yield* completionAsChunks(parsed, shape); })();
           }
@@ -104,7 +108,7 @@ export function createRemoteEngine(options: RemoteEngineOptions = {}): PassThrou
 }
 
 async function* streamChunks(response: Response, shape: ChunkShape, watchdog: Watchdog, timeoutMs: number): AsyncGenerator<ChatCompletionChunk> {
-  if (!response.body) throw remoteError(502, '', shape.server);
+  if (!response.body) throw badResponse(shape.server, 'no body');
   const shaper = chunkShaper(shape);
   try {
     for await (const event of sseData(response.body, () => watchdog.arm())) {
@@ -115,7 +119,7 @@ async function* streamChunks(response: Response, shape: ChunkShape, watchdog: Wa
   } catch (err) {
     if (watchdog.fired) throw timeoutError(shape.server, timeoutMs);
     if (watchdog.callerAborted) throw new AbortError();
-    if (err instanceof SyntaxError) throw remoteError(502, '', shape.server);
+    if (err instanceof SyntaxError) throw badResponse(shape.server, 'a stream event that is not JSON');
     throw err;
   } finally {
     watchdog.dispose();
@@ -141,6 +145,10 @@ class Watchdog {
 
   get callerAborted(): boolean {
     return this.caller.aborted;
+  }
+
+  disarm(): void {
+    clearTimeout(this.timer);
   }
 
   arm(): void {

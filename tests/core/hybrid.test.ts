@@ -161,6 +161,14 @@ describe('remote engine', () => {
     const err = await rejection(collect(await runtime.startChatCompletion({ model: 'm', messages: user, stream: true }, signal())));
     expect([err.status, err.message]).toEqual([500, expect.stringContaining('engine died')]);
   });
+
+  it("an answer that is not OpenAI's shape is a 502 remote_bad_response, not a 500", async () => {
+    const server = await fake((req) => (req.body.stream ? { sse: [chunk({ content: 'a' }), 'data: {not json\n\n'] } : { body: '<html>proxy error</html>' }));
+    const { runtime } = hybrid([{ id: 'm', engine: 'remote', remote: { baseURL: server.baseURL } }]);
+    const streamed = await rejection(collect(await runtime.startChatCompletion({ model: 'm', messages: user, stream: true }, signal())));
+    const whole = await rejection(runtime.startChatCompletion({ model: 'm', messages: user }, signal()).then(collect));
+    expect([streamed, whole].map((e) => [e.status, e.code])).toEqual([[502, 'remote_bad_response'], [502, 'remote_bad_response']]);
+  });
 });
 
 describe('routing', () => {
