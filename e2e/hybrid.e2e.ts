@@ -135,7 +135,10 @@ describe('openai SDK through /v1, remote and hybrid', () => {
       // The Responses API: translated to chat for a server that has only chat (transformers serve).
       const responded = await openai.responses.create({ model: 'qwen-remote', input: 'Hello', max_output_tokens: 8, temperature: 0 }).withResponse();
       const responses = { text: responded.data.output_text, status: responded.data.status, served: responded.response.headers.get('x-webinfer-served') };
-      return { list, data, responses, served: response.headers.get('x-webinfer-served'), streamedServed: streamed.response.headers.get('x-webinfer-served'), text, raw };
+      // Legacy completions: the server's own /v1/completions.
+      const legacy = await openai.completions.create({ model: 'qwen-remote', prompt: 'Hello', max_tokens: 5, temperature: 0 }).withResponse();
+      const completions = { text: legacy.data.choices[0].text, usage: legacy.data.usage, served: legacy.response.headers.get('x-webinfer-served'), fingerprint: legacy.data.system_fingerprint };
+      return { list, data, responses, completions, served: response.headers.get('x-webinfer-served'), streamedServed: streamed.response.headers.get('x-webinfer-served'), text, raw };
     });
     expect(out.list.find((m: any) => m.id === 'qwen-remote')).toMatchObject({ engine: 'remote', loaded: false });
     expect(out.list.find((m: any) => m.id === 'qwen')).toMatchObject({ engine: 'transformers', routing: 'prefer_on_device' });
@@ -145,6 +148,9 @@ describe('openai SDK through /v1, remote and hybrid', () => {
     expect(out.text).toBe(out.data.choices[0].message.content);
     expect(out.responses).toMatchObject({ status: 'incomplete', served: 'remote' });
     expect(out.responses.text.length).toBeGreaterThan(0);
+    const server = await fetch(`${serve.baseURL}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: serve.model, prompt: 'Hello', max_tokens: 5, temperature: 0 }) }).then((r) => r.json());
+    expect(out.completions).toMatchObject({ text: server.choices[0].text, served: 'remote', fingerprint: 'webinfer-remote' });
+    expect(out.completions.usage.completion_tokens).toBe(server.usage.completion_tokens);
   });
 
   test("an error from the server arrives as the openai SDK's typed error, with its param and code", async () => {

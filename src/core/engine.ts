@@ -1,5 +1,6 @@
 import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, Tool } from '../protocol/chat.js';
 import type { RemoteTarget, RoutingMode } from '../protocol/routing.js';
+import type { Completion, CompletionCreateParams } from '../protocol/completions.js';
 import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
 import type { ResolvedMedia } from './media/types.js';
 
@@ -232,6 +233,8 @@ export interface PassThroughModel {
    * id; a non-streaming request still yields chunks (the answer split as a stream would be).
    */
   chat(body: ChatCompletionCreateParams, signal: AbortSignal): Promise<AsyncIterableIterator<ChatCompletionChunk>>;
+  /** The same for legacy completions (`/v1/completions`). */
+  completion(body: CompletionCreateParams, signal: AbortSignal): Promise<AsyncIterableIterator<Completion>>;
 }
 
 export function isPassThrough(engine: Engine | PassThroughEngine): engine is PassThroughEngine {

@@ -1,4 +1,5 @@
 import type { ChatCompletionCreateParams } from '../protocol/chat.js';
+import type { CompletionCreateParams } from '../protocol/completions.js';
 import { BadRequestError } from '../protocol/errors.js';
 import { ATTACHMENT_SCHEME } from '../protocol/media.js';
 
@@ -27,6 +28,12 @@ function checkRemoteMedia(messages: ChatCompletionCreateParams['messages']): voi
       }
     });
   });
+}
+
+/** A legacy completions request for the server: without `routing`, and without nulls. */
+export function remoteCompletionBody(params: CompletionCreateParams): CompletionCreateParams {
+  const { routing: _routing, ...rest } = params;
+  return dropNulls(rest);
 }
 
 function dropNulls<T extends object>(value: T): T {

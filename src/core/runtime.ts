@@ -6,8 +6,8 @@ import { parseRequest } from '../protocol/validate.js';
 import { AbortError, isAbort } from './abort.js';
 import { chatChunks, checkChatParams, checkModalities, collectChat, prepareChatJob } from './chat.js';
 import { checkCompletionParams, checkPromptShape, completionChunks, prepareCompletionJob } from './completions.js';
-import { isPassThrough, type Engine, type LoadedModel, type ModelSpec, type PassThroughEngine } from './engine.js';
-import { remoteChatBody } from './remote-request.js';
+import { isPassThrough, type Engine, type LoadedModel, type ModelSpec, type PassThroughEngine, type PassThroughModel } from './engine.js';
+import { remoteChatBody, remoteCompletionBody } from './remote-request.js';
 import { LocalLoadFailure, Router, type RouterOptions } from './routing.js';
 import type { Served } from '../protocol/routing.js';
 import type { RoutingStats } from '../protocol/rpc.js';
@@ -169,10 +169,7 @@ export class Runtime {
     const early = await this.mediaBeforeQueue(params, spec, signal, extras);
     const release = await this.queue.acquire(signal);
     try {
-      // A model that cannot load here (no WebGPU, download failed, quota...) may go remote (routing.ts).
-      const { model } = await this.ensureLoaded(spec, {}, signal).catch((err: unknown) => {
-        throw isAbort(err) ? err : new LocalLoadFailure(err);
-      });
+      const { model } = await this.loadForRequest(spec, signal);
       const media = { ...mediaContext(this.options.media, extras.attachments, signal), ...(early ? { resolved: early } : {}) };
       const job = await prepareChatJob(params, model, { id: newId('chatcmpl'), created: now() }, media);
       const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
@@ -188,9 +185,20 @@ export class Runtime {
    * server does prompt, sampling, stop strings and tools; its chunks come back as they are.
    */
   private async startRemoteChat(params: ChatCompletionCreateParams, spec: ModelSpec, signal: AbortSignal): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
+    return (await this.remote(spec)).chat(remoteChatBody(params), signal);
+  }
+
+  private async remote(spec: ModelSpec): Promise<PassThroughModel> {
     const engine = await this.engine('remote');
     if (!isPassThrough(engine)) throw new Error("the 'remote' engine must be a pass-through engine");
-    return engine.open(spec.id, spec.remote!).chat(remoteChatBody(params), signal);
+    return engine.open(spec.id, spec.remote!);
+  }
+
+  /** Must be called holding the queue. A model that cannot load here (no WebGPU, download failed, quota...) may go remote (routing.ts). */
+  private loadForRequest(spec: ModelSpec, signal: AbortSignal): Promise<Resident> {
+    return this.ensureLoaded(spec, {}, signal).catch((err: unknown) => {
+      throw isAbort(err) ? err : new LocalLoadFailure(err);
+    });
   }
 
   async createChatCompletion(body: unknown, signal: AbortSignal): Promise<ChatCompletion> {
@@ -247,20 +255,24 @@ export class Runtime {
   // ---- legacy completions --------------------------------------------------------------
 
   /** `/v1/completions`, the same pattern as startChatCompletion: every status error before the first chunk. */
-  async startCompletion(body: unknown, signal: AbortSignal): Promise<AsyncIterableIterator<Completion>> {
+  async startCompletion(body: unknown, signal: AbortSignal): Promise<Routed<Completion>> {
     checkPromptShape(body);
     const params = parseRequest(CompletionCreateParams, body);
     checkCompletionParams(params);
     const spec = this.registry.get(params.model, 'model');
-    // Legacy completions run on the device only (a remote server's /v1/completions is not wired).
-    if (!this.router.order(spec, params.routing).includes('local')) {
-      throw new BadRequestError(`Model '${spec.id}' runs on a remote server, which serves chat completions and responses here, not legacy completions.`, {
-        param: 'model', code: 'unsupported_endpoint',
-      });
-    }
+    const { result, served } = await this.router.run(
+      spec.id,
+      this.router.order(spec, params.routing),
+      (side) => (side === 'local' ? this.startLocalCompletion(params, spec, signal) : this.remote(spec).then((m) => m.completion(remoteCompletionBody(params), signal))),
+      signal,
+    );
+    return Object.assign(result, { served });
+  }
+
+  private async startLocalCompletion(params: CompletionCreateParams, spec: ModelSpec, signal: AbortSignal): Promise<AsyncIterableIterator<Completion>> {
     const release = await this.queue.acquire(signal);
     try {
-      const { model } = await this.ensureLoaded(spec, {}, signal);
+      const { model } = await this.loadForRequest(spec, signal);
       const job = await prepareCompletionJob(params, model, { id: newId('cmpl'), created: now() });
       const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
       return releasing(completionChunks(job, signal, includeUsage), release, signal);

@@ -3,7 +3,8 @@ import { AbortError } from '../core/abort.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from '../protocol/chat.js';
 import { APIError, ServiceUnavailableError } from '../protocol/errors.js';
 import type { RemoteTarget } from '../protocol/routing.js';
-import { badResponse, chunkShaper, completionAsChunks, type ChunkShape } from './remote/chunks.js';
+import { CHAT, COMPLETION, badResponse, chunkShaper, completionAsChunks, textCompletionAsChunks, type ChunkShape, type Dialect } from './remote/chunks.js';
+import type { Completion, CompletionCreateParams } from '../protocol/completions.js';
 import { remoteError, streamError } from './remote/errors.js';
 import { sseData } from './remote/sse.js';
 
@@ -78,38 +79,45 @@ export function createRemoteEngine(options: RemoteEngineOptions = {}): PassThrou
         }
       }
 
+      /**
+       * One validated request: resolves once the server accepted it; a non-streaming answer
+       * comes back split as its stream would have been (core folds it back).
+       */
+      async function call<C>(path: string, body: { stream?: boolean | null; stream_options?: { include_usage?: boolean | null } | null }, signal: AbortSignal, dialect: Dialect<C>, whole: (raw: unknown, shape: ChunkShape) => C[]): Promise<AsyncIterableIterator<C>> {
+        const streaming = body.stream === true;
+        const shape: ChunkShape = { model: id, includeUsage: !streaming || body.stream_options?.include_usage === true, server };
+        const watchdog = new Watchdog(timeoutMs, signal);
+        const response = await post(path, { ...body, model: target.model ?? id }, signal, watchdog).catch((err: unknown) => {
+          watchdog.dispose();
+          throw err;
+        });
+        if (streaming) return streamChunks(response, shape, dialect, watchdog, timeoutMs);
+        const text = await watched(response.text(), watchdog, server, timeoutMs);
+        watchdog.dispose();
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          throw badResponse(server, 'an answer that is not JSON');
+        }
+        const chunks = whole(parsed, shape);
+        return (async function* () { yield* chunks; })();
+      }
+
       return {
         id,
-        async chat(body: ChatCompletionCreateParams, signal: AbortSignal): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
-          const streaming = body.stream === true;
-          const shape: ChunkShape = { model: id, includeUsage: !streaming || body.stream_options?.include_usage === true, server };
-          const watchdog = new Watchdog(timeoutMs, signal);
-          const sent = { ...body, model: target.model ?? id };
-          const response = await post('chat/completions', sent, signal, watchdog).catch((err: unknown) => {
-            watchdog.dispose();
-            throw err;
-          });
-          if (!streaming) {
-            const text = await watched(response.text(), watchdog, server, timeoutMs);
-            watchdog.dispose();
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              throw badResponse(server, 'an answer that is not JSON');
-            }
-            return (async function* () { yield* completionAsChunks(parsed, shape); })();
-          }
-          return streamChunks(response, shape, watchdog, timeoutMs);
-        },
+        chat: (body: ChatCompletionCreateParams, signal: AbortSignal): Promise<AsyncIterableIterator<ChatCompletionChunk>> =>
+          call('chat/completions', body, signal, CHAT, completionAsChunks),
+        completion: (body: CompletionCreateParams, signal: AbortSignal): Promise<AsyncIterableIterator<Completion>> =>
+          call('completions', body, signal, COMPLETION, textCompletionAsChunks),
       };
     },
   };
 }
 
-async function* streamChunks(response: Response, shape: ChunkShape, watchdog: Watchdog, timeoutMs: number): AsyncGenerator<ChatCompletionChunk> {
+async function* streamChunks<C>(response: Response, shape: ChunkShape, dialect: Dialect<C>, watchdog: Watchdog, timeoutMs: number): AsyncGenerator<C> {
   if (!response.body) throw badResponse(shape.server, 'no body');
-  const shaper = chunkShaper(shape);
+  const shaper = chunkShaper(shape, dialect);
   try {
     for await (const event of sseData(response.body, () => watchdog.arm())) {
       if (typeof event === 'object' && event !== null && 'error' in event) throw streamError(event as Record<string, unknown>, shape.server);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Runtime } from '../../src/core/runtime.js';
 import type { ModelSpec } from '../../src/core/engine.js';
 import { createRemoteEngine } from '../../src/engines/remote.js';
+import { collectCompletion } from '../../src/core/completions.js';
 import { createHost } from '../../src/host/host.js';
 import { createGateway } from '../../src/gateway/gateway.js';
 import { hostBackend } from '../../src/gateway/port-backend.js';
@@ -160,6 +161,26 @@ describe('remote engine', () => {
     const { runtime } = hybrid([{ id: 'm', engine: 'remote', remote: { baseURL: server.baseURL } }]);
     const err = await rejection(collect(await runtime.startChatCompletion({ model: 'm', messages: user, stream: true }, signal())));
     expect([err.status, err.message]).toEqual([500, expect.stringContaining('engine died')]);
+  });
+
+  it('legacy completions go to the server too: streamed and folded, in OpenAI\'s shape', async () => {
+    const piece = (text: string, finish: string | null = null) => ({ id: 'cmpl-x', object: 'text_completion', created: 1, model: 'served', choices: [{ index: 0, text, finish_reason: finish }] });
+    const server = await fake((req) => req.body.stream
+      ? { sse: [piece('Once'), piece(' upon'), piece('', 'length'), { ...piece(''), choices: [], usage: { prompt_tokens: 2, completion_tokens: 2, total_tokens: 4 } }, 'data: [DONE]\n\n'] }
+      : { body: { ...piece('Once upon', 'length'), usage: { prompt_tokens: 2, completion_tokens: 2, total_tokens: 4 } } });
+    const { runtime } = hybrid([{ id: 'h', remote: { baseURL: server.baseURL, model: 'served' }, routing: 'prefer_remote' }]);
+    const streamed = await runtime.startCompletion({ model: 'h', prompt: 'Tell', max_tokens: 2, stream: true, stream_options: { include_usage: true } }, signal());
+    expect(streamed.served).toBe('remote');
+    const chunks = await collect(streamed);
+    expect(chunks.map((c) => c.choices[0]?.text ?? null)).toEqual(['Once', ' upon', '', null]);
+    expect(chunks.every((c) => c.model === 'h' && c.system_fingerprint === 'webinfer-remote' && c.object === 'text_completion')).toBe(true);
+    expect(chunks.at(-1)!.usage).toEqual({ prompt_tokens: 2, completion_tokens: 2, total_tokens: 4 });
+    const whole = await collectCompletion(await runtime.startCompletion({ model: 'h', prompt: 'Tell', max_tokens: 2 }, signal()));
+    expect(whole.choices).toEqual([{ index: 0, text: 'Once upon', logprobs: null, finish_reason: 'length' }]);
+    expect(server.requests.map((r) => r.body)).toEqual([
+      { model: 'served', prompt: 'Tell', max_tokens: 2, stream: true, stream_options: { include_usage: true } },
+      { model: 'served', prompt: 'Tell', max_tokens: 2 },
+    ]);
   });
 
   it("an answer that is not OpenAI's shape is a 502 remote_bad_response, not a 500", async () => {

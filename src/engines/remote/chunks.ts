@@ -1,5 +1,7 @@
+import type { z } from 'zod';
 import { ChatCompletionChunk } from '../../protocol/chat.js';
 import type { Usage } from '../../protocol/common.js';
+import { Completion } from '../../protocol/completions.js';
 import { APIError } from '../../protocol/errors.js';
 
 /**
@@ -21,36 +23,58 @@ export interface ChunkShape {
   server: string;
 }
 
+/** How one endpoint's chunks look: chat completions, or legacy completions. */
+export interface Dialect<C> {
+  object: string;
+  schema: z.ZodType<C>;
+  choice(raw: Raw): unknown;
+}
+
+export const CHAT: Dialect<ChatCompletionChunk> = {
+  object: 'chat.completion.chunk',
+  schema: ChatCompletionChunk,
+  choice: (c) => ({ index: c.index ?? 0, delta: delta(c.delta ?? {}), logprobs: c.logprobs ?? null, finish_reason: c.finish_reason ?? null }),
+};
+
+export const COMPLETION: Dialect<Completion> = {
+  object: 'text_completion',
+  schema: Completion,
+  choice: (c) => ({ index: c.index ?? 0, text: typeof c.text === 'string' ? c.text : '', logprobs: c.logprobs ?? null, finish_reason: c.finish_reason ?? null }),
+};
+
 /** Streamed chunks: one raw chunk in, the normalized ones out; `finish()` yields the usage chunk. */
-export function chunkShaper(shape: ChunkShape) {
+export function chunkShaper<C>(shape: ChunkShape, dialect: Dialect<C>) {
   let usage: Usage | null = null;
-  let head: Pick<ChatCompletionChunk, 'id' | 'created'> | null = null;
+  let head: { id: string; created: number } | null = null;
   return {
-    push(raw: unknown): ChatCompletionChunk[] {
+    push(raw: unknown): C[] {
       const chunk = checkObject(raw, shape.server);
       head ??= { id: String(chunk.id ?? newId()), created: Number.isInteger(chunk.created) ? chunk.created : now() };
       if (chunk.usage) usage = chunk.usage;
       const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
       if (!choices.length) return [];
-      return [build(head, shape, choices.map((c: Raw) => ({
-        index: c.index ?? 0,
-        delta: delta(c.delta ?? {}),
-        logprobs: c.logprobs ?? null,
-        finish_reason: c.finish_reason ?? null,
-      })))];
+      return [build(head, shape, dialect, choices.map((c: Raw) => dialect.choice(c)))];
     },
-    finish(): ChatCompletionChunk[] {
+    finish(): C[] {
       if (!shape.includeUsage || !usage || !head) return [];
-      return [{ ...build(head, shape, []), usage: parseUsage(usage, shape.server) }];
+      return [{ ...build(head, shape, dialect, []), usage: parseUsage(usage, shape.server) }];
     },
   };
+}
+
+/** A non-streaming legacy completion: its choices as one chunk, then the usage chunk. */
+export function textCompletionAsChunks(raw: unknown, shape: ChunkShape): Completion[] {
+  const body = checkObject(raw, shape.server);
+  if (!body.usage) throw badResponse(shape.server, 'an answer without usage');
+  const shaper = chunkShaper(shape, COMPLETION);
+  return [...shaper.push(body), ...shaper.finish()];
 }
 
 /** A non-streaming answer split into the chunks a stream of it would have been (core folds them back). */
 export function completionAsChunks(raw: unknown, shape: ChunkShape): ChatCompletionChunk[] {
   const body = checkObject(raw, shape.server);
   if (!body.usage) throw badResponse(shape.server, 'an answer without usage');
-  const shaper = chunkShaper(shape);
+  const shaper = chunkShaper(shape, CHAT);
   const choices: Raw[] = Array.isArray(body.choices) ? body.choices : [];
   const out = choices.flatMap((c) => {
     const message: Raw = c.message ?? {};
@@ -66,17 +90,17 @@ export function completionAsChunks(raw: unknown, shape: ChunkShape): ChatComplet
   ];
 }
 
-function build(head: Pick<ChatCompletionChunk, 'id' | 'created'>, shape: ChunkShape, choices: unknown[]): ChatCompletionChunk {
+function build<C>(head: { id: string; created: number }, shape: ChunkShape, dialect: Dialect<C>, choices: unknown[]): C {
   const candidate = {
     id: head.id,
-    object: 'chat.completion.chunk',
+    object: dialect.object,
     created: head.created,
     model: shape.model,
     system_fingerprint: REMOTE_FINGERPRINT,
     choices,
     ...(shape.includeUsage ? { usage: null } : {}),
   };
-  const parsed = ChatCompletionChunk.safeParse(candidate);
+  const parsed = dialect.schema.safeParse(candidate);
   if (!parsed.success) throw badResponse(shape.server, `a chunk that is not OpenAI's shape (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
   return parsed.data;
 }
