@@ -528,7 +528,7 @@ ui.tabCode.addEventListener('click', () => showTab(true));
 // Arrow keys move between the two tabs (the WAI-ARIA tabs pattern).
 $('tab-ui').parentElement!.addEventListener('keydown', (e) => {
   if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
-  const code = ui.tabUi.getAttribute('aria-selected') === 'true';
+  const code = document.activeElement === ui.tabUi;
   showTab(code);
   (code ? ui.tabCode : ui.tabUi).focus();
 });

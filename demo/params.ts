@@ -23,7 +23,7 @@ const NUMBERS: NumberField[] = [
 ];
 
 const EXAMPLE_SCHEMA = '{\n  "type": "object",\n  "properties": { "answer": { "type": "string" } },\n  "required": ["answer"]\n}';
-const EXAMPLE_TOOLS = '[\n  {\n    "type": "function",\n    "function": {\n      "name": "get_weather",\n      "description": "Weather in a city",\n      "parameters": { "type": "object", "properties": { "city": { "type": "string" } }, "required": ["city"] }\n    }\n  }\n]';
+const EXAMPLE_TOOLS = '[\n  {\n    "type": "function",\n    "function": {\n      "name": "get_weather",\n      "description": "Weather in a city",\n      "parameters": {\n        "type": "object",\n        "properties": { "city": { "enum": ["Paris", "Tokyo", "Lima"] } },\n        "required": ["city"],\n        "additionalProperties": false\n      }\n    }\n  }\n]';
 
 const ajv = new Ajv2020({ strict: false, validateFormats: false });
 
