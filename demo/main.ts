@@ -320,11 +320,12 @@ function liveAnswer(into: HTMLElement, title?: string) {
   into.replaceChildren(...(title ? [el('h3', { textContent: title })] : []), text, details);
   let frame = 0;
   return (result: RunResult) => {
+    // The text as it comes (token by token); the rest at most once per frame.
+    text.textContent = result.choices.map((c, i) => (result.choices.length > 1 ? `[${i}] ${c.content}` : c.content)).join('\n\n');
     if (frame) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
-      text.textContent = result.choices.map((c, i) => (result.choices.length > 1 ? `[${i}] ${c.content}` : c.content)).join('\n\n');
-      details.replaceChildren(answerDetails({ ...turnFrom(result) }), ...(result.error ? [el('p', { className: 'error', textContent: result.error })] : []));
+      details.replaceChildren(answerDetails(turnFrom(result)), ...(result.error ? [el('p', { className: 'error', textContent: result.error })] : []));
     });
   };
 }
