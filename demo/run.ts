@@ -54,13 +54,20 @@ function fold(result: RunResult, chunk: ChatCompletionChunk): boolean {
   return token;
 }
 
-/** Decode speed between the first and the last token, as the caller sees them. */
+/** A display frame: the host batches the chunks that are ready into one message per frame. */
+const FRAME_MS = 16;
+
+/**
+ * Decode speed between the first and the last token, as the caller sees them; when the
+ * whole answer arrived within one frame (a fast model: one batch), tokens over the time
+ * since the request instead (a span that short would give a meaningless figure).
+ */
 function tokensPerSecond(f: TurnFigures): number | null {
   const n = f.completionTokens ?? f.timeline.length;
   const first = f.timeline[0];
   const last = f.timeline.at(-1);
-  if (first === undefined || last === undefined || last <= first || n < 2) return null;
-  return ((n - 1) * 1000) / (last - first);
+  if (first === undefined || last === undefined || n < 2) return null;
+  return last - first > FRAME_MS ? ((n - 1) * 1000) / (last - first) : (n * 1000) / last;
 }
 
 export async function runChat(
