@@ -167,7 +167,7 @@ describe('the playground', () => {
     await loadModel('tiny-chat');
   });
 
-  test('logprobs: one token per span, its logprob on hover', async () => {
+  test('logprobs: one token per span, its logprob on hover; n = 2 and a stop string', async () => {
     await page.check('#logprobs-a');
     await page.fill('#top-logprobs-a', '2');
     await page.click('#generate');
@@ -177,6 +177,18 @@ describe('the playground', () => {
     expect(tokens.map((t) => t.text).join('')).toBe(SENTENCE);
     for (const t of tokens) expect(t.title).toMatch(/^".*": logprob -?\d+\.\d{3} \(p \d+\.\d%\); top: ".*" -?\d+\.\d{3}, ".*" -?\d+\.\d{3}$/);
     await page.uncheck('#logprobs-a');
+
+    // n = 2 and a stop string: both choices cut before "tiny"; the second shown under the first.
+    await page.click('#messages .turn.assistant button.delete');
+    await page.fill('#n-a', '2');
+    await page.fill('#stop-a', 'tiny');
+    await page.click('#generate');
+    const [cut] = await assistantTurns(1);
+    expect(cut!.text).toBe('Hello! I am a ');
+    expect(cut!.figures).toMatch(/ · finish: stop$/);
+    expect(await page.textContent('#messages .turn.assistant .alternative')).toBe('Choice 1: Hello! I am a ');
+    await page.fill('#n-a', '');
+    await page.fill('#stop-a', '');
   });
 
   test('the JSON-schema editor validates as you type; a valid schema shapes the answer', async () => {
@@ -276,10 +288,18 @@ describe('the playground', () => {
     await page.click('#tab-ui');
   });
 
-  test('attachments: a picture picked for tiny-vlm, a WAV dropped for tiny-alm', async () => {
+  test('attachments: a picture pasted (and removed) and picked for tiny-vlm, a WAV dropped for tiny-alm', async () => {
     await page.click('#clear');
     await page.fill('#system', '');
     await loadModel('tiny-vlm');
+    // A pasted picture becomes an attachment (removed again here); a picked one is sent.
+    await page.evaluate(async () => {
+      const data = new DataTransfer();
+      data.items.add(new File([await (await fetch('/e2e/pages/multimodal-red.png')).blob()], 'pasted.png', { type: 'image/png' }));
+      document.getElementById('prompt')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    });
+    await page.click('#attachments button[aria-label="Remove pasted.png"]');
+    expect(await page.$$('#attachments li')).toHaveLength(0);
     await page.setInputFiles('#attach-file', 'e2e/pages/multimodal-red.png');
     await page.waitForSelector('#attachments img.thumb');
     await send('What colour is this picture?');
