@@ -27,6 +27,8 @@ export interface TurnFigures {
   model: string;
   ttftMs: number | null;
   tokPerS: number | null;
+  /** The answer arrived in one batch: tokPerS is over the whole request, TTFT included. */
+  oneBatch?: boolean;
   promptTokens: number | null;
   completionTokens: number | null;
   finish: string | null;

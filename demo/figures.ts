@@ -14,7 +14,7 @@ const SVG = 'http://www.w3.org/2000/svg';
 export function figuresText(f: TurnFigures): string {
   return [
     `TTFT ${f.ttftMs === null ? '—' : `${Math.round(f.ttftMs)} ms`}`,
-    `${f.tokPerS === null ? '—' : f.tokPerS.toFixed(f.tokPerS < 10 ? 1 : 0)} tok/s`,
+    `${f.tokPerS === null ? '—' : f.tokPerS.toFixed(f.tokPerS < 10 ? 1 : 0)} tok/s${f.oneBatch ? ' (whole request: one batch)' : ''}`,
     `${f.promptTokens ?? '?'} prompt + ${f.completionTokens ?? f.timeline.length} completion tokens`,
     ...(f.finish ? [`finish: ${f.finish}`] : []),
   ].join(' · ');

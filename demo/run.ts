@@ -62,12 +62,13 @@ const FRAME_MS = 16;
  * whole answer arrived within one frame (a fast model: one batch), tokens over the time
  * since the request instead (a span that short would give a meaningless figure).
  */
-function tokensPerSecond(f: TurnFigures): number | null {
+function setTokensPerSecond(f: TurnFigures): void {
   const n = f.completionTokens ?? f.timeline.length;
   const first = f.timeline[0];
   const last = f.timeline.at(-1);
-  if (first === undefined || last === undefined || n < 2) return null;
-  return last - first > FRAME_MS ? ((n - 1) * 1000) / (last - first) : (n * 1000) / last;
+  if (first === undefined || last === undefined || n < 2) return;
+  f.oneBatch = last - first <= FRAME_MS;
+  f.tokPerS = f.oneBatch ? (n * 1000) / last : ((n - 1) * 1000) / (last - first);
 }
 
 export async function runChat(
@@ -90,7 +91,7 @@ export async function runChat(
         result.figures.ttftMs ??= at;
         result.figures.timeline.push(at);
       }
-      result.figures.tokPerS = tokensPerSecond(result.figures);
+      setTokensPerSecond(result.figures);
       onUpdate(result);
     }
     result.state = 'done';
@@ -99,7 +100,7 @@ export async function runChat(
     if (result.state === 'error') result.error = describeError(err);
   }
   result.figures.finish = result.choices[0]?.finish ?? null;
-  result.figures.tokPerS = tokensPerSecond(result.figures);
+  setTokensPerSecond(result.figures);
   onUpdate(result);
   return result;
 }

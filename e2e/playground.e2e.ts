@@ -96,7 +96,7 @@ describe('the playground', () => {
     await send('Hi');
     const [plain] = await assistantTurns(1);
     expect(plain!.text).toBe(SENTENCE);
-    expect(plain!.figures).toMatch(/^TTFT \d+ ms · [\d.]+ tok\/s · \d+ prompt \+ 13 completion tokens · finish: stop$/);
+    expect(plain!.figures).toMatch(/^TTFT \d+ ms · [\d.]+ tok\/s( \(whole request: one batch\))? · \d+ prompt \+ 13 completion tokens · finish: stop$/);
     expect(promptTokensOf(plain!.figures)).toBe(await apiPromptTokens([{ role: 'user', content: 'Hi' }]));
 
     await page.click('#clear');
@@ -246,10 +246,10 @@ describe('the playground', () => {
     const panes = await page.$$eval('#answers .pane', (els) => els.map((e) => ({ title: e.querySelector('h3')!.textContent, text: e.querySelector('.answer-text')!.textContent, figures: e.querySelector('.figures-text')!.textContent })));
     expect(panes[0], JSON.stringify(panes)).toMatchObject({ text: SENTENCE });
     expect(panes[0]!.title).toMatch(/^A: tiny-chat · temperature 0 · max_tokens 256$/);
-    expect(panes[0]!.figures).toMatch(/^TTFT \d+ ms · [\d.]+ tok\/s · \d+ prompt \+ 13 completion tokens · finish: stop$/);
+    expect(panes[0]!.figures).toMatch(/^TTFT \d+ ms · [\d.]+ tok\/s( \(whole request: one batch\))? · \d+ prompt \+ 13 completion tokens · finish: stop$/);
     expect(panes[1]!.title).toMatch(/^B: tiny-chat · temperature 0 · max_tokens 4$/);
     expect(SENTENCE.startsWith(panes[1]!.text!)).toBe(true);
-    expect(panes[1]!.figures).toMatch(/^TTFT \d+ ms · [\d.]+ tok\/s · \d+ prompt \+ 4 completion tokens · finish: length$/);
+    expect(panes[1]!.figures).toMatch(/^TTFT \d+ ms · [\d.]+ tok\/s( \(whole request: one batch\))? · \d+ prompt \+ 4 completion tokens · finish: length$/);
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/compare-desktop.png`, fullPage: true });
     await page.click('#answers .pane[data-side="a"] button.keep');
     expect(await page.inputValue('#messages .turn.assistant textarea')).toBe(SENTENCE);
