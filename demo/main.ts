@@ -25,6 +25,11 @@ const EMBEDDED_MODELS = [
   { id: 'tiny-alm', baseUrl: '/models/tiny-alm/', contextLength: 2048, modalities: ['text', 'audio'] as Array<'text' | 'audio'> },
 ];
 const SETTINGS_KEY = 'webinfer-playground:settings';
+/** Models registered from the page: registered again on the next visit. */
+const MODELS_KEY = 'webinfer-playground:models';
+const registered = new Map<string, Record<string, unknown>>(
+  (JSON.parse(localStorage.getItem(MODELS_KEY) ?? '[]') as Array<Record<string, unknown> & { id: string }>).map((r) => [r.id, r]),
+);
 
 const client = createClient({ config: { wasmPaths: '/ort/', models: EMBEDDED_MODELS } });
 
@@ -183,6 +188,8 @@ async function registerModel(event: SubmitEvent): Promise<void> {
       remoteModel: $<HTMLInputElement>('register-remote-model').value,
     });
     await client.models.register(registration as never);
+    registered.set(registration.id, registration);
+    localStorage.setItem(MODELS_KEY, JSON.stringify([...registered.values()]));
     await listModels(registration.id);
     setStatus(status, `Registered ${registration.id}: press Load.`, 'ready');
   } catch (err) {
@@ -398,7 +405,7 @@ async function compareSides(models: string[]): Promise<void> {
 
 function codeContext() {
   const read = requestFor('a');
-  const registration = EMBEDDED_MODELS.find((m) => m.id === read.model) ?? null;
+  const registration = EMBEDDED_MODELS.find((m) => m.id === read.model) ?? registered.get(read.model) ?? null;
   return {
     request: read,
     baseURL: gateway?.baseURL ?? `${location.origin}/v1`,
@@ -551,7 +558,9 @@ renderMessages();
 renderPending();
 syncAttach();
 updateControls();
-listModels().catch((err) => setStatus(ui.status, `Could not list models: ${describeError(err)}`, 'error'));
+Promise.all([...registered.values()].map((r) => client.models.register(r as never).catch(() => registered.delete(r.id as string))))
+  .then(() => listModels())
+  .catch((err) => setStatus(ui.status, `Could not list models: ${describeError(err)}`, 'error'));
 registerGateway({ client }).then(
   (handle) => {
     gateway = handle;
@@ -565,5 +574,5 @@ registerGateway({ client }).then(
   },
 );
 
-// For the end-to-end tests and curious users: the page's client.
+// For the curious, in the console: the page's client.
 Object.assign(window, { playground: { client } });

@@ -323,7 +323,7 @@ describe('the playground', () => {
     await page.click('#clear');
   });
 
-  test('register a model by URL from the page, then load it and chat', async () => {
+  test('register a model by URL from the page, load it and chat; its snippet sets it up; registered again after a reload', async () => {
     await page.click('#register summary');
     await page.fill('#register-source', '/models/tiny-chat/');
     await page.fill('#register-id', 'my-tiny');
@@ -334,6 +334,15 @@ describe('the playground', () => {
     await send('Hi');
     const [answer] = await assistantTurns(1);
     expect(answer!.text).toBe(SENTENCE);
+    // The in-page snippet sets the registered model up as it was registered.
+    await page.click('#tab-code');
+    await page.selectOption('#snippet-kind', 'client');
+    expect(await page.textContent('#snippet')).toContain('"id": "my-tiny",\n      "baseUrl": "/models/tiny-chat/"');
+    await page.click('#tab-ui');
+    // Registered again on the next visit.
+    await page.reload();
+    await loadModel('my-tiny');
+    await page.click('#register summary');
     // A hub id without owner is refused before anything is sent.
     await page.fill('#register-source', 'not a repo');
     await page.fill('#register-id', '');
