@@ -6,6 +6,7 @@
 import type { TokenLogprob, ToolCall, TurnFigures } from './conversation.js';
 import { el } from './dom.js';
 import { figuresBlock } from './figures.js';
+import { turnFrom, type RunResult } from './run.js';
 
 export interface AnswerParts {
   reasoning?: string;
@@ -56,4 +57,21 @@ export function answerDetails(parts: AnswerParts, onAnswerTool?: (call: ToolCall
   if (parts.logprobs?.length) box.append(tokensView(parts.logprobs));
   if (parts.figures) box.append(figuresBlock(parts.figures));
   return box;
+}
+
+/** The live view of one answer: its text, what else the model did, its figures. */
+export function liveAnswer(into: HTMLElement, title?: string) {
+  const text = el('div', { className: 'answer-text' });
+  const details = el('div');
+  into.replaceChildren(...(title ? [el('h3', { textContent: title })] : []), text, details);
+  let frame = 0;
+  return (result: RunResult) => {
+    // The text as it comes (token by token); the rest at most once per frame.
+    text.textContent = result.choices.map((c, i) => (result.choices.length > 1 ? `[${i}] ${c.content}` : c.content)).join('\n\n');
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      details.replaceChildren(answerDetails(turnFrom(result)), ...(result.error ? [el('p', { className: 'error', textContent: result.error })] : []));
+    });
+  };
 }

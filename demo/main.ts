@@ -6,17 +6,19 @@
  * open any page of this origin can call the same models at /v1.
  */
 import { createClient, registerGateway, type GatewayHandle, type LoadedModelInfo } from '../src/client/index.js';
-import { answerDetails } from './answer-view.js';
+import { liveAnswer } from './answer-view.js';
 import { readAttachment, wireAttachments } from './attachments.js';
 import { runSnippet, snippet, type SnippetKind } from './code-view.js';
-import { fromMessages, loadConversation, saveConversation, toMessages, type Attachment, type ToolCall, type Turn, type TurnRole } from './conversation.js';
+import { compareSides } from './compare.js';
+import { fromMessages, loadConversation, saveConversation, toMessages, type Attachment, type ToolCall, type TurnRole } from './conversation.js';
 import { $, el } from './dom.js';
-import { figuresBlock, loadMeter } from './figures.js';
+import { loadMeter } from './figures.js';
+import { attachmentChip, renderTurns } from './messages-view.js';
 import { buildCatalog, type Catalog, type PickerModel } from './models.js';
 import { createParamsForm } from './params.js';
 import { filterCatalog, pickerUi, renderCatalog, renderModelInfo, renderPicker, syncDevice } from './picker.js';
 import { registrationOf } from './register.js';
-import { describeError, runChat, type RunResult } from './run.js';
+import { describeError, runChat, turnFrom, type RunResult } from './run.js';
 
 const EMBEDDED = 'tiny-chat';
 const EMBEDDED_MODELS = [
@@ -204,20 +206,6 @@ function persist(): void {
   refreshCode();
 }
 
-function attachmentChip(a: Attachment, onRemove?: () => void): HTMLLIElement {
-  const preview = a.kind === 'image'
-    ? el('img', { src: a.dataUrl, alt: a.name, className: 'thumb' })
-    : el('audio', { src: a.dataUrl, controls: true, className: 'clip' });
-  const chip = el('li', { className: 'chip' }, preview, el('span', { textContent: a.name }));
-  if (onRemove) {
-    const remove = el('button', { type: 'button', className: 'quiet small', textContent: '×' });
-    remove.setAttribute('aria-label', `Remove ${a.name}`);
-    remove.addEventListener('click', onRemove);
-    chip.append(remove);
-  }
-  return chip;
-}
-
 function answerTool(call: ToolCall, result: string): void {
   conversation.turns.push({ role: 'tool', tool_call_id: call.id, content: result });
   persist();
@@ -225,42 +213,14 @@ function answerTool(call: ToolCall, result: string): void {
   void generate();
 }
 
-/** One message: its role, its text (editable), its attachments and, for answers, what the model did. */
-function turnView(turn: Turn, index: number): HTMLLIElement {
-  const n = index + 1;
-  const role = el('select', { className: 'role' }, ...(['user', 'assistant', 'tool'] as TurnRole[]).map((r) => new Option(r, r, false, r === turn.role)));
-  role.setAttribute('aria-label', `Role of message ${n}`);
-  role.addEventListener('change', () => { turn.role = role.value as TurnRole; persist(); renderMessages(); });
-  const content = el('textarea', { className: 'content', value: turn.content, rows: Math.min(8, Math.max(1, turn.content.split('\n').length)) });
-  content.setAttribute('aria-label', `Message ${n} (${turn.role})`);
-  content.addEventListener('input', () => { turn.content = content.value; persist(); });
-  const remove = el('button', { type: 'button', className: 'quiet small delete', textContent: 'Delete' });
-  remove.setAttribute('aria-label', `Delete message ${n}`);
-  remove.addEventListener('click', () => { conversation.turns.splice(index, 1); persist(); renderMessages(); });
-  const head = el('div', { className: 'turn-head' }, role);
-  if (turn.role === 'tool') {
-    const callId = el('input', { className: 'call-id', value: turn.tool_call_id ?? '', placeholder: 'tool_call_id' });
-    callId.setAttribute('aria-label', `Tool call id of message ${n}`);
-    callId.addEventListener('input', () => { turn.tool_call_id = callId.value; persist(); });
-    head.append(callId);
-  }
-  head.append(el('span', { className: 'spacer' }));
-  if (turn.role === 'assistant') {
-    const again = el('button', { type: 'button', className: 'quiet small regenerate', textContent: 'Regenerate' });
-    again.setAttribute('aria-label', `Regenerate message ${n}`);
-    again.disabled = loaded === null || generation !== null;
-    again.addEventListener('click', () => { conversation.turns.splice(index); persist(); renderMessages(); void generate(); });
-    head.append(again);
-  }
-  head.append(remove);
-  const item = el('li', { className: `turn ${turn.role}` }, head, content);
-  if (turn.attachments?.length) item.append(el('ul', { className: 'attachments' }, ...turn.attachments.map((a) => attachmentChip(a))));
-  if (turn.role === 'assistant') item.append(answerDetails(turn, answerTool));
-  return item;
-}
-
 function renderMessages(): void {
-  ui.messages.replaceChildren(...conversation.turns.map(turnView));
+  renderTurns(ui.messages, conversation.turns, {
+    changed: persist,
+    rerender: renderMessages,
+    regenerate: (index) => { conversation.turns.splice(index); persist(); renderMessages(); void generate(); },
+    answerTool,
+    canGenerate: () => loaded !== null && generation === null,
+  });
 }
 
 function renderPending(): void {
@@ -307,36 +267,6 @@ function requestFor(side: Side): Record<string, unknown> & { model: string } {
   return { model, messages: toMessages(conversation), ...read.params };
 }
 
-function turnFrom(result: RunResult): Turn {
-  const [first, ...others] = result.choices;
-  return {
-    role: 'assistant',
-    content: first?.content ?? '',
-    ...(first?.reasoning ? { reasoning: first.reasoning } : {}),
-    ...(first?.tool_calls.length ? { tool_calls: first.tool_calls } : {}),
-    ...(first?.logprobs.length ? { logprobs: first.logprobs } : {}),
-    figures: result.figures,
-    ...(others.length ? { alternatives: others.map((c) => c.content) } : {}),
-  };
-}
-
-/** The live view of one answer: its text, what else the model did, its figures. */
-function liveAnswer(into: HTMLElement, title?: string) {
-  const text = el('div', { className: 'answer-text' });
-  const details = el('div');
-  into.replaceChildren(...(title ? [el('h3', { textContent: title })] : []), text, details);
-  let frame = 0;
-  return (result: RunResult) => {
-    // The text as it comes (token by token); the rest at most once per frame.
-    text.textContent = result.choices.map((c, i) => (result.choices.length > 1 ? `[${i}] ${c.content}` : c.content)).join('\n\n');
-    if (frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      details.replaceChildren(answerDetails(turnFrom(result)), ...(result.error ? [el('p', { className: 'error', textContent: result.error })] : []));
-    });
-  };
-}
-
 async function runSide(side: Side, view: (r: RunResult) => void): Promise<RunResult> {
   return runChat(client, requestFor(side), generation!.signal, view);
 }
@@ -353,7 +283,20 @@ async function generate(): Promise<void> {
   updateControls();
   setStatus(ui.chatStatus, 'Generating…');
   try {
-    if (ui.compare.checked) await compareSides(requests.map((r) => r.model));
+    if (ui.compare.checked) {
+      ui.answers.hidden = false;
+      await compareSides(ui.answers, (['a', 'b'] as Side[]).map((side, i) => ({
+        side,
+        title: `${side.toUpperCase()}: ${requests[i]!.model} · ${(side === 'a' ? paramsA : paramsB).label()}`,
+        run: (view) => runSide(side, view),
+      })), generation.signal, (result) => {
+        conversation.turns.push(turnFrom(result));
+        persist();
+        renderMessages();
+        ui.answers.hidden = true;
+      });
+      setStatus(ui.chatStatus, 'Compared: keep one answer to go on.');
+    }
     else await answerInline();
   } finally {
     generation = null;
@@ -372,33 +315,6 @@ async function answerInline(): Promise<void> {
     persist();
   }
   setStatus(ui.chatStatus, result.state === 'error' ? result.error! : result.state === 'stopped' ? 'Stopped.' : '', result.state === 'error' ? 'error' : 'info');
-}
-
-/** A then B (one after the other: the engine serves one request at a time, so both get fair timings). */
-async function compareSides(models: string[]): Promise<void> {
-  ui.answers.hidden = false;
-  const panes = (['a', 'b'] as Side[]).map((side, i) => {
-    const pane = el('section', { className: 'pane' });
-    pane.dataset.side = side;
-    pane.setAttribute('aria-label', `Answer ${side.toUpperCase()}`);
-    const form = side === 'a' ? paramsA : paramsB;
-    return { side, pane, view: liveAnswer(pane, `${side.toUpperCase()}: ${models[i]} · ${form.label()}`) };
-  });
-  ui.answers.replaceChildren(...panes.map((p) => p.pane));
-  for (const p of panes) {
-    if (generation!.signal.aborted) break;
-    const result = await runSide(p.side, p.view);
-    const keep = el('button', { type: 'button', className: 'quiet small keep', textContent: `Keep ${p.side.toUpperCase()}` });
-    keep.addEventListener('click', () => {
-      conversation.turns.push(turnFrom(result));
-      persist();
-      renderMessages();
-      ui.answers.hidden = true;
-    });
-    p.pane.append(keep);
-    p.pane.dataset.state = result.state;
-  }
-  setStatus(ui.chatStatus, 'Compared: keep one answer to go on.');
 }
 
 // ---- code view ---------------------------------------------------------------------------

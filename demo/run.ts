@@ -4,7 +4,7 @@
  * (time to first token, tokens/s, token counts, arrival time of every token).
  */
 import { APIError, APIUserAbortError, type ChatCompletionChunk, type WebInfer } from '../src/client/index.js';
-import type { TokenLogprob, ToolCall, TurnFigures } from './conversation.js';
+import type { TokenLogprob, ToolCall, Turn, TurnFigures } from './conversation.js';
 
 export interface ChoiceResult {
   content: string;
@@ -103,4 +103,18 @@ export async function runChat(
   setTokensPerSecond(result.figures);
   onUpdate(result);
   return result;
+}
+
+/** An answer as a conversation turn (choice 0 the message, other choices kept beside it). */
+export function turnFrom(result: RunResult): Turn {
+  const [first, ...others] = result.choices;
+  return {
+    role: 'assistant',
+    content: first?.content ?? '',
+    ...(first?.reasoning ? { reasoning: first.reasoning } : {}),
+    ...(first?.tool_calls.length ? { tool_calls: first.tool_calls } : {}),
+    ...(first?.logprobs.length ? { logprobs: first.logprobs } : {}),
+    figures: result.figures,
+    ...(others.length ? { alternatives: others.map((c) => c.content) } : {}),
+  };
 }
