@@ -267,14 +267,13 @@ function requestFor(side: Side): Record<string, unknown> & { model: string } {
   return { model, messages: toMessages(conversation), ...read.params };
 }
 
-async function runSide(side: Side, view: (r: RunResult) => void): Promise<RunResult> {
-  return runChat(client, requestFor(side), generation!.signal, view);
-}
+type ChatRequest = ReturnType<typeof requestFor>;
 
 /** Answers the conversation as it stands: one answer appended, or two side by side. */
 async function generate(): Promise<void> {
   if (!loaded || generation) return;
-  let requests: Array<ReturnType<typeof requestFor>>;
+  let requests: ChatRequest[];
+  // Both requests are fixed before either runs: edits made meanwhile wait for the next one.
   try { requests = ui.compare.checked ? [requestFor('a'), requestFor('b')] : [requestFor('a')]; } catch (err) {
     setStatus(ui.chatStatus, describeError(err), 'error');
     return;
@@ -283,21 +282,8 @@ async function generate(): Promise<void> {
   updateControls();
   setStatus(ui.chatStatus, 'Generating…');
   try {
-    if (ui.compare.checked) {
-      ui.answers.hidden = false;
-      await compareSides(ui.answers, (['a', 'b'] as Side[]).map((side, i) => ({
-        side,
-        title: `${side.toUpperCase()}: ${requests[i]!.model} · ${(side === 'a' ? paramsA : paramsB).label()}`,
-        run: (view) => runSide(side, view),
-      })), generation.signal, (result) => {
-        conversation.turns.push(turnFrom(result));
-        persist();
-        renderMessages();
-        ui.answers.hidden = true;
-      });
-      setStatus(ui.chatStatus, 'Compared: keep one answer to go on.');
-    }
-    else await answerInline();
+    if (requests.length === 2) await answerSideBySide(requests, generation.signal);
+    else await answerInline(requests[0]!, generation.signal);
   } finally {
     generation = null;
     updateControls();
@@ -305,16 +291,32 @@ async function generate(): Promise<void> {
   }
 }
 
-async function answerInline(): Promise<void> {
+async function answerInline(request: ChatRequest, signal: AbortSignal): Promise<void> {
   const row = el('li', { className: 'turn assistant streaming' });
   row.setAttribute('aria-busy', 'true');
   ui.messages.append(row);
-  const result = await runSide('a', liveAnswer(row));
+  const result = await runChat(client, request, signal, liveAnswer(row));
   if (result.choices.some((c) => c.content || c.tool_calls.length)) {
     conversation.turns.push(turnFrom(result));
     persist();
   }
   setStatus(ui.chatStatus, result.state === 'error' ? result.error! : result.state === 'stopped' ? 'Stopped.' : '', result.state === 'error' ? 'error' : 'info');
+}
+
+async function answerSideBySide(requests: ChatRequest[], signal: AbortSignal): Promise<void> {
+  ui.answers.hidden = false;
+  const sides = requests.map((request, i) => {
+    const side = i === 0 ? 'a' : 'b';
+    const title = `${side.toUpperCase()}: ${request.model} · ${(i === 0 ? paramsA : paramsB).label()}`;
+    return { side, title, run: (view: (r: RunResult) => void) => runChat(client, request, signal, view) };
+  });
+  await compareSides(ui.answers, sides, signal, (result) => {
+    conversation.turns.push(turnFrom(result));
+    persist();
+    renderMessages();
+    ui.answers.hidden = true;
+  });
+  setStatus(ui.chatStatus, 'Compared: keep one answer to go on.');
 }
 
 // ---- code view ---------------------------------------------------------------------------
