@@ -7,7 +7,8 @@ import { AbortError } from './abort.js';
 import { chatChunks, checkChatParams, checkModalities, collectChat, prepareChatJob } from './chat.js';
 import { checkCompletionParams, checkPromptShape, completionChunks, prepareCompletionJob } from './completions.js';
 import type { Engine, LoadedModel, ModelSpec } from './engine.js';
-import { RequestQueue, type Release } from './queue.js';
+import { checkLogitBias, refuseOverContext, verbatimTexts } from './model-bounds.js';
+import { DEFAULT_MAX_WAITING, RequestQueue, type Release } from './queue.js';
 import { mediaLimits } from './media/limits.js';
 import { hasMedia, mediaContext, resolveMedia, type MediaOptions } from './media/resolve.js';
 import type { MediaAttachment, ResolvedMedia } from './media/types.js';
@@ -26,8 +27,10 @@ export interface RuntimeOptions {
   /** Engine name -> loader; engines load lazily, on their first model. */
   engines: Record<string, () => Promise<Engine>>;
   models?: ModelSpec[];
-  /** Requests allowed to wait behind the running one before a 429. */
+  /** Requests allowed to wait behind the running one before a 429 (default 32). */
   maxQueue?: number;
+  /** Of those, how many one caller (a tab, a Service Worker client) may hold (default half). */
+  maxQueuePerCaller?: number;
   /** Image/audio intake: limits (default DEFAULT_MEDIA_LIMITS), decoder, fetch. */
   media?: MediaOptions;
   /** Bounds of the in-memory Responses store (default 256 responses, 32 MiB). */
@@ -37,6 +40,8 @@ export interface RuntimeOptions {
 /** What comes with a request besides its body (the in-page client's binary media). */
 export interface RequestExtras {
   attachments?: readonly MediaAttachment[];
+  /** Who asks (its lifeline, and the SW's client id): the queue's fair share is per caller. */
+  caller?: string;
 }
 
 export interface LoadRequest {
@@ -68,7 +73,7 @@ export class Runtime {
 
   constructor(private readonly options: RuntimeOptions) {
     this.registry = new ModelRegistry(options.models);
-    this.queue = new RequestQueue(options.maxQueue ?? 32);
+    this.queue = new RequestQueue({ maxWaiting: options.maxQueue ?? DEFAULT_MAX_WAITING, maxPerCaller: options.maxQueuePerCaller });
     this.responses = new ResponseStore(options.responseStore);
   }
 
@@ -128,9 +133,12 @@ export class Runtime {
     checkChatParams(params);
     const spec = this.registry.get(params.model, 'model');
     const early = await this.mediaBeforeQueue(params, spec, signal, extras);
-    const release = await this.queue.acquire(signal);
+    const resident = this.resident.get(spec.id);
+    if (resident) await chatBounds(params, resident.model);
+    const release = await this.queue.acquire(signal, extras.caller);
     try {
       const { model } = await this.ensureLoaded(spec, {}, signal);
+      if (!resident) await chatBounds(params, model);
       const media = { ...mediaContext(this.options.media, extras.attachments, signal), ...(early ? { resolved: early } : {}) };
       const job = await prepareChatJob(params, model, { id: newId('chatcmpl'), created: now() }, media);
       const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
@@ -164,7 +172,7 @@ export class Runtime {
     try {
       chunks = await this.startChatCompletion(chat, signal, extras);
     } catch (err) {
-      throw mapChatError(err, origins);
+      throw mapChatError(err, origins, params.text?.format);
     }
     const events = responseEvents(chunks, params, { id: responseId('resp'), created: now(), model: params.model }, signal);
     return params.store === false ? events : storing(events, resolved.items, this.responses);
@@ -194,14 +202,17 @@ export class Runtime {
   // ---- legacy completions --------------------------------------------------------------
 
   /** `/v1/completions`, the same pattern as startChatCompletion: every status error before the first chunk. */
-  async startCompletion(body: unknown, signal: AbortSignal): Promise<AsyncIterableIterator<Completion>> {
+  async startCompletion(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<AsyncIterableIterator<Completion>> {
     checkPromptShape(body);
     const params = parseRequest(CompletionCreateParams, body);
     checkCompletionParams(params);
     const spec = this.registry.get(params.model, 'model');
-    const release = await this.queue.acquire(signal);
+    const resident = this.resident.get(spec.id);
+    if (resident) await completionBounds(params, resident.model);
+    const release = await this.queue.acquire(signal, extras.caller);
     try {
       const { model } = await this.ensureLoaded(spec, {}, signal);
+      if (!resident) await completionBounds(params, model);
       const job = await prepareCompletionJob(params, model, { id: newId('cmpl'), created: now() });
       const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
       return releasing(completionChunks(job, signal, includeUsage), release, signal);
@@ -283,6 +294,21 @@ export class Runtime {
       this.engines.set(name, engine);
     }
     return engine;
+  }
+}
+
+/** Model-dependent refusals that need no tokens (model-bounds.ts): before the queue when the model is loaded. */
+async function chatBounds(params: ChatCompletionCreateParams, model: LoadedModel): Promise<void> {
+  await checkLogitBias(model, params.logit_bias);
+  await refuseOverContext(model, verbatimTexts(params.messages), params.messages.map((_, i) => `messages[${i}]`), 'messages');
+}
+
+async function completionBounds(params: CompletionCreateParams, model: LoadedModel): Promise<void> {
+  await checkLogitBias(model, params.logit_bias);
+  const prompts = typeof params.prompt === 'string' ? [params.prompt] : params.prompt;
+  for (const [i, text] of prompts.entries()) {
+    const param = typeof params.prompt === 'string' ? 'prompt' : `prompt[${i}]`;
+    await refuseOverContext(model, [text], [param], param);
   }
 }
 

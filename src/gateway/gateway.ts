@@ -45,6 +45,8 @@ export interface GatewayOptions {
 export interface HandleOptions {
   /** Keeps the caller alive until a streamed response ends (the SW's `event.waitUntil`). */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /** Who sent the request (the SW: the fetching tab's `clientId`): its fair share of the host's queue. */
+  clientId?: string;
 }
 
 export interface Gateway {
@@ -107,7 +109,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     return async (ctx) => {
       const body = await readJsonObject(ctx.request, maxBodyBytes);
       const streaming = body.stream === true;
-      const { value, backend } = await call((b) => b[method](body) as Promise<ReadableStream<HostMessage>>);
+      const caller = ctx.options.clientId || undefined;
+      const { value, backend } = await call((b) => b[method](body, { caller }) as Promise<ReadableStream<HostMessage>>);
       return respond(value, streaming, backend, ctx, framing);
     };
   }

@@ -221,7 +221,7 @@ export function installServiceWorkerGateway(
   scope.addEventListener('fetch', (event) => {
     const url = new URL(event.request.url);
     if (url.origin !== scope.location.origin || !gateway.matches(url)) return;
-    event.respondWith(gateway.handle(event.request, { waitUntil: (p) => event.waitUntil(p) }));
+    event.respondWith(gateway.handle(event.request, { waitUntil: (p) => event.waitUntil(p), clientId: event.clientId }));
   });
 
   return { gateway, source, config };

@@ -5,12 +5,13 @@ import type { RuntimeOptions } from '../core/runtime.js';
 import { createTransformersEngine } from '../engines/transformers.js';
 import { serializeError } from '../protocol/errors.js';
 import type { LoadOptions } from '../protocol/models.js';
-import type { ChatMessageOut, CompletionMessageOut, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import type { ChatMessageOut, CompletionMessageOut, GenerationCallOptions, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { installErrorTransfer } from '../protocol/rpc-errors.js';
 import { defaultModels } from '../engines/catalog.js';
 import { collectChat } from '../core/chat.js';
 import { mediaLimits } from '../core/media/limits.js';
 import { BadRequestError } from '../protocol/errors.js';
+import { checkRequestShape } from '../protocol/limits.js';
 import type { MediaLimits } from '../protocol/media.js';
 import { collectCompletion } from '../core/completions.js';
 import { deleteCache, listCache } from './cache.js';
@@ -54,6 +55,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     },
     models: [...defaultModels, ...(initial.models ?? []).map(toSpec)],
     maxQueue: initial.maxQueue,
+    maxQueuePerCaller: initial.maxQueuePerCaller,
     media: { limits: () => media },
   });
 
@@ -94,7 +96,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       return generationPort<ChatMessageOut, ChatCompletionChunk>(
         body,
         options.lifeline,
-        (request, signal) => runtime.startChatCompletion(request, signal, { attachments: options.attachments }),
+        (request, signal) => runtime.startChatCompletion(request, signal, { attachments: options.attachments, caller: callerOf(options) }),
         collectChat,
       );
     },
@@ -102,7 +104,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       return generationPort<CompletionMessageOut, Completion>(
         body,
         options.lifeline,
-        (request, signal) => runtime.startCompletion(request, signal),
+        (request, signal) => runtime.startCompletion(request, signal, { caller: callerOf(options) }),
         collectCompletion,
       );
     },
@@ -110,7 +112,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       return generationPort<ResponseMessageOut, ResponseStreamEvent>(
         body,
         options.lifeline,
-        (request, signal) => runtime.startResponse(request, signal, { attachments: options.attachments }),
+        (request, signal) => runtime.startResponse(request, signal, { attachments: options.attachments, caller: callerOf(options) }),
         foldResponse,
       );
     },
@@ -166,8 +168,12 @@ function generationPort<Out extends { type: string }, Chunk extends object>(
     const gone = watchLifeline(lifeline, ended.signal);
     const signal = gone ? AbortSignal.any([cancelled, gone]) : cancelled;
     try {
-      const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
-      const chunks = await start(streaming ? body : { ...(body as object), stream: false }, signal);
+      // Generic shape limits first (the in-page client's body never passed the gateway),
+      // then the route's schema, on the body as sent: no field is defaulted before it is
+      // validated (`stream: "true"` is a 400, not a JSON answer).
+      checkRequestShape(body);
+      const chunks = await start(body, signal);
+      const streaming = (body as { stream?: unknown }).stream === true;
       const out = send as (m: { type: string; [key: string]: unknown }) => void;
       out({ type: 'started' });
       if (!streaming) return out({ type: 'completion', completion: await collect(chunks) });
@@ -178,6 +184,12 @@ function generationPort<Out extends { type: string }, Chunk extends object>(
     }
   });
   return Comlink.transfer(port, [port]);
+}
+
+/** The queue's caller: the calling context (its lifeline) and, through /v1, the tab behind it. */
+function callerOf(options: GenerationCallOptions): string | undefined {
+  if (!options.lifeline && !options.caller) return undefined;
+  return `${options.lifeline ?? ''}|${options.caller ?? ''}`;
 }
 
 /** The app's media settings over the defaults; nonsense settings are a 400 naming them. */

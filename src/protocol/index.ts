@@ -6,3 +6,4 @@ export * from './models.js';
 export * from './validate.js';
 export * from './rpc.js';
 export * from './port-stream.js';
+export * from './limits.js';
