@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { createGateway } from '../../src/gateway/gateway.js';
+import { hostBackend } from '../../src/gateway/port-backend.js';
+import { sleep, testHost, until } from '../../src/gateway/test-support.js';
+import { createRng } from '../../src/core/rng.js';
+import { percentile } from './malformed.js';
+
+/**
+ * Aborts through the gateway (Node, the real host and runtime, a scripted engine): a
+ * storm of streams aborted at random moments leaves the host idle and answering, and a
+ * request aborted while it waits leaves the queue at once.
+ */
+const ORIGIN = 'http://localhost:5173';
+const REPLY = ['All', ' good', '.'];
+
+function setup() {
+  const th = testHost([
+    { id: 'slow', script: { endless: true, delayMs: 2 } },
+    { id: 'm', script: { reply: REPLY } },
+  ]);
+  const gateway = createGateway({ backend: hostBackend(th.host.api) });
+  const post = (body: unknown, init: { signal?: AbortSignal; clientId?: string } = {}) => gateway.handle(
+    new Request(`${ORIGIN}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: init.signal }),
+    { clientId: init.clientId },
+  );
+  return { ...th, post };
+}
+
+const slow = { model: 'slow', messages: [{ role: 'user', content: 'go' }], stream: true, max_tokens: 4000 };
+
+describe('abort storm through the gateway', () => {
+  it('200 streams aborted at random moments (queued, before the answer, mid-stream): then the host is idle and answers', async () => {
+    const { host, log, post } = setup();
+    const rng = createRng(7);
+    const WAVE = 10;
+    let aborted = 0;
+    for (let wave = 0; wave < 200 / WAVE; wave++) {
+      await Promise.all(Array.from({ length: WAVE }, async (_, i) => {
+        const ctrl = new AbortController();
+        const at = rng() * 40;
+        setTimeout(() => ctrl.abort(), at);
+        const res = await post(slow, { signal: ctrl.signal, clientId: `tab-${i % 3}` }).catch(() => null);
+        // Past the answer's start: read until the abort lands, then drop the body.
+        if (res?.body) {
+          const reader = res.body.getReader();
+          while (!ctrl.signal.aborted) if ((await reader.read()).done) break;
+          await reader.cancel().catch(() => {});
+        }
+        aborted++;
+      }));
+    }
+    expect(aborted).toBe(200);
+    await until(() => log.generations === log.aborted + log.finished, 3000);
+    expect((await host.api.stats()).queue).toEqual({ running: false, pending: 0 });
+    expect(log.finished).toBe(0);
+    expect(log.generations).toBeGreaterThan(20);
+    const ok = await post({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+    expect((await ok.json()).choices[0].message.content).toBe(REPLY.join(''));
+    console.log(`[reliability] abort storm (gateway, Node): 200 streams, ${log.generations} reached the engine, all aborted; host idle after`);
+  }, 60_000);
+
+  it('requests aborted while they wait leave the queue at once', async () => {
+    const { host, post } = setup();
+    const running = new AbortController();
+    const first = await post(slow, { signal: running.signal });
+    expect(first.status).toBe(200);
+    const waiting = Array.from({ length: 10 }, (_, i) => {
+      const ctrl = new AbortController();
+      return { ctrl, res: post(slow, { signal: ctrl.signal, clientId: `tab-${i % 2}` }) };
+    });
+    await sleep(20);
+    expect((await host.api.stats()).queue.pending).toBe(10);
+    const t0 = performance.now();
+    for (const w of waiting) w.ctrl.abort();
+    const times: number[] = [];
+    for (;;) {
+      if ((await host.api.stats()).queue.pending === 0) break;
+      if (performance.now() - t0 > 1000) break;
+      await sleep(1);
+    }
+    times.push(performance.now() - t0);
+    expect((await host.api.stats()).queue.pending).toBe(0);
+    expect(times[0]).toBeLessThan(200);
+    for (const w of waiting) expect((await w.res).status).toBe(499);
+    running.abort();
+    console.log(`[reliability] queued aborts (gateway, Node): 10 left the queue in ${percentile(times, 50).toFixed(1)} ms`);
+  }, 30_000);
+});
