@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 import { EngineUnavailableError, type BackendSource, type GatewayBackend } from './backend.js';
 import { createGateway, type Gateway } from './gateway.js';
-import { CLAIM, PORT_ANSWER, PORT_FAILED, PORT_PENDING, PORT_REQUEST, configFromQuery, type GatewayUrlConfig, type PortRequest } from './messages.js';
+import { ABORT, CLAIM, PORT_ANSWER, PORT_FAILED, PORT_PENDING, PORT_REQUEST, configFromQuery, type GatewayUrlConfig, type PortRequest } from './messages.js';
 import { portBackend, type PortBackend } from './port-backend.js';
 
 /**
@@ -216,6 +216,7 @@ export function installServiceWorkerGateway(
     }
     // A page loaded with a hard reload is not controlled until the SW claims it again.
     else if (data?.type === CLAIM) event.waitUntil(scope.clients.claim());
+    else if (data?.type === ABORT && typeof (data as { id?: unknown }).id === 'string') gateway.abort((data as { id: string }).id);
   });
 
   scope.addEventListener('fetch', (event) => {

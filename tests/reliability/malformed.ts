@@ -33,7 +33,7 @@ const ROUTES = [
 ] as const;
 
 /** Values of the wrong type for most fields (and `stream`'s classic mistakes). */
-const WRONG = ['true', 1, 0, [], {}, '', -1, 1e300, 'x'.repeat(300), [1, 'a', null], { a: { b: 1 } }, true, false];
+const WRONG: unknown[] = ['true', 1, 0, [], {}, '', -1, 1e300, 'x'.repeat(300), [1, 'a', null], { a: { b: 1 } }, true, false];
 
 /** Fields each route validates, with a wrong value's chance of being accepted anyway excluded. */
 const FIELDS: Record<string, string[]> = {
@@ -107,7 +107,8 @@ export function generateCases(seed: number, count: number): MalformedCase[] {
     () => {
       const route = pick(ROUTES);
       const type = pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '']);
-      return { kind: 'content-type', method: 'POST', path: route.path, headers: type ? { 'content-type': type } : {}, body: JSON.stringify(route.valid()) };
+      const headers: Record<string, string> = type ? { 'content-type': type } : {};
+      return { kind: 'content-type', method: 'POST', path: route.path, headers, body: JSON.stringify(route.valid()) };
     },
     // Wrong methods and unknown routes.
     () => {

@@ -85,4 +85,23 @@ describe('abort storm through the gateway', () => {
     running.abort();
     console.log(`[reliability] queued aborts (gateway, Node): 10 left the queue in ${percentile(times, 50).toFixed(1)} ms`);
   }, 30_000);
+
+  it('a request tagged by its page (the abort bridge) leaves the queue when the page says it was aborted', async () => {
+    const th = testHost([{ id: 'slow', script: { endless: true, delayMs: 2 } }]);
+    const gateway = createGateway({ backend: hostBackend(th.host.api) });
+    const post = (tag?: string) => gateway.handle(new Request(`${ORIGIN}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...(tag ? { 'x-webinfer-abort-id': tag } : {}) }, body: JSON.stringify(slow),
+    }));
+    const first = await post();
+    const queued = post('page-abort-1');
+    await sleep(20);
+    expect((await th.host.api.stats()).queue.pending).toBe(1);
+    gateway.abort('page-abort-1');
+    expect((await queued).status).toBe(499);
+    let pending = 1;
+    for (let i = 0; i < 100 && pending > 0; i++) { pending = (await th.host.api.stats()).queue.pending; await sleep(2); }
+    expect(pending).toBe(0);
+    gateway.abort('unknown-id');
+    await first.body!.cancel();
+  });
 });
