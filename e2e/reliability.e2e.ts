@@ -160,17 +160,21 @@ describe('aborts through /v1', () => {
       const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
       let chunks = 0;
       const errors: Record<string, number> = {};
+      const finished: number[] = [];
       const t0 = performance.now();
       for (let wave = 0; wave < 20; wave++) {
         await Promise.all(Array.from({ length: 10 }, async () => {
           const c = new AbortController();
-          setTimeout(() => c.abort(), rand() * 60);
+          // From before the request is queued to well into its stream.
+          setTimeout(() => c.abort(), rand() * 300);
           try {
             const s = await openai.chat.completions.create(
               { model: 'tiny-chat', messages: [{ role: 'user', content: 'Hi' }], stream: true, max_tokens: 2000, ignore_eos: true },
               { signal: c.signal },
             );
-            for await (const _ of s) chunks++;
+            let mine = 0;
+            for await (const _ of s) { chunks++; mine++; }
+            finished.push(mine);
           } catch (e: any) {
             const name = e?.constructor?.name ?? 'Error';
             errors[name] = (errors[name] ?? 0) + 1;
@@ -180,13 +184,16 @@ describe('aborts through /v1', () => {
       const stormMs = performance.now() - t0;
       const idleMs = await w.waitIdle(10_000);
       const after = await openai.chat.completions.create({ model: 'tiny-chat', messages: [{ role: 'user', content: 'Hi' }] });
-      return { chunks, errors, stormMs, idleMs, text: after.choices[0].message.content };
+      return { chunks, errors, finished, stormMs, idleMs, text: after.choices[0].message.content };
     });
     expect(out.text).toBe(SENTENCE);
     expect(out.idleMs).toBeLessThan(3000);
     // Every stream ended by its abort (none ran to its 2,000 tokens).
-    expect(Object.keys(out.errors)).toEqual(['APIUserAbortError']);
-    expect(out.errors.APIUserAbortError).toBe(200);
+    // Each stream ended early: aborted before or while it was answered (APIUserAbortError), or
+    // mid-iteration, where the openai SDK ends the loop quietly; none ran to its 2,000 tokens.
+    expect(Object.keys(out.errors).filter((k) => k !== 'APIUserAbortError')).toEqual([]);
+    expect((out.errors.APIUserAbortError ?? 0) + out.finished.length).toBe(200);
+    expect(out.finished.every((n: number) => n < 1000)).toBe(true);
     console.log(`[reliability] abort storm (/v1, WASM): 200 streams aborted in ${Math.round(out.stormMs)} ms (${out.chunks} chunks read), host idle ${Math.round(out.idleMs)} ms after, then a normal answer`);
   }, 120_000);
 });
@@ -236,23 +243,27 @@ describe('three tabs, twenty concurrent seeded requests each', () => {
 });
 
 describe('the Service Worker stopped under load', () => {
-  test('streams in flight and queued end, the host is idle at once, the next request answers', async () => {
+  test('the stream being answered fails, the queued ones are served in full, then the host is idle and answers', async () => {
     const cdp = await context.newCDPSession(page);
     await cdp.send('ServiceWorker.enable');
     const started = page.evaluate(async (body) => {
-      const w = window as any;
-      const openai = w.makeOpenAI({ maxRetries: 0 });
-      const ends = await Promise.all(Array.from({ length: 6 }, async () => {
+      return Promise.all(Array.from({ length: 6 }, async () => {
+        let text = '';
         try {
-          const s = await openai.chat.completions.create({ ...body, stream: true });
-          for await (const _ of s) { /* read on */ }
-          return 'finished';
+          const r = await fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true }) });
+          const reader = r.body!.getReader();
+          const decoder = new TextDecoder();
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            text += decoder.decode(value, { stream: true });
+          }
+          return { status: r.status, done: text.includes('data: [DONE]'), frames: text.split('\n\n').length - 1, error: null };
         } catch (e: any) {
-          return e?.constructor?.name ?? 'Error';
+          return { status: 0, done: false, frames: text.split('\n\n').length - 1, error: e?.name ?? 'Error' };
         }
       }));
-      return ends;
-    }, { ...LONG_REQUEST, n: 1 });
+    }, { ...LONG_REQUEST, n: 1, max_tokens: 600 });
     // Once the first stream runs and others wait, stop the SW.
     await page.waitForFunction(async () => {
       const { queue } = await (window as any).client.stats();
@@ -267,10 +278,12 @@ describe('the Service Worker stopped under load', () => {
       const r = await w.makeOpenAI().chat.completions.create({ model: 'tiny-chat', messages: [{ role: 'user', content: 'Hi' }] });
       return { idleMs, text: r.choices[0].message.content };
     });
-    // The streams the stopped SW was answering fail (a request the restarted SW took may finish).
-    expect(ends.filter((e) => e !== 'finished').length).toBeGreaterThanOrEqual(4);
+    console.log(`[reliability] SW stopped with 1 stream running + queued ones: ${JSON.stringify(ends)}; host idle ${Date.now() - t0} ms after the stop; next request answered`);
+    // The stream being answered when the SW stopped fails; requests still waiting are
+    // served in full by the restarted SW (Chromium hands them over), none hangs or is cut.
+    expect(ends.filter((e) => !e.done).length).toBeGreaterThanOrEqual(1);
+    for (const e of ends) if (e.done) expect(e.frames).toBe(603);
     expect(out.idleMs).toBeLessThan(10_000);
     expect(out.text).toBe(SENTENCE);
-    console.log(`[reliability] SW stopped with 1 stream running + ${ends.length - 1} queued: callers saw ${[...new Set(ends)].join(', ')}; host idle ${Date.now() - t0} ms after the stop; next request answered`);
   }, 120_000);
 });

@@ -213,10 +213,10 @@ export function installServiceWorkerGateway(
       if (data.type === PORT_ANSWER) source.accept(data.id, event.ports[0], typeof data.lock === 'string' ? data.lock : undefined);
       else if (data.type === PORT_PENDING) source.connecting(data.id);
       else if (data.type === PORT_FAILED) source.failed(data.id, typeof data.message === 'string' ? data.message : 'unknown error');
+      else if (data.type === ABORT) gateway.abort(data.id);
     }
     // A page loaded with a hard reload is not controlled until the SW claims it again.
     else if (data?.type === CLAIM) event.waitUntil(scope.clients.claim());
-    else if (data?.type === ABORT && typeof (data as { id?: unknown }).id === 'string') gateway.abort((data as { id: string }).id);
   });
 
   scope.addEventListener('fetch', (event) => {
