@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launch } from './support/browser.js';
+import { baseURL, launch } from './support/browser.js';
 import { openGatewayContext, openGatewayPage } from './support/ready-page.js';
 import { LONG_REQUEST } from './support/long-request.js';
 
@@ -285,5 +285,36 @@ describe('the Service Worker stopped under load', () => {
     for (const e of ends) if (e.done) expect(e.frames).toBe(603);
     expect(out.idleMs).toBeLessThan(10_000);
     expect(out.text).toBe(SENTENCE);
+  }, 120_000);
+});
+
+describe('the storage quota exhausted while a model downloads', () => {
+  test('the load still serves, and no file is left half-cached', async () => {
+    const quotaContext = await browser.newContext();
+    const probe = await quotaContext.newPage();
+    const origin = baseURL();
+    await probe.goto(`${origin}/e2e/pages/gateway.html?gateway=0`);
+    const cdp = await quotaContext.newCDPSession(probe);
+    // Room for the small JSON files, not for the ONNX weights.
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 64 * 1024 });
+    const tab = await openGatewayPage(quotaContext);
+    const out = await tab.evaluate(async () => {
+      const w = window as any;
+      const r = await w.makeOpenAI().chat.completions.create({ model: 'tiny-chat', messages: [{ role: 'user', content: 'Hi' }] });
+      const cache = await caches.open('transformers-cache');
+      const files = [];
+      for (const request of await cache.keys()) {
+        const cached = (await (await cache.match(request))!.arrayBuffer()).byteLength;
+        const served = (await (await fetch(request.url, { cache: 'no-store' })).arrayBuffer()).byteLength;
+        files.push({ url: request.url.replace(location.origin, ''), cached, served });
+      }
+      return { text: r.choices[0].message.content, files, estimate: await navigator.storage.estimate() };
+    });
+    await quotaContext.close();
+    expect(out.text).toBe(SENTENCE);
+    // Whatever was cached is whole; the weights did not fit and are absent, not truncated.
+    for (const f of out.files) expect(f.cached, f.url).toBe(f.served);
+    expect(out.files.some((f) => f.url.endsWith('.onnx'))).toBe(false);
+    console.log(`[reliability] quota 64 KiB: the model served uncached; cached whole: ${out.files.map((f) => f.url.split('/').pop()).join(', ') || 'nothing'}`);
   }, 120_000);
 });
