@@ -32,8 +32,8 @@ export function perCallerDefault(maxWaiting: number): number {
 export class RequestQueue {
   private readonly waiting: Waiter[] = [];
   private busy = false;
-  private readonly maxWaiting: number;
-  private readonly maxPerCaller: number;
+  private maxWaiting: number;
+  private maxPerCaller: number;
   /** When each caller last got its turn (a counter, not a clock). */
   private readonly served = new Map<string, number>();
   private turns = 0;
@@ -42,6 +42,12 @@ export class RequestQueue {
     const l = typeof limits === 'number' ? { maxWaiting: limits } : limits;
     this.maxWaiting = l.maxWaiting;
     this.maxPerCaller = l.maxPerCaller ?? perCallerDefault(l.maxWaiting);
+  }
+
+  /** New limits, for requests that arrive from now on (those waiting keep their place). */
+  setLimits(limits: QueueLimits): void {
+    this.maxWaiting = limits.maxWaiting;
+    this.maxPerCaller = limits.maxPerCaller ?? perCallerDefault(limits.maxWaiting);
   }
 
   get pending(): number {

@@ -112,6 +112,11 @@ export class Runtime {
     });
   }
 
+  /** The queue's bounds (host config: maxQueue, maxQueuePerCaller). */
+  setQueueLimits(maxQueue: number | undefined, maxPerCaller: number | undefined): void {
+    this.queue.setLimits({ maxWaiting: maxQueue ?? DEFAULT_MAX_WAITING, maxPerCaller });
+  }
+
   stats(): RuntimeStats {
     return {
       loads: Object.fromEntries(this.loadCounts),

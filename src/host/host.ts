@@ -63,6 +63,12 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     async configure(next) {
       if (next.wasmPaths && !config.wasmPaths) config.wasmPaths = next.wasmPaths;
       if (next.hubUrl && !config.hubUrl) config.hubUrl = next.hubUrl;
+      // Queue bounds: like the other settings, the first client to set them wins.
+      if ((next.maxQueue != null || next.maxQueuePerCaller != null) && config.maxQueue == null && config.maxQueuePerCaller == null) {
+        runtime.setQueueLimits(checkedCount(next.maxQueue, 'maxQueue'), checkedCount(next.maxQueuePerCaller, 'maxQueuePerCaller'));
+        config.maxQueue = next.maxQueue;
+        config.maxQueuePerCaller = next.maxQueuePerCaller;
+      }
       if (next.media && !config.media) {
         media = checkedMediaLimits(next.media);
         config.media = next.media;
@@ -184,6 +190,13 @@ function generationPort<Out extends { type: string }, Chunk extends object>(
     }
   });
   return Comlink.transfer(port, [port]);
+}
+
+/** A positive whole number, or unset; anything else is a 400 naming the setting. */
+function checkedCount(value: number | undefined, name: string): number | undefined {
+  if (value == null) return undefined;
+  if (!Number.isInteger(value) || value < 1) throw new BadRequestError(`${name} must be a positive whole number (got ${value}).`, { param: name });
+  return value;
 }
 
 /** The queue's caller: the calling context (its lifeline) and, through /v1, the tab behind it. */

@@ -104,4 +104,25 @@ describe('abort storm through the gateway', () => {
     gateway.abort('unknown-id');
     await first.body!.cancel();
   });
+
+  it('the queue bounds are host config (first client wins): one tab past its share gets a 429 with retry-after, another tab still queues', async () => {
+    const { host, post } = setup();
+    await host.api.configure({ maxQueue: 4, maxQueuePerCaller: 1 });
+    await host.api.configure({ maxQueue: 100, maxQueuePerCaller: 100 });
+    const first = await post(slow, { clientId: 'tab-a' });
+    const queued = post(slow, { clientId: 'tab-a' });
+    await sleep(20);
+    const over = await post(slow, { clientId: 'tab-a' });
+    expect(over.status).toBe(429);
+    expect(over.headers.get('retry-after')).toBe('1');
+    expect((await over.json()).error).toMatchObject({ type: 'rate_limit_error', code: 'queue_full' });
+    const other = post(slow, { clientId: 'tab-b' });
+    await sleep(20);
+    expect((await host.api.stats()).queue.pending).toBe(2);
+    await expect(host.api.configure({ maxQueue: 0 })).resolves.toBeUndefined(); // already set: ignored
+    // tab-a just ran: tab-b's request goes before tab-a's second.
+    await first.body!.cancel();
+    await (await other).body!.cancel();
+    await (await queued).body!.cancel();
+  });
 });

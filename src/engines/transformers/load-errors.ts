@@ -131,7 +131,7 @@ export async function typed(err: unknown, spec: ModelSpec, tracker: LoadTracker,
       code: 'storage_quota_exceeded', type: 'server_error',
     });
   }
-  if (tracker.sessionErrors.includes(err as Error) || name === 'SyntaxError' || /protobuf|onnx|model file|Can't create a session/i.test(message)) {
+  if (tracker.sessionErrors.includes(err as Error) || name === 'SyntaxError' || /protobuf|Can't create a session/i.test(message)) {
     await evict(spec, hubUrl);
     const onnx = tracker.urls.filter((u) => /\.onnx(_data)?$/.test(u));
     const file = name === 'SyntaxError' ? (tracker.urls.at(-1) ?? 'a JSON file') : (onnx.join(', ') || 'its ONNX file');
