@@ -182,9 +182,9 @@ function parseAt<T>(schema: Parameters<typeof parseRequest>[0], value: unknown, 
 }
 
 /** A chat-level error (thrown after the conversion) with the Responses param in it. */
-export function mapChatError(err: unknown, origins: readonly MessageOrigin[]): unknown {
+export function mapChatError(err: unknown, origins: readonly MessageOrigin[], format?: { type: string } | null): unknown {
   if (!(err instanceof APIError) || !err.param) return err;
-  const param = responsesParam(err.param, origins);
+  const param = responsesParam(err.param, origins, format?.type === 'json_schema');
   if (param === err.param) return err;
   const message = err.message.split(err.param).join(param).replace(/\bmessages\b/g, 'input');
   const mapped = new APIError(err.status, message, { param, code: err.code, type: err.type });
@@ -192,7 +192,8 @@ export function mapChatError(err: unknown, origins: readonly MessageOrigin[]): u
   return mapped;
 }
 
-export function responsesParam(param: string, origins: readonly MessageOrigin[]): string {
+/** `schemaFormat`: text.format is a json_schema, so a bare response_format problem is its schema's. */
+export function responsesParam(param: string, origins: readonly MessageOrigin[], schemaFormat = false): string {
   const message = /^messages\[(\d+)\](.*)$/.exec(param);
   if (message) {
     const origin = origins[Number(message[1])];
@@ -209,6 +210,7 @@ export function responsesParam(param: string, origins: readonly MessageOrigin[])
   }
   if (param === 'messages') return 'input';
   if (param === 'max_tokens' || param === 'max_completion_tokens') return 'max_output_tokens';
+  if (param === 'response_format' && schemaFormat) return 'text.format.schema';
   if (param.startsWith('response_format')) return param.replace(/^response_format(\.json_schema)?/, 'text.format');
   const tool = /^tools\[(\d+)\]\.function(.*)$/.exec(param);
   if (tool) return `tools[${tool[1]}]${tool[2]}`;

@@ -7,11 +7,12 @@ import { AbortError, isAbort } from './abort.js';
 import { chatChunks, checkChatParams, checkModalities, collectChat, prepareChatJob } from './chat.js';
 import { checkCompletionParams, checkPromptShape, completionChunks, prepareCompletionJob } from './completions.js';
 import { isPassThrough, type Engine, type LoadedModel, type ModelSpec, type PassThroughEngine, type PassThroughModel } from './engine.js';
+import { checkLogitBias, refuseOverContext, verbatimTexts } from './model-bounds.js';
 import { remoteChatBody, remoteCompletionBody } from './remote-request.js';
 import { LocalLoadFailure, Router, type RouterOptions } from './routing.js';
 import type { Served } from '../protocol/routing.js';
 import type { RoutingStats } from '../protocol/rpc.js';
-import { RequestQueue, type Release } from './queue.js';
+import { DEFAULT_MAX_WAITING, RequestQueue, type Release } from './queue.js';
 import { mediaLimits } from './media/limits.js';
 import { hasMedia, mediaContext, resolveMedia, type MediaOptions } from './media/resolve.js';
 import type { MediaAttachment, ResolvedMedia } from './media/types.js';
@@ -30,8 +31,10 @@ export interface RuntimeOptions {
   /** Engine name -> loader; engines load lazily, on their first model. */
   engines: Record<string, () => Promise<Engine | PassThroughEngine>>;
   models?: ModelSpec[];
-  /** Requests allowed to wait behind the running one before a 429. */
+  /** Requests allowed to wait behind the running one before a 429 (default 32). */
   maxQueue?: number;
+  /** Of those, how many one caller (a tab, a Service Worker client) may hold (default half). */
+  maxQueuePerCaller?: number;
   /** Image/audio intake: limits (default DEFAULT_MEDIA_LIMITS), decoder, fetch. */
   media?: MediaOptions;
   /** Bounds of the in-memory Responses store (default 256 responses, 32 MiB). */
@@ -43,6 +46,8 @@ export interface RuntimeOptions {
 /** What comes with a request besides its body (the in-page client's binary media). */
 export interface RequestExtras {
   attachments?: readonly MediaAttachment[];
+  /** Who asks (its lifeline, and the SW's client id): the queue's fair share is per caller. */
+  caller?: string;
 }
 
 export interface LoadRequest {
@@ -81,7 +86,7 @@ export class Runtime {
   constructor(private readonly options: RuntimeOptions) {
     this.registry = new ModelRegistry(options.models);
     this.router = new Router(options.routing);
-    this.queue = new RequestQueue(options.maxQueue ?? 32);
+    this.queue = new RequestQueue({ maxWaiting: options.maxQueue ?? DEFAULT_MAX_WAITING, maxPerCaller: options.maxQueuePerCaller });
     this.responses = new ResponseStore(options.responseStore);
   }
 
@@ -126,6 +131,11 @@ export class Runtime {
     });
   }
 
+  /** The queue's bounds (host config: maxQueue, maxQueuePerCaller). */
+  setQueueLimits(maxQueue: number | undefined, maxPerCaller: number | undefined): void {
+    this.queue.setLimits({ maxWaiting: maxQueue ?? DEFAULT_MAX_WAITING, maxPerCaller });
+  }
+
   stats(): RuntimeStats {
     return {
       loads: Object.fromEntries(this.loadCounts),
@@ -167,9 +177,12 @@ export class Runtime {
     extras: RequestExtras,
   ): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
     const early = await this.mediaBeforeQueue(params, spec, signal, extras);
-    const release = await this.queue.acquire(signal);
+    const resident = this.resident.get(spec.id);
+    if (resident) await chatBounds(params, resident.model);
+    const release = await this.queue.acquire(signal, extras.caller);
     try {
       const { model } = await this.loadForRequest(spec, signal);
+      if (!resident) await chatBounds(params, model);
       const media = { ...mediaContext(this.options.media, extras.attachments, signal), ...(early ? { resolved: early } : {}) };
       const job = await prepareChatJob(params, model, { id: newId('chatcmpl'), created: now() }, media);
       const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
@@ -224,7 +237,7 @@ export class Runtime {
     try {
       chunks = await this.startChatCompletion(chat, signal, extras);
     } catch (err) {
-      throw mapChatError(err, origins);
+      throw mapChatError(err, origins, params.text?.format);
     }
     const events = responseEvents(chunks, params, { id: responseId('resp'), created: now(), model: params.model }, signal);
     const out = params.store === false ? events : storing(events, resolved.items, this.responses);
@@ -255,7 +268,7 @@ export class Runtime {
   // ---- legacy completions --------------------------------------------------------------
 
   /** `/v1/completions`, the same pattern as startChatCompletion: every status error before the first chunk. */
-  async startCompletion(body: unknown, signal: AbortSignal): Promise<Routed<Completion>> {
+  async startCompletion(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<Routed<Completion>> {
     checkPromptShape(body);
     const params = parseRequest(CompletionCreateParams, body);
     checkCompletionParams(params);
@@ -263,16 +276,19 @@ export class Runtime {
     const { result, served } = await this.router.run(
       spec.id,
       this.router.order(spec, params.routing),
-      (side) => (side === 'local' ? this.startLocalCompletion(params, spec, signal) : this.remote(spec).then((m) => m.completion(remoteCompletionBody(params), signal))),
+      (side) => (side === 'local' ? this.startLocalCompletion(params, spec, signal, extras) : this.remote(spec).then((m) => m.completion(remoteCompletionBody(params), signal))),
       signal,
     );
     return Object.assign(result, { served });
   }
 
-  private async startLocalCompletion(params: CompletionCreateParams, spec: ModelSpec, signal: AbortSignal): Promise<AsyncIterableIterator<Completion>> {
-    const release = await this.queue.acquire(signal);
+  private async startLocalCompletion(params: CompletionCreateParams, spec: ModelSpec, signal: AbortSignal, extras: RequestExtras): Promise<AsyncIterableIterator<Completion>> {
+    const resident = this.resident.get(spec.id);
+    if (resident) await completionBounds(params, resident.model);
+    const release = await this.queue.acquire(signal, extras.caller);
     try {
       const { model } = await this.loadForRequest(spec, signal);
+      if (!resident) await completionBounds(params, model);
       const job = await prepareCompletionJob(params, model, { id: newId('cmpl'), created: now() });
       const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
       return releasing(completionChunks(job, signal, includeUsage), release, signal);
@@ -355,6 +371,21 @@ export class Runtime {
       this.engines.set(name, engine);
     }
     return engine;
+  }
+}
+
+/** Model-dependent refusals that need no tokens (model-bounds.ts): before the queue when the model is loaded. */
+async function chatBounds(params: ChatCompletionCreateParams, model: LoadedModel): Promise<void> {
+  await checkLogitBias(model, params.logit_bias);
+  await refuseOverContext(model, verbatimTexts(params.messages), params.messages.map((_, i) => `messages[${i}]`), 'messages');
+}
+
+async function completionBounds(params: CompletionCreateParams, model: LoadedModel): Promise<void> {
+  await checkLogitBias(model, params.logit_bias);
+  const prompts = typeof params.prompt === 'string' ? [params.prompt] : params.prompt;
+  for (const [i, text] of prompts.entries()) {
+    const param = typeof params.prompt === 'string' ? 'prompt' : `prompt[${i}]`;
+    await refuseOverContext(model, [text], [param], param);
   }
 }
 

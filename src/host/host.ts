@@ -8,12 +8,13 @@ import { parseRequest } from '../protocol/validate.js';
 import type { Served } from '../protocol/routing.js';
 import { serializeError } from '../protocol/errors.js';
 import type { LoadOptions } from '../protocol/models.js';
-import type { ChatMessageOut, CompletionMessageOut, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import type { ChatMessageOut, CompletionMessageOut, GenerationCallOptions, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { installErrorTransfer } from '../protocol/rpc-errors.js';
 import { defaultModels } from '../engines/catalog.js';
 import { collectChat } from '../core/chat.js';
 import { mediaLimits } from '../core/media/limits.js';
 import { BadRequestError } from '../protocol/errors.js';
+import { checkRequestShape } from '../protocol/limits.js';
 import type { MediaLimits } from '../protocol/media.js';
 import { collectCompletion } from '../core/completions.js';
 import { deleteCache, listCache } from './cache.js';
@@ -60,6 +61,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     },
     models: [...defaultModels, ...(initial.models ?? []).map(toSpec)],
     maxQueue: initial.maxQueue,
+    maxQueuePerCaller: initial.maxQueuePerCaller,
     media: { limits: () => media },
     // navigator.deviceMemory: GiB, rounded down and capped (8 in Chromium); absent elsewhere.
     routing: { deviceMemory: () => ((globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory ?? 0) * 2 ** 30 || null },
@@ -69,6 +71,12 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     async configure(next) {
       if (next.wasmPaths && !config.wasmPaths) config.wasmPaths = next.wasmPaths;
       if (next.hubUrl && !config.hubUrl) config.hubUrl = next.hubUrl;
+      // Queue bounds: like the other settings, the first client to set them wins.
+      if ((next.maxQueue != null || next.maxQueuePerCaller != null) && config.maxQueue == null && config.maxQueuePerCaller == null) {
+        runtime.setQueueLimits(checkedCount(next.maxQueue, 'maxQueue'), checkedCount(next.maxQueuePerCaller, 'maxQueuePerCaller'));
+        config.maxQueue = next.maxQueue;
+        config.maxQueuePerCaller = next.maxQueuePerCaller;
+      }
       if (next.media && !config.media) {
         media = checkedMediaLimits(next.media);
         config.media = next.media;
@@ -102,7 +110,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       return generationPort<ChatMessageOut, ChatCompletionChunk>(
         body,
         options.lifeline,
-        (request, signal) => runtime.startChatCompletion(request, signal, { attachments: options.attachments }),
+        (request, signal) => runtime.startChatCompletion(request, signal, { attachments: options.attachments, caller: callerOf(options) }),
         collectChat,
       );
     },
@@ -110,7 +118,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       return generationPort<CompletionMessageOut, Completion>(
         body,
         options.lifeline,
-        (request, signal) => runtime.startCompletion(request, signal),
+        (request, signal) => runtime.startCompletion(request, signal, { caller: callerOf(options) }),
         collectCompletion,
       );
     },
@@ -118,7 +126,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       return generationPort<ResponseMessageOut, ResponseStreamEvent>(
         body,
         options.lifeline,
-        (request, signal) => runtime.startResponse(request, signal, { attachments: options.attachments }),
+        (request, signal) => runtime.startResponse(request, signal, { attachments: options.attachments, caller: callerOf(options) }),
         foldResponse,
       );
     },
@@ -174,8 +182,12 @@ function generationPort<Out extends { type: string }, Chunk extends object>(
     const gone = watchLifeline(lifeline, ended.signal);
     const signal = gone ? AbortSignal.any([cancelled, gone]) : cancelled;
     try {
-      const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
-      const chunks = await start(streaming ? body : { ...(body as object), stream: false }, signal);
+      // Generic shape limits first (the in-page client's body never passed the gateway),
+      // then the route's schema, on the body as sent: no field is defaulted before it is
+      // validated (`stream: "true"` is a 400, not a JSON answer).
+      checkRequestShape(body);
+      const chunks = await start(body, signal);
+      const streaming = (body as { stream?: unknown }).stream === true;
       const out = send as (m: { type: string; [key: string]: unknown }) => void;
       out({ type: 'started', ...(chunks.served ? { served: chunks.served } : {}) });
       if (!streaming) return out({ type: 'completion', completion: await collect(chunks) });
@@ -186,6 +198,19 @@ function generationPort<Out extends { type: string }, Chunk extends object>(
     }
   });
   return Comlink.transfer(port, [port]);
+}
+
+/** A positive whole number, or unset; anything else is a 400 naming the setting. */
+function checkedCount(value: number | undefined, name: string): number | undefined {
+  if (value == null) return undefined;
+  if (!Number.isInteger(value) || value < 1) throw new BadRequestError(`${name} must be a positive whole number (got ${value}).`, { param: name });
+  return value;
+}
+
+/** The queue's caller: the calling context (its lifeline) and, through /v1, the tab behind it. */
+function callerOf(options: GenerationCallOptions): string | undefined {
+  if (!options.lifeline && !options.caller) return undefined;
+  return `${options.lifeline ?? ''}|${options.caller ?? ''}`;
 }
 
 /** The app's media settings over the defaults; nonsense settings are a 400 naming them. */

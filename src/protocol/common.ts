@@ -3,6 +3,9 @@ import { RoutingMode } from './routing.js';
 
 /** Shared pieces of the request schemas (chat and legacy completions). */
 
+/** OpenAI's cap on function tools per request: more is a 400 before any schema is compiled. */
+export const MAX_TOOLS = 128;
+
 export const Stop = z.union([z.string(), z.array(z.string()).max(4)]).nullish();
 
 export const LogitBias = z

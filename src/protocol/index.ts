@@ -7,3 +7,4 @@ export * from './validate.js';
 export * from './rpc.js';
 export * from './routing.js';
 export * from './port-stream.js';
+export * from './limits.js';

@@ -55,6 +55,11 @@ export interface GenerationCallOptions {
   attachments?: MediaAttachment[];
   /** The caller's lifeline lock (protocol/lifeline.ts): the request is aborted once its holder is gone. */
   lifeline?: string;
+  /**
+   * Which client of that context asks (the Service Worker: the fetching tab's clientId).
+   * With the lifeline it names the caller whose fair share of the queue this request takes.
+   */
+  caller?: string;
 }
 
 /** A model the page registers at run time (custom base URL, or a hub repo). */
@@ -91,8 +96,10 @@ export interface HostConfig {
   wasmPaths?: string;
   /** Hub mirror for repo ids. */
   hubUrl?: string;
-  /** Requests that may wait behind the running one before 429s. */
+  /** Requests that may wait behind the running one before 429s (default 32). */
   maxQueue?: number;
+  /** Of those, how many one caller (a tab, or one tab's requests through /v1) may hold (default half of maxQueue). */
+  maxQueuePerCaller?: number;
   /** Image/audio intake limits and URL scheme allow-list (defaults: DEFAULT_MEDIA_LIMITS). */
   media?: Partial<MediaLimits>;
   models?: ModelRegistration[];

@@ -38,6 +38,7 @@ describe('Responses: 400s name the Responses param', () => {
     ['background', { background: true }, 'background'],
     ['a bad tool_choice', { tools: [TOOL], tool_choice: { type: 'function', name: 'nope' } }, 'tool_choice'],
     ['a json_schema without schema', { text: { format: { type: 'json_schema', name: 'x' } } }, 'text.format.schema'],
+    ['a json_schema whose schema uses an unsupported keyword', { text: { format: { type: 'json_schema', name: 'x', schema: { type: 'object', not: {} } } } }, 'text.format.schema'],
     ['max_output_tokens past the context', { max_output_tokens: 1_000_000 }, 'max_output_tokens'],
   ];
   for (const [what, body, param] of cases) {
