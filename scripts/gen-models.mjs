@@ -170,6 +170,16 @@ for (const [id, { files }] of Object.entries(models)) {
   for (const [name, content] of Object.entries(files)) writeIfChanged(join(PUBLIC, 'models', id, name), content);
 }
 
+// Committed real-architecture fixtures (fixtures/models/<name>/, made by scripts/fixtures/*.py).
+const FIXTURES = join(ROOT, 'fixtures', 'models');
+const filesUnder = (dir) => readdirSync(dir, { withFileTypes: true, recursive: true })
+  .filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
+if (existsSync(FIXTURES)) {
+  for (const name of readdirSync(FIXTURES)) {
+    for (const file of filesUnder(join(FIXTURES, name))) copyIfChanged(join(FIXTURES, name, file), join(PUBLIC, 'models', name, file));
+  }
+}
+
 // onnxruntime-web WASM runtime (plain, asyncify, jsep, jspi; .mjs + .wasm).
 // Prefer the copy transformers.js itself resolves (a nested one if npm had to nest it).
 const ORT_DIST = [
