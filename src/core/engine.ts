@@ -208,7 +208,7 @@ export interface LoadedModel {
   /** What the model is for; absent = 'generate'. Embedding and classification models do not chat. */
   readonly task?: ModelTask;
   /** The model's tokenizer, for /tokenize, /detokenize, token counts and context checks. */
-  readonly tokenizer?: ModelTokenizer;
+  readonly textTokenizer?: ModelTokenizer;
   /** Embedding models: the pooling and normalization the model declares, and what `dimensions` may ask. */
   readonly embedding?: EmbeddingInfo;
   /**
@@ -230,6 +230,9 @@ export type ModelTask = 'generate' | 'embed' | 'classify';
 export interface ClassifyInput {
   text: string;
   pair?: string;
+  addSpecialTokens: boolean;
+  /** Cut the input to this many tokens (from the start); absent = whole. */
+  maxTokens?: number;
 }
 
 export interface ModelTokenizer {

@@ -19,6 +19,7 @@ import type {
   LoadContext,
   LoadedModel,
   ModelSpec,
+  ModelTokenizer,
   PreparedPrompt,
   PromptInput,
   SamplingParams,
@@ -30,6 +31,8 @@ import { Sampler } from '../core/sampling.js';
 import { BadRequestError } from '../protocol/errors.js';
 import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
 import { toTemplateMessages, toTemplateTools } from './hf-chat.js';
+import { encoderTask, loadEncoderModel } from './transformers-encoders.js';
+import { modelTokenizer } from './transformers-tokenizer.js';
 
 /**
  * transformers.js (ONNX Runtime Web): ONNX chat models from the Hugging Face hub or any
@@ -74,6 +77,9 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
       const dtype = dtypeFor(spec, device, f16);
       progress.expect(await fileSizes(spec.source.repo, { config, device, ...dtype, include_processor: kind !== null }, common));
       if (kind) return multimodal.loadMultimodalModel(spec, ctx, kind, { device, common, dtype });
+      // Embedding and sequence-classification models (src/engines/transformers-encoders.ts).
+      const encoder = encoderTask(spec, config);
+      if (encoder) return loadEncoderModel(spec, ctx, encoder, { device, common, dtype, config });
       const [tokenizer, model] = await Promise.all([
         AutoTokenizer.from_pretrained(spec.source.repo, common),
         AutoModelForCausalLM.from_pretrained(spec.source.repo, { ...common, device, ...dtype }),
@@ -195,6 +201,7 @@ export class TransformersModel implements LoadedModel {
   readonly modalities: Modality[] = ['text'];
   readonly defaults: Partial<SamplingParams>;
   readonly chatTemplate: string | null;
+  readonly textTokenizer: ModelTokenizer;
   private readonly eosIds: number[];
   /** Runs while each forward pass is in flight (a grammar's next token mask). */
   private stepHook: (() => Promise<void>) | null = null;
@@ -207,6 +214,7 @@ export class TransformersModel implements LoadedModel {
     readonly device: DeviceKind,
   ) {
     this.id = spec.id;
+    this.textTokenizer = modelTokenizer(tokenizer);
     const config = model.config as unknown as Record<string, unknown>;
     const textConfig = (config.text_config ?? {}) as Record<string, unknown>;
     this.contextLength = spec.contextLength ?? ((config.max_position_embeddings ?? textConfig.max_position_embeddings) as number | undefined) ?? null;

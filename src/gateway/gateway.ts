@@ -18,6 +18,7 @@ import {
   requestIdOf,
 } from './http.js';
 import { Router, type Params } from './router.js';
+import type { EndpointName } from '../protocol/rpc.js';
 import { jsonFromHost, sseFromHost, untilLost, type HostMessage } from './sse.js';
 
 /**
@@ -112,6 +113,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     };
   }
 
+  /**
+   * Embeddings, rerank, score, tokenize...: one JSON answer. `model` from the path, where
+   * the route has one (FastChat's /engines/{model}/embeddings).
+   */
+  function endpoint(name: EndpointName): Handler {
+    return async (ctx) => {
+      const body = await readJsonObject(ctx.request, maxBodyBytes);
+      if (ctx.params.model) body.model = ctx.params.model;
+      const { value, backend } = await call((b) => b.endpoint(name, body) as Promise<ReadableStream<HostMessage>>);
+      return respond(value, false, backend, ctx, 'chat');
+    };
+  }
+
   /** Only background responses can be cancelled, and there are none here. */
   const cancelResponse: Handler = async (ctx) => {
     throw new BadRequestError(
@@ -131,6 +145,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     .post('/chat/completions', generation('chatCompletion'))
     .post('/completions', generation('completion'))
     .post('/responses', generation('response'))
+    .post('/embeddings', endpoint('embeddings'))
+    .post('/engines/:model/embeddings', endpoint('embeddings'))
+    .post('/rerank', endpoint('rerank'))
+    .post('/score', endpoint('score'))
+    .post('/score/evaluation', endpoint('scoreEvaluation'))
+    .post('/tokenize', endpoint('tokenize'))
+    .post('/detokenize', endpoint('detokenize'))
+    .post('/token_check', endpoint('tokenCheck'))
     .get('/responses/:id', async (ctx) => {
       const id = ctx.params.id!;
       if (new URL(ctx.request.url).searchParams.get('stream') === 'true') {

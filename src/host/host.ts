@@ -5,7 +5,7 @@ import type { RuntimeOptions } from '../core/runtime.js';
 import { createTransformersEngine } from '../engines/transformers.js';
 import { serializeError } from '../protocol/errors.js';
 import type { LoadOptions } from '../protocol/models.js';
-import type { ChatMessageOut, CompletionMessageOut, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import type { ChatMessageOut, CompletionMessageOut, EndpointMessageOut, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { installErrorTransfer } from '../protocol/rpc-errors.js';
 import { defaultModels } from '../engines/catalog.js';
 import { collectChat } from '../core/chat.js';
@@ -114,6 +114,14 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
         foldResponse,
       );
     },
+    async endpoint(name, body, options = {}) {
+      const port = messagePort<EndpointMessageOut>((send, cancelled) => whileAlive(options.lifeline, cancelled, async (signal) => {
+        const completion = await runtime.runEndpoint(name, body, signal);
+        send({ type: 'started' });
+        send({ type: 'completion', completion });
+      }));
+      return Comlink.transfer(port, [port]);
+    },
     async retrieveResponse(id) {
       return runtime.retrieveResponse(id);
     },
@@ -161,23 +169,27 @@ function generationPort<Out extends { type: string }, Chunk extends object>(
   start: (request: unknown, signal: AbortSignal) => Promise<AsyncIterable<Chunk>>,
   collect: (chunks: AsyncIterable<Chunk>) => Promise<unknown>,
 ): MessagePort {
-  const port = messagePort<Out>(async (send, cancelled) => {
-    const ended = new AbortController();
-    const gone = watchLifeline(lifeline, ended.signal);
-    const signal = gone ? AbortSignal.any([cancelled, gone]) : cancelled;
-    try {
-      const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
-      const chunks = await start(streaming ? body : { ...(body as object), stream: false }, signal);
-      const out = send as (m: { type: string; [key: string]: unknown }) => void;
-      out({ type: 'started' });
-      if (!streaming) return out({ type: 'completion', completion: await collect(chunks) });
-      const pack = chunkPacker<Chunk>();
-      for await (const chunk of chunks) out({ type: 'chunk', chunk: pack(chunk) });
-    } finally {
-      ended.abort();
-    }
-  });
+  const port = messagePort<Out>((send, cancelled) => whileAlive(lifeline, cancelled, async (signal) => {
+    const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
+    const chunks = await start(streaming ? body : { ...(body as object), stream: false }, signal);
+    const out = send as (m: { type: string; [key: string]: unknown }) => void;
+    out({ type: 'started' });
+    if (!streaming) return out({ type: 'completion', completion: await collect(chunks) });
+    const pack = chunkPacker<Chunk>();
+    for await (const chunk of chunks) out({ type: 'chunk', chunk: pack(chunk) });
+  }));
   return Comlink.transfer(port, [port]);
+}
+
+/** Runs `work` with a signal that also fires when the caller's lifeline says the caller is gone. */
+async function whileAlive(lifeline: string | undefined, cancelled: AbortSignal, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const ended = new AbortController();
+  const gone = watchLifeline(lifeline, ended.signal);
+  try {
+    await work(gone ? AbortSignal.any([cancelled, gone]) : cancelled);
+  } finally {
+    ended.abort();
+  }
 }
 
 /** The app's media settings over the defaults; nonsense settings are a 400 naming them. */

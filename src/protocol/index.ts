@@ -6,3 +6,6 @@ export * from './models.js';
 export * from './validate.js';
 export * from './rpc.js';
 export * from './port-stream.js';
+export * from './embeddings.js';
+export * from './scoring.js';
+export * from './tokenize.js';
