@@ -9,6 +9,7 @@ import {
 } from '@huggingface/transformers';
 import type { ClassifyInput, EmbeddingInfo, LoadContext, LoadedModel, ModelSpec, ModelTask, PreparedPrompt } from '../core/engine.js';
 import { nextTask } from '../core/tasks.js';
+import { notGenerative } from '../core/endpoints/endpoint.js';
 import { BadRequestError } from '../protocol/errors.js';
 import type { DeviceKind, Modality } from '../protocol/models.js';
 import { modelTokenizer } from './transformers-tokenizer.js';
@@ -148,8 +149,7 @@ class TransformersEncoderModel implements LoadedModel {
   }
 
   private notGenerative(): BadRequestError {
-    const what = this.task === 'embed' ? 'an embedding model: use /v1/embeddings' : 'a classification model: use /v1/rerank, /v1/score or /v1/score/evaluation';
-    return new BadRequestError(`Model '${this.id}' is ${what}; it does not generate text.`, { param: 'model', code: 'model_not_supported' });
+    return notGenerative(this.id, this.task);
   }
 }
 

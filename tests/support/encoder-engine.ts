@@ -1,6 +1,6 @@
 import type { ClassifyInput, EmbeddingInfo, Engine, LoadedModel, ModelTokenizer } from '../../src/core/engine.js';
 import { Runtime } from '../../src/core/runtime.js';
-import { BadRequestError } from '../../src/protocol/errors.js';
+import { notGenerative } from '../../src/core/endpoints/endpoint.js';
 import { ScriptedEngine, type Script } from './scripted-engine.js';
 
 /**
@@ -40,7 +40,6 @@ interface EncoderScript {
 }
 
 function encoderModel(id: string, script: EncoderScript, log: { classified: ClassifyInput[] }): LoadedModel {
-  const notGenerative = () => new BadRequestError(`${id} does not generate`, { param: 'model', code: 'model_not_supported' });
   const embedding: EmbeddingInfo = { dimensions: 4, pooling: 'mean', normalized: true, matryoshka: null, ...script.embedding };
   const tokenizer = wordTokenizer();
   return {
@@ -73,9 +72,9 @@ function encoderModel(id: string, script: EncoderScript, log: { classified: Clas
         });
       },
     }),
-    prepareChat: async () => { throw notGenerative(); },
-    prepareText: async () => { throw notGenerative(); },
-    generate: async function* () { throw notGenerative(); },
+    prepareChat: async () => { throw notGenerative(id, script.task); },
+    prepareText: async () => { throw notGenerative(id, script.task); },
+    generate: async function* () { throw notGenerative(id, script.task); },
     unload: async () => {},
   };
 }

@@ -44,6 +44,12 @@ export function checkLength(model: LoadedModel, tokens: number, param: string): 
   }
 }
 
+/** A chat or completion request on an embedding or classification model: a 400 naming `model`. */
+export function notGenerative(id: string, task: 'embed' | 'classify'): BadRequestError {
+  const what = task === 'embed' ? 'an embedding model: use /v1/embeddings' : 'a classification model: use /v1/rerank, /v1/score or /v1/score/evaluation';
+  return new BadRequestError(`Model '${id}' is ${what}; it does not generate text.`, { param: 'model', code: 'model_not_supported' });
+}
+
 export function sum(values: number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }

@@ -9,7 +9,7 @@ import {
   type TokenizeResponse,
 } from '../../protocol/tokenize.js';
 import { checkModalities } from '../chat.js';
-import type { LoadedModel } from '../engine.js';
+import type { LoadedModel, PreparedPrompt } from '../engine.js';
 import { hasMedia } from '../media/resolve.js';
 import { prepareStructured } from '../structured.js';
 import { tokenizerOf, type Endpoint, type EndpointContext } from './endpoint.js';
@@ -41,8 +41,9 @@ export const tokenizeEndpoint: Endpoint<TokenizeParams, TokenizeResponse> = {
     const special = params.add_special_tokens ?? params.add_special ?? null;
     let ids: number[];
     if (params.messages) {
-      const text = await renderChat(params, model);
-      ids = tokenizer.encode(text, { addSpecialTokens: special ?? false });
+      // The prompt's own tokens, as chat prefills them; re-encoded only to add special tokens.
+      const prompt = await renderChat(params, model);
+      ids = special ? tokenizer.encode(prompt.text, { addSpecialTokens: true }) : prompt.tokenIds;
     } else {
       // vLLM adds special tokens to a text prompt by default; llama.cpp (content) does not.
       ids = tokenizer.encode(params.prompt ?? params.content!, { addSpecialTokens: special ?? params.prompt != null });
@@ -56,8 +57,8 @@ export const tokenizeEndpoint: Endpoint<TokenizeParams, TokenizeResponse> = {
   },
 };
 
-/** The prompt text chat completions would send for these messages. */
-async function renderChat(params: TokenizeParams, model: LoadedModel): Promise<string> {
+/** The prompt chat completions would send for these messages. */
+async function renderChat(params: TokenizeParams, model: LoadedModel): Promise<PreparedPrompt> {
   const messages = params.messages!;
   checkModalities(messages, model);
   if (hasMedia(messages)) {
@@ -71,8 +72,7 @@ async function renderChat(params: TokenizeParams, model: LoadedModel): Promise<s
     ...(params.continue_final_message != null ? { continue_final_message: params.continue_final_message } : {}),
   };
   const chat = { model: model.id, messages, tools: params.tools } as ChatCompletionCreateParams;
-  const { prompt } = await prepareStructured(chat, model, { messages, templateKwargs: kwargs });
-  return prompt.text;
+  return (await prepareStructured(chat, model, { messages, templateKwargs: kwargs })).prompt;
 }
 
 export const detokenizeEndpoint: Endpoint<DetokenizeParams, DetokenizeResponse> = {
