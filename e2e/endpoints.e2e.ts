@@ -16,6 +16,7 @@ import { openReadyPage } from './support/ready-page.js';
 const ref = (name: string) => JSON.parse(readFileSync(`fixtures/models/${name}/reference.json`, 'utf8'));
 const MINILM = ref('tiny-random-minilm-embed');
 const BGE = ref('tiny-random-bge-embed');
+const QWEN3 = ref('tiny-random-qwen3-embed');
 const RERANK = ref('tiny-random-bert-rerank');
 const REWARD = ref('tiny-random-llama-reward');
 
@@ -25,7 +26,7 @@ let page: Awaited<ReturnType<typeof openReadyPage>>;
 beforeAll(async () => {
   browser = await launch();
   page = await openReadyPage(browser, '/e2e/pages/endpoints.html', { timeout: 60_000 });
-  for (const id of ['tiny-random-minilm-embed', 'tiny-random-bge-embed', 'tiny-random-bert-rerank', 'tiny-random-llama-reward', 'tiny-chat']) {
+  for (const id of ['tiny-random-minilm-embed', 'tiny-random-bge-embed', 'tiny-random-qwen3-embed', 'tiny-random-bert-rerank', 'tiny-random-llama-reward', 'tiny-chat']) {
     await page.evaluate((m) => (window as any).client.models.load(m, { device: 'wasm' }), id);
   }
 });
@@ -71,6 +72,12 @@ describe('embeddings', () => {
     expect(CreateEmbeddingResponse.strict().parse(raw.body).data[0]!.embedding).toMatch(/^[A-Za-z0-9+/]+=*$/);
     const fastchat = await post('/engines/tiny-random-bge-embed/embeddings', { input: [BGE.texts[1]] });
     expectMatches([fastchat.body.data[0].embedding], [BGE.embeddings[1]]);
+  });
+
+  test('a Qwen3-Embedding-style decoder (options.task embed): last-token pooling with the EOS its tokenizer appends', async () => {
+    const out = await inPage('(w, texts) => w.client.embeddings.create({ model: "tiny-random-qwen3-embed", input: texts })', QWEN3.texts);
+    expectMatches(out.data.map((d: any) => d.embedding), QWEN3.embeddings);
+    expect(out.usage.prompt_tokens).toBe(sum(QWEN3.tokens));
   });
 
   test('dimensions: Matryoshka truncation renormalized where declared; a 400 naming dimensions elsewhere', async () => {

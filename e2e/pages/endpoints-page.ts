@@ -39,7 +39,9 @@ w.fw = {
 };
 
 reportSetup(async () => {
-  const client = createClient({ shared: false, config: { wasmPaths: '/ort/', models: [TINY_CHAT, ...ENDPOINT_MODELS.map(fixture)] } });
+  // Qwen3-Embedding's config names a causal LM: it is served as an embedder when told so.
+  const qwen3 = { ...fixture('tiny-random-qwen3-embed'), options: { task: 'embed' } };
+  const client = createClient({ shared: false, config: { wasmPaths: '/ort/', models: [TINY_CHAT, qwen3, ...ENDPOINT_MODELS.map(fixture)] } });
   w.client = client;
   w.gateway = await registerGateway({ client });
 });
