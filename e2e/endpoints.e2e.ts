@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import Ajv from 'ajv';
 import { CreateEmbeddingResponse } from '../src/protocol/embeddings.js';
+import { embeddingResponseSchema } from '../tests/support/openai-embedding-schema.js';
 import { launch } from './support/browser.js';
 import { openReadyPage } from './support/ready-page.js';
 
@@ -58,7 +60,9 @@ const inPage = <T = any>(fn: string, ...args: unknown[]): Promise<T> =>
 describe('embeddings', () => {
   test('in-page client: mean pooling + Normalize match sentence-transformers (cosine >= 0.9999), usage counts the tokens', async () => {
     const out = await inPage('(w, texts) => w.client.embeddings.create({ model: "tiny-random-minilm-embed", input: texts })', MINILM.texts);
-    expect(CreateEmbeddingResponse.strict().parse(out)).toBeTruthy();
+    // OpenAI's published response schema, nothing more.
+    const validate = new Ajv().compile(embeddingResponseSchema());
+    expect(validate(out), JSON.stringify(validate.errors)).toBe(true);
     expectMatches(out.data.map((d: any) => d.embedding), MINILM.embeddings);
     expect(out.data.map((d: any) => d.index)).toEqual([0, 1, 2, 3]);
     expect(out.usage).toEqual({ prompt_tokens: sum(MINILM.tokens), total_tokens: sum(MINILM.tokens) });

@@ -1,4 +1,6 @@
+import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { embeddingResponseSchema } from '../support/openai-embedding-schema.js';
 import { toBase64, truncate } from '../../src/core/endpoints/embeddings.js';
 import { CreateEmbeddingResponse } from '../../src/protocol/embeddings.js';
 import { BadRequestError, NotFoundError, type APIError } from '../../src/protocol/errors.js';
@@ -29,6 +31,8 @@ describe('embeddings', () => {
     const { runtime } = setup();
     const one = await run(runtime, 'embeddings', { model: 'emb', input: 'a b c' });
     expect(CreateEmbeddingResponse.strict().parse(one)).toEqual(one);
+    const validate = new Ajv().compile(embeddingResponseSchema());
+    expect(validate(one), JSON.stringify(validate.errors)).toBe(true);
     expect(one.data).toHaveLength(1);
     expect(one.usage).toEqual({ prompt_tokens: 5, total_tokens: 5 });
     const many = await run(runtime, 'embeddings', { model: 'emb', input: ['a', 'a b'] });
