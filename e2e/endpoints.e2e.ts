@@ -192,6 +192,14 @@ describe('tokenize', () => {
     const detok = await post('/detokenize', { model: 'tiny-chat', tokens: tok.body.tokens });
     expect(detok.body.prompt).toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
     expect(detok.body.content).toBe(detok.body.prompt);
+    const text = async (body: Record<string, unknown>) => {
+      const ids = (await post('/tokenize', { model: 'tiny-chat', ...body })).body.tokens;
+      return (await post('/detokenize', { model: 'tiny-chat', tokens: ids })).body.prompt;
+    };
+    expect(await text({ messages, add_generation_prompt: false })).toBe('<|im_start|>user\nHi<|im_end|>\n');
+    const partial = [...messages, { role: 'assistant', content: 'Hello' }];
+    expect(await text({ messages: partial, continue_final_message: true })).toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello');
+    expect((await post('/tokenize', { model: 'tiny-chat', messages: partial, continue_final_message: true, add_generation_prompt: true })).body.error.param).toBe('continue_final_message');
     const pieces = await post('/tokenize', { model: 'tiny-random-minilm-embed', content: 'hello world', with_pieces: true, add_special: true });
     expect(pieces.body.tokens.at(0)).toMatchObject({ piece: '[CLS]' });
     expect(pieces.body.count).toBe(MINILM.tokens[0]);

@@ -64,7 +64,7 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
 
   return {
     name: 'transformers',
-    capabilities: { modalities: ['text'], chatTemplate: false, logits: true, grammar: false, embeddings: false },
+    capabilities: { modalities: ['text'], chatTemplate: false, logits: true, grammar: false, embeddings: true },
     async load(spec, ctx) {
       pointAt(spec, options.hubUrl);
       const { device, f16 } = await pickDevice(ctx.device);

@@ -103,7 +103,7 @@ export function createWebLLMEngine(options: WebLLMEngineOptions = {}): Engine {
 
   return {
     name: 'webllm',
-    capabilities: { modalities: ['text', 'image'], chatTemplate: true, logits: true, grammar: true, embeddings: false },
+    capabilities: { modalities: ['text', 'image'], chatTemplate: true, logits: true, grammar: true, embeddings: true },
     async load(spec: ModelSpec, ctx: LoadContext): Promise<LoadedModel> {
       if (ctx.device === 'wasm') {
         throw new BadRequestError(`Model '${spec.id}' runs on web-llm, which runs on WebGPU only; it cannot load on 'wasm'.`, {

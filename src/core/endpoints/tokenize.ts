@@ -11,6 +11,7 @@ import {
 import { checkModalities } from '../chat.js';
 import type { LoadedModel, PreparedPrompt } from '../engine.js';
 import { hasMedia } from '../media/resolve.js';
+import { messageText } from '../message-text.js';
 import { prepareStructured } from '../structured.js';
 import { tokenizerOf, type Endpoint, type EndpointContext } from './endpoint.js';
 
@@ -41,9 +42,10 @@ export const tokenizeEndpoint: Endpoint<TokenizeParams, TokenizeResponse> = {
     const special = params.add_special_tokens ?? params.add_special ?? null;
     let ids: number[];
     if (params.messages) {
-      // The prompt's own tokens, as chat prefills them; re-encoded only to add special tokens.
+      // The prompt's own tokens, as chat prefills them; re-encoded when the text was cut or special tokens are asked for.
       const prompt = await renderChat(params, model);
-      ids = special ? tokenizer.encode(prompt.text, { addSpecialTokens: true }) : prompt.tokenIds;
+      const cut = params.continue_final_message ? continueFinal(prompt.text, params.messages) : null;
+      ids = special || cut !== null ? tokenizer.encode(cut ?? prompt.text, { addSpecialTokens: special ?? false }) : prompt.tokenIds;
     } else {
       // vLLM adds special tokens to a text prompt by default; llama.cpp (content) does not.
       ids = tokenizer.encode(params.prompt ?? params.content!, { addSpecialTokens: special ?? params.prompt != null });
@@ -66,13 +68,30 @@ async function renderChat(params: TokenizeParams, model: LoadedModel): Promise<P
       param: 'messages', code: 'unsupported_content',
     });
   }
-  const kwargs = {
-    ...params.chat_template_kwargs,
-    ...(params.add_generation_prompt != null ? { add_generation_prompt: params.add_generation_prompt } : {}),
-    ...(params.continue_final_message != null ? { continue_final_message: params.continue_final_message } : {}),
-  };
+  if (params.continue_final_message && params.add_generation_prompt) {
+    throw new BadRequestError('continue_final_message continues the last message: it cannot be combined with add_generation_prompt.', {
+      param: 'continue_final_message', code: 'invalid_value',
+    });
+  }
+  const generation = params.continue_final_message ? false : params.add_generation_prompt;
+  const kwargs = { ...params.chat_template_kwargs, ...(generation != null ? { add_generation_prompt: generation } : {}) };
   const chat = { model: model.id, messages, tools: params.tools } as ChatCompletionCreateParams;
   return (await prepareStructured(chat, model, { messages, templateKwargs: kwargs })).prompt;
+}
+
+/**
+ * `continue_final_message` as Hugging Face renders it: the prompt up to the end of the last
+ * message's text, so the model would go on writing that message.
+ */
+function continueFinal(text: string, messages: NonNullable<TokenizeParams['messages']>): string {
+  const last = messageText(messages.at(-1)!.content ?? '');
+  const at = last ? text.lastIndexOf(last) : -1;
+  if (at === -1) {
+    throw new BadRequestError("continue_final_message: the last message's text does not appear in the rendered prompt.", {
+      param: 'continue_final_message', code: 'invalid_value',
+    });
+  }
+  return text.slice(0, at + last.length);
 }
 
 export const detokenizeEndpoint: Endpoint<DetokenizeParams, DetokenizeResponse> = {
