@@ -54,7 +54,6 @@ export interface EndpointResults {
   tokenCheck: TokenCheckResponse;
 }
 export type EndpointName = keyof EndpointResults;
-export const ENDPOINT_NAMES: readonly EndpointName[] = ['embeddings', 'rerank', 'score', 'scoreEvaluation', 'tokenize', 'detokenize', 'tokenCheck'];
 
 /** A non-generating endpoint's port: `started` once it ran, then its one answer. */
 export type EndpointMessageOut<R = unknown> =
