@@ -5,6 +5,7 @@ export * from './completions.js';
 export * from './models.js';
 export * from './validate.js';
 export * from './rpc.js';
+export * from './routing.js';
 export * from './port-stream.js';
 export * from './embeddings.js';
 export * from './scoring.js';
