@@ -57,7 +57,7 @@ async function probe(ms: number): Promise<GpuFacts | null | undefined> {
 }
 
 function shortReasonOf(entry: WebLLMCatalogEntry): string | null {
-  if (entry.kind === 'embedding') return 'embedding model, not served yet';
+  if (entry.kind === 'embedding') return 'embedding model: /v1/embeddings';
   if (!entry.available) {
     const missing = entry.needs.features.filter((f) => entry.reasons.some((r) => r.includes(`'${f}'`)));
     if (missing.length) return `needs ${missing.join(', ')}`;
@@ -77,6 +77,8 @@ function needsOfEntry(entry: WebLLMCatalogEntry): string[] {
   return needs;
 }
 
+const EMBEDDING_REASON = 'Embedding model: it serves client.embeddings.create and /v1/embeddings, not chat.';
+
 function fromCatalog(entry: WebLLMCatalogEntry): PickerModel {
   const sizeBytes = entry.vramMB == null ? null : Math.round(entry.vramMB * MiB);
   return {
@@ -89,8 +91,9 @@ function fromCatalog(entry: WebLLMCatalogEntry): PickerModel {
     sizeBytes,
     contextLength: entry.contextLength,
     needs: needsOfEntry(entry),
-    available: entry.available,
-    reasons: entry.reasons,
+    // The playground chats: an embedding model runs, but not here.
+    available: entry.available && entry.kind !== 'embedding',
+    reasons: entry.kind === 'embedding' ? [EMBEDDING_REASON, ...entry.reasons] : entry.reasons,
     shortReason: shortReasonOf(entry),
     alternative: entry.alternative,
     embedded: false,
@@ -119,8 +122,7 @@ function fromModel(m: Model, embedded: boolean): PickerModel {
 
 /**
  * The client's models merged with web-llm's catalog, checked against this browser's
- * WebGPU adapter. web-llm models the registry does not list (embedding models) are shown
- * too, as unavailable.
+ * WebGPU adapter. web-llm models the registry does not list are shown too.
  */
 export async function buildCatalog(listed: Model[], embeddedId: string): Promise<Catalog> {
   const gpu = await probe(5000);

@@ -73,13 +73,13 @@ describe('demo model picker on webgpu', () => {
     expect(f32.text).toBe(`${F32} · 1.1 GB`);
     expect(f32.title).toMatch(/^web-llm · q4f32_1 · 1\.1 GB GPU memory · 4k context · needs WebGPU$/);
 
-    // Embedding models (not in the registry, shown from the catalog): unavailable, with why.
+    // Embedding models: not for the chat playground, with why.
     const embeddings = webllm.filter((o) => o.value.includes('embed'));
     expect(embeddings.map((o) => o.value)).toContain(EMBEDDING);
     for (const o of embeddings) {
       expect(o.disabled, o.value).toBe(true);
-      expect(o.text).toContain('embedding model, not served yet');
-      expect(o.title).toContain('Embedding model: webinfer does not serve embeddings from web-llm yet.');
+      expect(o.text).toContain('embedding model: /v1/embeddings');
+      expect(o.title).toContain('Embedding model: it serves client.embeddings.create and /v1/embeddings, not chat.');
     }
     // On this adapter, exactly the f16 and embedding models are out.
     for (const o of webllm) expect(o.disabled, o.value).toBe(/q\d+f16/.test(o.value) || o.value.includes('embed'));

@@ -4,7 +4,10 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } 
 import { APIUserAbortError, errorFromBody } from '../protocol/errors.js';
 import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from '../protocol/models.js';
 import type { Response as ResponseObject, ResponseCreateParams, ResponseDeleted, ResponseStreamEvent } from '../protocol/responses.js';
-import type { CacheDeleteResult, CacheInfo, ChatMessageOut, InputItemList, InputItemsQuery, ResponseMessageOut, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import type { EmbeddingCreateParams } from '../protocol/embeddings.js';
+import type { RerankParams, ScoreEvaluationParams, ScoreParams } from '../protocol/scoring.js';
+import type { DetokenizeParams, TokenCheckParams, TokenizeParams } from '../protocol/tokenize.js';
+import type { CacheDeleteResult, CacheInfo, ChatMessageOut, EndpointMessageOut, EndpointName, EndpointResults, InputItemList, InputItemsQuery, ResponseMessageOut, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { portStream } from '../protocol/port-stream.js';
 import { lifeline } from '../protocol/lifeline.js';
 import { checkRequestShape } from '../protocol/limits.js';
@@ -20,6 +23,9 @@ export type ChatCompletionNonStreamingInput = ChatCompletionCreateInput & { stre
 
 /** The Responses API's request; `input_image.image_url` may also be a data: URL. */
 export type ResponseCreateInput = z.input<typeof ResponseCreateParams>;
+
+/** A non-generating endpoint's call: its request (as sent) in, its answer out. */
+type EndpointCall<P, N extends EndpointName> = (params: z.input<P extends z.ZodType ? P : never>, options?: RequestOptions) => Promise<EndpointResults[N]>;
 
 export interface RequestOptions {
   signal?: AbortSignal;
@@ -67,6 +73,20 @@ export class WebInfer {
     list(): Promise<CacheInfo>;
     delete(modelId: string): Promise<CacheDeleteResult>;
   };
+  /** OpenAI's embeddings: `create({ model, input, encoding_format?, dimensions? })`. */
+  readonly embeddings: { create: EndpointCall<typeof EmbeddingCreateParams, 'embeddings'> };
+  /** A cross-encoder's ranking of documents against a query (vLLM / llama.cpp `/rerank`). */
+  readonly rerank: { create: EndpointCall<typeof RerankParams, 'rerank'> };
+  /**
+   * `create`: vLLM's `/score` (a cross-encoder, text_1 against text_2); `evaluate`:
+   * LLaMA-Factory's score evaluation (a reward model, one score per text).
+   */
+  readonly score: { create: EndpointCall<typeof ScoreParams, 'score'>; evaluate: EndpointCall<typeof ScoreEvaluationParams, 'scoreEvaluation'> };
+  /** vLLM / llama.cpp `/tokenize`: a prompt, or chat messages rendered with the model's template. */
+  readonly tokenize: EndpointCall<typeof TokenizeParams, 'tokenize'>;
+  readonly detokenize: EndpointCall<typeof DetokenizeParams, 'detokenize'>;
+  /** FastChat's token check: does each prompt plus max_tokens fit the model's context? */
+  readonly tokenCheck: EndpointCall<typeof TokenCheckParams, 'tokenCheck'>;
   private readonly connection: Connection;
   private readonly ready: Promise<void>;
 
@@ -83,6 +103,13 @@ export class WebInfer {
       delete: async (id) => { await this.ready; return api.deleteResponse(id); },
       inputItems: { list: async (id, query = {}) => { await this.ready; return api.listResponseInputItems(id, query); } },
     };
+    const call = <N extends EndpointName>(name: N) => (params: unknown, options?: RequestOptions) => this.callEndpoint(name, params, options);
+    this.embeddings = { create: call('embeddings') };
+    this.rerank = { create: call('rerank') };
+    this.score = { create: call('score'), evaluate: call('scoreEvaluation') };
+    this.tokenize = call('tokenize');
+    this.detokenize = call('detokenize');
+    this.tokenCheck = call('tokenCheck');
     this.models = {
       list: async () => { await this.ready; return api.listModels(); },
       retrieve: async (id) => { await this.ready; return api.retrieveModel(id); },
@@ -126,6 +153,14 @@ export class WebInfer {
     checkRequestShape(params);
     const port = await this.connection.api.response(params, { lifeline: await lifeline() });
     return answer<ResponseMessageOut, ResponseStreamEvent, ResponseObject>(port, !!params.stream, controller);
+  }
+
+  private async callEndpoint<N extends EndpointName>(name: N, params: unknown, options: RequestOptions = {}): Promise<EndpointResults[N]> {
+    await this.ready;
+    if (options.signal?.aborted) throw new APIUserAbortError();
+    const controller = linkedController(options.signal);
+    const port = await this.connection.api.endpoint(name, params, { lifeline: await lifeline() });
+    return answer<EndpointMessageOut, never, EndpointResults[N]>(port, false, controller) as Promise<EndpointResults[N]>;
   }
 
   /** Host counters: loads per model, queue depth, connections. */
@@ -175,7 +210,7 @@ function linkedController(signal?: AbortSignal): AbortController {
  * A generation's port: its first message (started, or a typed error), then a Stream of
  * its chunks, or the one folded answer.
  */
-async function answer<M extends ChatMessageOut | ResponseMessageOut, Chunk, Whole>(
+async function answer<M extends ChatMessageOut | ResponseMessageOut | EndpointMessageOut, Chunk, Whole>(
   port: MessagePort,
   streaming: boolean,
   controller: AbortController,
@@ -192,7 +227,7 @@ async function answer<M extends ChatMessageOut | ResponseMessageOut, Chunk, Whol
 }
 
 /** Reads one message; an abort cancels the stream, which stops the work in the host. */
-async function readOrAbort<M extends ChatMessageOut | ResponseMessageOut | LoadMessageOut>(
+async function readOrAbort<M extends ChatMessageOut | ResponseMessageOut | EndpointMessageOut | LoadMessageOut>(
   reader: ReadableStreamDefaultReader<M>,
   signal: AbortSignal,
 ): Promise<M> {

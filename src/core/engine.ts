@@ -210,6 +210,60 @@ export interface LoadedModel {
    * tool-call format and reasoning tags from it.
    */
   readonly chatTemplate?: string | null;
+
+  // ---- optional capabilities beyond generation (src/core/endpoints/) --------------------
+
+  /** What the model is for; absent = 'generate'. Embedding and classification models do not chat. */
+  readonly task?: ModelTask;
+  /** The model's tokenizer, for /tokenize, /detokenize, token counts and context checks. */
+  readonly textTokenizer?: ModelTokenizer;
+  /** Embedding models: the pooling and normalization the model declares, and what `dimensions` may ask. */
+  readonly embedding?: EmbeddingInfo;
+  /**
+   * Embedding models: one vector per input (token ids, special tokens included), pooled and
+   * normalized as the model declares (EmbeddingInfo).
+   */
+  embed?(inputs: number[][], signal: AbortSignal): Promise<Float32Array[]>;
+  /**
+   * Sequence-classification models (reward models, cross-encoders): the raw logits per
+   * input, one row of `labels.length` values; `pair` is the second text of a cross-encoder.
+   */
+  classify?(inputs: ClassifyInput[], signal: AbortSignal): Promise<number[][]>;
+  /** Classification models: the label names (id2label), in logit order. */
+  readonly labels?: string[];
+}
+
+export type ModelTask = 'generate' | 'embed' | 'classify';
+
+export interface ClassifyInput {
+  text: string;
+  pair?: string;
+  addSpecialTokens: boolean;
+  /** Cut the input to this many tokens (from the start); absent = whole. */
+  maxTokens?: number;
+}
+
+export interface ModelTokenizer {
+  /** `pair`: a second text, encoded as the model's tokenizer joins pairs (cross-encoders). */
+  encode(text: string, options: { addSpecialTokens: boolean; pair?: string }): number[];
+  decode(ids: number[], options?: { skipSpecialTokens?: boolean }): string;
+  /** Each id's raw token string (`Ġhello`, `##ing`), as `convert_ids_to_tokens` gives it. */
+  tokenStrings(ids: number[]): string[];
+  /** Ids at or above this are not tokens of the model. */
+  readonly vocabSize: number;
+}
+
+export interface EmbeddingInfo {
+  /** The vector's length. */
+  dimensions: number;
+  pooling: 'mean' | 'cls' | 'last' | 'max';
+  /** Vectors come out L2-normalized (a sentence-transformers Normalize module, or the model's config). */
+  normalized: boolean;
+  /**
+   * Matryoshka: which `dimensions` a request may ask for (`true`: any up to `dimensions`);
+   * null = truncation is not supported (a 400).
+   */
+  matryoshka: number[] | true | null;
 }
 
 /**

@@ -22,6 +22,8 @@ import { checkResponseParams, mapChatError, toChatRequest } from './responses.js
 import { resolveInput } from './response-chain.js';
 import { ResponseStore, listInputItems, type InputItemList, type InputItemsQuery, type ResponseStoreLimits, type StoredItem } from './response-store.js';
 import { foldResponse, responseEvents, responseId } from './response-events.js';
+import { ENDPOINTS, type Endpoint, type EndpointContext } from './endpoints/index.js';
+import type { EndpointName, EndpointResults } from '../protocol/rpc.js';
 
 /**
  * The engine-agnostic service: models, the queue and the OpenAI endpoints. The engine
@@ -296,6 +298,32 @@ export class Runtime {
       release();
       throw err;
     }
+  }
+
+  // ---- embeddings, rerank, score, tokenize (src/core/endpoints/) -----------------------
+
+  /**
+   * A non-generating endpoint: validated, the models it names checked (404) before it
+   * queues, then run holding the engine queue (it may load the model).
+   */
+  async runEndpoint<N extends EndpointName>(name: N, body: unknown, signal: AbortSignal): Promise<EndpointResults[N]> {
+    if (!Object.hasOwn(ENDPOINTS, name)) throw new BadRequestError(`Unknown endpoint '${String(name)}'.`, { param: null });
+    const endpoint = ENDPOINTS[name] as Endpoint<unknown, EndpointResults[N]>;
+    const params = parseRequest(endpoint.schema, body);
+    for (const m of endpoint.models(params)) this.registry.get(m.id, m.param);
+    const ctx: EndpointContext = {
+      model: async (id) => (await this.ensureLoaded(this.registry.get(id, 'model'), {}, signal)).model,
+      soleModel: () => {
+        const loaded = [...this.resident.values()];
+        if (loaded.length === 1) return loaded[0]!.model;
+        throw new BadRequestError(`Name the model: ${loaded.length ? `${loaded.length} are loaded` : 'none is loaded'}.`, {
+          param: 'model', code: 'missing_required_parameter',
+        });
+      },
+      signal,
+      newId,
+    };
+    return this.queue.run(() => endpoint.run(params, ctx), signal);
   }
 
   // ---- internals -----------------------------------------------------------------------

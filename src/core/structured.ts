@@ -34,6 +34,8 @@ export interface StructuredRequest {
   /** A non-text response_format. */
   responseFormat: Exclude<ResponseFormat, { type: 'text' }> | null;
   reasoning: ReasoningFormat;
+  /** Hugging Face's `tool_prompt`: the default tool prompt's instruction, replaced. */
+  toolPrompt: string | null;
 }
 
 /** Every check that needs no model: 400s before the request waits in the queue. */
@@ -78,7 +80,7 @@ export function resolveStructured(params: ChatCompletionCreateParams): Structure
   });
   if (tools.length === 0 && toolMode === 'auto') toolMode = 'none';
   const reasoning: ReasoningFormat = params.reasoning_format ?? 'parsed';
-  return { tools, toolMode, parallel: params.parallel_tool_calls !== false, responseFormat: format, reasoning };
+  return { tools, toolMode, parallel: params.parallel_tool_calls !== false, responseFormat: format, reasoning, toolPrompt: params.tool_prompt ?? null };
 }
 
 function checkOrThrow(schema: unknown, param: string, what: string): void {
@@ -150,7 +152,7 @@ export async function prepareStructured(
     if (renders && withTools) {
       prompt = withTools;
     } else {
-      prompt = await render({ ...input, messages: withDefaultToolPrompt(input.messages, req.tools), tools: undefined });
+      prompt = await render({ ...input, messages: withDefaultToolPrompt(input.messages, req.tools, req.toolPrompt), tools: undefined });
       defaultPrompt = true;
     }
   } else {

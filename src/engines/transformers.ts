@@ -19,6 +19,7 @@ import type {
   LoadContext,
   LoadedModel,
   ModelSpec,
+  ModelTokenizer,
   PreparedPrompt,
   PromptInput,
   SamplingParams,
@@ -30,6 +31,8 @@ import { Sampler } from '../core/sampling.js';
 import { BadRequestError } from '../protocol/errors.js';
 import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
 import { toTemplateMessages, toTemplateTools } from './hf-chat.js';
+import { encoderTask, loadEncoderModel } from './transformers-encoders.js';
+import { modelTokenizer } from './transformers-tokenizer.js';
 import { DTYPE_SUFFIX, dtypeFor, preferredDtype } from './dtype-choice.js';
 import { withLoadErrors } from './transformers/load-errors.js';
 
@@ -64,7 +67,7 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
   // Every load failure typed (404, 503, 422, 507), never a 500: transformers/load-errors.ts.
   return withLoadErrors({
     name: 'transformers',
-    capabilities: { modalities: ['text'], chatTemplate: false, logits: true, grammar: false, embeddings: false },
+    capabilities: { modalities: ['text'], chatTemplate: false, logits: true, grammar: false, embeddings: true },
     async load(spec, ctx) {
       pointAt(spec, options.hubUrl);
       const { device, f16 } = await pickDevice(ctx.device);
@@ -79,6 +82,9 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
       const dtypeOption = dtype ? { dtype: dtype as 'fp32' } : {};
       progress.expect(await fileSizes(spec.source.repo, { config, device, ...dtypeOption, include_processor: kind !== null }, common));
       if (kind) return multimodal.loadMultimodalModel(spec, ctx, kind, { device, common, dtype: dtypeOption });
+      // Embedding and sequence-classification models (src/engines/transformers-encoders.ts).
+      const encoder = encoderTask(spec, config);
+      if (encoder) return loadEncoderModel(spec, ctx, encoder, { device, common, dtype: dtypeOption, config });
       const [tokenizer, model] = await Promise.all([
         AutoTokenizer.from_pretrained(spec.source.repo, common),
         AutoModelForCausalLM.from_pretrained(spec.source.repo, { ...common, config: config as never, device, ...dtypeOption }),
@@ -219,6 +225,7 @@ export class TransformersModel implements LoadedModel {
   readonly modalities: Modality[] = ['text'];
   readonly defaults: Partial<SamplingParams>;
   readonly chatTemplate: string | null;
+  readonly textTokenizer: ModelTokenizer;
   private readonly eosIds: number[];
   /** Runs while each forward pass is in flight (a grammar's next token mask). */
   private stepHook: (() => Promise<void>) | null = null;
@@ -231,6 +238,7 @@ export class TransformersModel implements LoadedModel {
     readonly device: DeviceKind,
   ) {
     this.id = spec.id;
+    this.textTokenizer = modelTokenizer(tokenizer);
     const config = model.config as unknown as Record<string, unknown>;
     const textConfig = (config.text_config ?? {}) as Record<string, unknown>;
     this.contextLength = spec.contextLength ?? ((config.max_position_embeddings ?? textConfig.max_position_embeddings) as number | undefined) ?? null;

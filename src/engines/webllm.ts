@@ -18,6 +18,7 @@ import type {
   LoadContext,
   LoadedModel,
   ModelSpec,
+  ModelTokenizer,
   PreparedPrompt,
   PromptInput,
   SamplingParams,
@@ -27,6 +28,7 @@ import { Sampler, type SampledToken } from '../core/sampling.js';
 import { StopMatcher } from '../core/stop.js';
 import { BadRequestError, InternalServerError } from '../protocol/errors.js';
 import type { DeviceKind, Modality } from '../protocol/models.js';
+import { WebLLMEmbeddingModel, webllmTokenizer, type WebLLMTokenizer } from './webllm/embeddings.js';
 import { gpuProblems, kindOf, needsOf, probeGpu, recordFromSpec, type GpuFacts, type WebLLMModelOptions } from './webllm/catalog.js';
 import { effectiveTemplate, renderPrompt, toWebLLMChat, type ChatPrompt } from './webllm/conversation.js';
 import { fromWebLLMError } from './webllm/errors.js';
@@ -69,7 +71,7 @@ import { progressMapper } from './webllm/progress.js';
  */
 
 /** The part of MLCEngine this engine uses (tests pass a scripted one). */
-export type MLCEngineLike = Pick<MLCEngine, 'reload' | 'unload' | 'chatCompletion' | 'completion' | 'interruptGenerate'>;
+export type MLCEngineLike = Pick<MLCEngine, 'reload' | 'unload' | 'chatCompletion' | 'completion' | 'interruptGenerate' | 'embedding'>;
 
 export interface WebLLMEngineOptions {
   /** Builds the MLCEngine for one model; default `new MLCEngine(config)`. */
@@ -90,10 +92,7 @@ export interface WebLLMEngineOptions {
   sampling?: 'auto' | 'webinfer';
 }
 
-interface Tokenizer {
-  encode(text: string): Int32Array;
-  decode(ids: Int32Array): string;
-}
+type Tokenizer = WebLLMTokenizer;
 
 const prebuiltIds = new Set(prebuiltModelList.map((r) => r.model_id));
 
@@ -104,7 +103,7 @@ export function createWebLLMEngine(options: WebLLMEngineOptions = {}): Engine {
 
   return {
     name: 'webllm',
-    capabilities: { modalities: ['text', 'image'], chatTemplate: true, logits: true, grammar: true, embeddings: false },
+    capabilities: { modalities: ['text', 'image'], chatTemplate: true, logits: true, grammar: true, embeddings: true },
     async load(spec: ModelSpec, ctx: LoadContext): Promise<LoadedModel> {
       if (ctx.device === 'wasm') {
         throw new BadRequestError(`Model '${spec.id}' runs on web-llm, which runs on WebGPU only; it cannot load on 'wasm'.`, {
@@ -117,12 +116,6 @@ export function createWebLLMEngine(options: WebLLMEngineOptions = {}): Engine {
         record = recordFromSpec(spec);
       } catch (err) {
         throw new BadRequestError((err as Error).message, { param: 'model', code: 'invalid_model_config' });
-      }
-      if (kindOf(spec.options as Partial<WebLLMModelOptions> ?? {}) === 'embedding') {
-        throw new BadRequestError(`Model '${spec.id}' is an embedding model; webinfer does not serve embeddings from web-llm yet.`, {
-          param: 'model',
-          code: 'model_not_supported',
-        });
       }
       // Everything that would fail halfway through the load, before any download.
       const problems = gpuProblems(spec.id, needsOf(record), await probe(), known);
@@ -157,7 +150,9 @@ export function createWebLLMEngine(options: WebLLMEngineOptions = {}): Engine {
       }
       const sampling = (spec.options as { sampling?: unknown } | undefined)?.sampling;
       try {
-        const vision = kindOf(record as unknown as WebLLMModelOptions) === 'vision';
+        const kind = kindOf(record as unknown as WebLLMModelOptions);
+        if (kind === 'embedding') return new WebLLMEmbeddingModel(spec, engine);
+        const vision = kind === 'vision';
         return new WebLLMModel(spec, engine, hook, sampling === 'webinfer' || sampling === 'auto' ? sampling : options.sampling ?? 'auto', vision);
       } catch (err) {
         await engine.unload().catch(() => {});
@@ -216,6 +211,7 @@ class WebLLMModel implements LoadedModel {
   private readonly stopStrings: string[];
   private readonly vocabSize: number;
   private readonly chatConfig: ChatConfig;
+  readonly textTokenizer: ModelTokenizer;
 
   constructor(
     spec: ModelSpec,
@@ -236,6 +232,7 @@ class WebLLMModel implements LoadedModel {
     this.contextLength = typeof window === 'number' && window > 0 && !(chatConfig.sliding_window_size > 0) ? window : spec.contextLength ?? null;
     this.defaults = samplingDefaults(chatConfig);
     this.vocabSize = chatConfig.vocab_size > 0 ? chatConfig.vocab_size : Infinity;
+    this.textTokenizer = webllmTokenizer(tokenizer, this.vocabSize);
   }
 
   async prepareChat(input: PromptInput): Promise<PreparedPrompt> {

@@ -1,5 +1,5 @@
 import type { Model, ModelList } from '../protocol/models.js';
-import type { ChatMessageOut, CompletionMessageOut, InputItemList, InputItemsQuery, ResponseMessageOut } from '../protocol/rpc.js';
+import type { ChatMessageOut, CompletionMessageOut, EndpointMessageOut, EndpointName, InputItemList, InputItemsQuery, ResponseMessageOut } from '../protocol/rpc.js';
 import type { Response as ResponseObject, ResponseDeleted } from '../protocol/responses.js';
 import { ServiceUnavailableError } from '../protocol/errors.js';
 
@@ -14,6 +14,8 @@ export interface GatewayBackend {
   chatCompletion(body: unknown, options?: CallOptions): Promise<ReadableStream<ChatMessageOut>>;
   completion(body: unknown, options?: CallOptions): Promise<ReadableStream<CompletionMessageOut>>;
   response(body: unknown, options?: CallOptions): Promise<ReadableStream<ResponseMessageOut>>;
+  /** Embeddings, rerank, score, tokenize... (HostApi.endpoint). */
+  endpoint(name: EndpointName, body: unknown, options?: CallOptions): Promise<ReadableStream<EndpointMessageOut>>;
   retrieveResponse(id: string): Promise<ResponseObject>;
   deleteResponse(id: string): Promise<ResponseDeleted>;
   listResponseInputItems(id: string, query: InputItemsQuery): Promise<InputItemList>;

@@ -80,7 +80,7 @@ describe('gateway: routing and scope', () => {
 
   it('unknown /v1 routes are a JSON 404; wrong methods a 405 with Allow', async () => {
     const { fetch } = setup();
-    for (const path of ['/v1/nope', '/v1', '/v1/chat/completions/x', '/v1/embeddings']) {
+    for (const path of ['/v1/nope', '/v1', '/v1/chat/completions/x', '/v1/images/generations']) {
       const res = await fetch(path);
       expect(res.status, path).toBe(404);
       const err = await errorOf(res);

@@ -19,6 +19,7 @@ import {
 } from './http.js';
 import { Router, type Params } from './router.js';
 import { ABORT_HEADER } from './messages.js';
+import type { EndpointName } from '../protocol/rpc.js';
 import { jsonFromHost, sseFromHost, untilLost, type HostMessage } from './sse.js';
 
 /**
@@ -120,6 +121,20 @@ export function createGateway(options: GatewayOptions): Gateway {
     };
   }
 
+  /**
+   * Embeddings, rerank, score, tokenize...: one JSON answer. `model` from the path, where
+   * the route has one (FastChat's /engines/{model}/embeddings).
+   */
+  function endpoint(name: EndpointName): Handler {
+    return async (ctx) => {
+      const body = await readJsonObject(ctx.request, maxBodyBytes);
+      if (ctx.params.model) body.model = ctx.params.model;
+      const caller = ctx.options.clientId || undefined;
+      const { value, backend } = await call((b) => b.endpoint(name, body, { caller }) as Promise<ReadableStream<HostMessage>>);
+      return respond(value, false, backend, ctx, 'chat');
+    };
+  }
+
   /** Only background responses can be cancelled, and there are none here. */
   const cancelResponse: Handler = async (ctx) => {
     throw new BadRequestError(
@@ -142,6 +157,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     .post('/chat/completions', generation('chatCompletion'))
     .post('/completions', generation('completion'))
     .post('/responses', generation('response'))
+    .post('/embeddings', endpoint('embeddings'))
+    .post('/engines/:model/embeddings', endpoint('embeddings'))
+    .post('/rerank', endpoint('rerank'))
+    .post('/score', endpoint('score'))
+    .post('/score/evaluation', endpoint('scoreEvaluation'))
+    .post('/tokenize', endpoint('tokenize'))
+    .post('/detokenize', endpoint('detokenize'))
+    .post('/token_check', endpoint('tokenCheck'))
     .get('/responses/:id', async (ctx) => {
       const id = ctx.params.id!;
       if (new URL(ctx.request.url).searchParams.get('stream') === 'true') {

@@ -8,7 +8,7 @@ import { parseRequest } from '../protocol/validate.js';
 import type { Served } from '../protocol/routing.js';
 import { serializeError } from '../protocol/errors.js';
 import type { LoadOptions } from '../protocol/models.js';
-import type { ChatMessageOut, CompletionMessageOut, GenerationCallOptions, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import type { ChatMessageOut, CompletionMessageOut, EndpointMessageOut, GenerationCallOptions, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { installErrorTransfer } from '../protocol/rpc-errors.js';
 import { defaultModels } from '../engines/catalog.js';
 import { collectChat } from '../core/chat.js';
@@ -130,6 +130,15 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
         foldResponse,
       );
     },
+    async endpoint(name, body, options = {}) {
+      const port = messagePort<EndpointMessageOut>((send, cancelled) => whileAlive(options.lifeline, cancelled, async (signal) => {
+        checkRequestShape(body);
+        const completion = await runtime.runEndpoint(name, body, signal);
+        send({ type: 'started' });
+        send({ type: 'completion', completion });
+      }));
+      return Comlink.transfer(port, [port]);
+    },
     async retrieveResponse(id) {
       return runtime.retrieveResponse(id);
     },
@@ -177,27 +186,31 @@ function generationPort<Out extends { type: string }, Chunk extends object>(
   start: (request: unknown, signal: AbortSignal) => Promise<AsyncIterable<Chunk> & { served?: Served }>,
   collect: (chunks: AsyncIterable<Chunk>) => Promise<unknown>,
 ): MessagePort {
-  const port = messagePort<Out>(async (send, cancelled) => {
-    const ended = new AbortController();
-    const gone = watchLifeline(lifeline, ended.signal);
-    const signal = gone ? AbortSignal.any([cancelled, gone]) : cancelled;
-    try {
-      // Generic shape limits first (the in-page client's body never passed the gateway),
-      // then the route's schema, on the body as sent: no field is defaulted before it is
-      // validated (`stream: "true"` is a 400, not a JSON answer).
-      checkRequestShape(body);
-      const chunks = await start(body, signal);
-      const streaming = (body as { stream?: unknown }).stream === true;
-      const out = send as (m: { type: string; [key: string]: unknown }) => void;
-      out({ type: 'started', ...(chunks.served ? { served: chunks.served } : {}) });
-      if (!streaming) return out({ type: 'completion', completion: await collect(chunks) });
-      const pack = chunkPacker<Chunk>();
-      for await (const chunk of chunks) out({ type: 'chunk', chunk: pack(chunk) });
-    } finally {
-      ended.abort();
-    }
-  });
+  const port = messagePort<Out>((send, cancelled) => whileAlive(lifeline, cancelled, async (signal) => {
+    // Generic shape limits first (the in-page client's body never passed the gateway),
+    // then the route's schema, on the body as sent: no field is defaulted before it is
+    // validated (`stream: "true"` is a 400, not a JSON answer).
+    checkRequestShape(body);
+    const chunks = await start(body, signal);
+    const streaming = (body as { stream?: unknown }).stream === true;
+    const out = send as (m: { type: string; [key: string]: unknown }) => void;
+    out({ type: 'started', ...(chunks.served ? { served: chunks.served } : {}) });
+    if (!streaming) return out({ type: 'completion', completion: await collect(chunks) });
+    const pack = chunkPacker<Chunk>();
+    for await (const chunk of chunks) out({ type: 'chunk', chunk: pack(chunk) });
+  }));
   return Comlink.transfer(port, [port]);
+}
+
+/** Runs `work` with a signal that also fires when the caller's lifeline says the caller is gone. */
+async function whileAlive(lifeline: string | undefined, cancelled: AbortSignal, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const ended = new AbortController();
+  const gone = watchLifeline(lifeline, ended.signal);
+  try {
+    await work(gone ? AbortSignal.any([cancelled, gone]) : cancelled);
+  } finally {
+    ended.abort();
+  }
 }
 
 /** A positive whole number, or unset; anything else is a 400 naming the setting. */

@@ -146,6 +146,12 @@ export const ToolChoice = z.union([
 ]);
 export type ToolChoice = z.infer<typeof ToolChoice>;
 
+/**
+ * `response_format`. Besides OpenAI's shapes: vLLM's / TRT-LLM's `grammar`, `regex`,
+ * `structural_tag`, and Hugging Face's (TGI) `{ type: 'json', value: <schema> }` and
+ * `{ type: 'regex', value: '...' }`, which parse into the OpenAI-style shapes
+ * (`json_schema`, `regex.regex`), so everything after validation sees one spelling.
+ */
 export const ResponseFormat = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('text') }),
   z.strictObject({ type: z.literal('json_object') }),
@@ -160,7 +166,9 @@ export const ResponseFormat = z.discriminatedUnion('type', [
   }),
   // Server extensions (vLLM / TRT-LLM shapes).
   z.strictObject({ type: z.literal('grammar'), grammar: z.string().min(1) }),
-  z.strictObject({ type: z.literal('regex'), regex: z.string().min(1) }),
+  z.strictObject({ type: z.literal('regex'), regex: z.string().min(1).optional(), value: z.string().min(1).optional() })
+    .refine((f) => (f.regex == null) !== (f.value == null), { message: "give the pattern as 'regex' (or Hugging Face's 'value'), once", path: ['regex'] }),
+  z.strictObject({ type: z.literal('json'), value: z.record(z.string(), z.unknown()) }),
   // vLLM's legacy shape ({ structures, triggers }) or xgrammar's current one ({ format }).
   z.strictObject({
     type: z.literal('structural_tag'),
@@ -168,7 +176,11 @@ export const ResponseFormat = z.discriminatedUnion('type', [
     triggers: z.array(z.string()).nullish(),
     format: z.record(z.string(), z.unknown()).nullish(),
   }),
-]);
+]).transform((f) => {
+  if (f.type === 'json') return { type: 'json_schema' as const, json_schema: { name: 'json', schema: f.value } };
+  if (f.type === 'regex') return { type: 'regex' as const, regex: (f.regex ?? f.value)! };
+  return f;
+});
 export type ResponseFormat = z.infer<typeof ResponseFormat>;
 
 // ---- request -------------------------------------------------------------------------
@@ -215,6 +227,11 @@ export const ChatCompletionCreateParams = z.strictObject({
    * (default): `reasoning_content` of the message / deltas; 'inline': left in `content`.
    */
   reasoning_format: z.enum(['parsed', 'inline']).nullish(),
+  /**
+   * Extension (Hugging Face's chat completion spec): the instruction put before the tool
+   * definitions where the default tool prompt is used (templates that do not render `tools`).
+   */
+  tool_prompt: z.string().min(1).nullish(),
   ...acceptedAndIgnored,
 });
 export type ChatCompletionCreateParams = z.infer<typeof ChatCompletionCreateParams>;

@@ -8,3 +8,6 @@ export * from './rpc.js';
 export * from './routing.js';
 export * from './port-stream.js';
 export * from './limits.js';
+export * from './embeddings.js';
+export * from './scoring.js';
+export * from './tokenize.js';

@@ -5,6 +5,9 @@ import type { PackedChunk } from './chunk-pack.js';
 import type { SerializedError } from './errors.js';
 import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from './models.js';
 import type { MediaAttachment, MediaLimits } from './media.js';
+import type { CreateEmbeddingResponse } from './embeddings.js';
+import type { RerankResponse, ScoreEvaluationResponse, ScoreResponse } from './scoring.js';
+import type { DetokenizeResponse, TokenCheckResponse, TokenizeResponse } from './tokenize.js';
 import type { RemoteTarget, RoutingMode, Served } from './routing.js';
 
 /**
@@ -42,6 +45,24 @@ export type ResponseMessageOut =
   | StartedMessage
   | { type: 'chunks'; chunks: ResponseStreamEvent[] }
   | { type: 'completion'; completion: Response }
+  | ErrorMessage;
+
+/** What each non-generating endpoint answers (src/core/endpoints/), by the name HostApi.endpoint takes. */
+export interface EndpointResults {
+  embeddings: CreateEmbeddingResponse;
+  rerank: RerankResponse;
+  score: ScoreResponse;
+  scoreEvaluation: ScoreEvaluationResponse;
+  tokenize: TokenizeResponse;
+  detokenize: DetokenizeResponse;
+  tokenCheck: TokenCheckResponse;
+}
+export type EndpointName = keyof EndpointResults;
+
+/** A non-generating endpoint's port: `started` once it ran, then its one answer. */
+export type EndpointMessageOut<R = unknown> =
+  | { type: 'started' }
+  | { type: 'completion'; completion: R }
   | ErrorMessage;
 
 export type LoadMessageOut =
@@ -154,6 +175,11 @@ export interface HostApi {
   completion(body: unknown, options?: GenerationCallOptions): Promise<MessagePort>;
   /** `/v1/responses`; validated in the host like chatCompletion. Stored unless `store: false`. */
   response(body: unknown, options?: GenerationCallOptions): Promise<MessagePort>;
+  /**
+   * A non-generating endpoint (embeddings, rerank, score, tokenize...; see EndpointResults),
+   * validated and queued in the host like chatCompletion; its port answers once.
+   */
+  endpoint(name: EndpointName, body: unknown, options?: GenerationCallOptions): Promise<MessagePort>;
   /** A stored Response (404 when unknown, evicted or deleted). */
   retrieveResponse(id: string): Promise<Response>;
   deleteResponse(id: string): Promise<ResponseDeleted>;

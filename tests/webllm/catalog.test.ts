@@ -42,14 +42,15 @@ describe('needs', () => {
 describe('the list a UI shows', () => {
   const swiftshader: GpuFacts = { ...GPU, features: [], limits: { ...GPU.limits, maxStorageBufferBindingSize: 128 << 20 }, description: 'google swiftshader' };
 
-  test('every prebuilt model with size and needs; embedding models unavailable with the reason', () => {
+  test('every prebuilt model with size and needs; embedding models too', () => {
     const list = describeWebLLMModels();
     expect(list).toHaveLength(prebuiltModelList.length);
     const llama = list.find((m) => m.id === 'Llama-3.2-1B-Instruct-q4f16_1-MLC')!;
     expect(llama).toMatchObject({ kind: 'chat', quantization: 'q4f16_1', vramMB: 879.04, lowResource: true, contextLength: 4096, available: true, reasons: [] });
     const embed = list.find((m) => m.kind === 'embedding')!;
-    expect(embed.available).toBe(false);
-    expect(embed.reasons[0]).toMatch(/embeddings/);
+    expect(embed.available).toBe(true);
+    expect(embed.reasons).toEqual([]);
+    expect(prebuiltSpecs().some((s) => s.id === embed.id)).toBe(true);
     const vision = list.find((m) => m.kind === 'vision')!;
     expect(vision.available).toBe(true);
     expect(vision.reasons).toEqual([]);

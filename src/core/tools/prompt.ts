@@ -23,11 +23,14 @@ import { messageText } from '../message-text.js';
  * Assistant `tool_calls` become `<tool_call>` blocks in the assistant's content; `tool`
  * results become a user turn of `<tool_response>` blocks.
  */
-export function defaultToolPrompt(tools: Tool[]): string {
+export const DEFAULT_TOOL_INSTRUCTION = 'You may call one or more functions to assist with the user query.';
+
+/** `instruction`: Hugging Face's `tool_prompt`, in place of the default's first line. */
+export function defaultToolPrompt(tools: Tool[], instruction: string | null = null): string {
   return [
     '# Tools',
     '',
-    'You may call one or more functions to assist with the user query.',
+    instruction ?? DEFAULT_TOOL_INSTRUCTION,
     '',
     'You are provided with function signatures within <tools></tools> XML tags:',
     '<tools>',
@@ -42,8 +45,8 @@ export function defaultToolPrompt(tools: Tool[]): string {
 }
 
 /** The conversation with the default tool prompt and tool traffic written as text. */
-export function withDefaultToolPrompt(messages: ChatMessage[], tools: Tool[]): ChatMessage[] {
-  const prompt = defaultToolPrompt(tools);
+export function withDefaultToolPrompt(messages: ChatMessage[], tools: Tool[], instruction: string | null = null): ChatMessage[] {
+  const prompt = defaultToolPrompt(tools, instruction);
   const out: ChatMessage[] = [];
   const first = messages[0];
   let rest = messages;

@@ -88,9 +88,9 @@ function repoOf(modelUrl: string): string {
   return m ? m[1]! : modelUrl;
 }
 
-/** The chat-capable prebuilt models (LLM and VLM), as registry entries. */
+/** Every prebuilt model (LLM, VLM and embedding), as registry entries. */
 export function prebuiltSpecs(): ModelSpec[] {
-  return prebuiltModelList.filter((r) => kindOf(r as WebLLMModelOptions) !== 'embedding').map(specFromRecord);
+  return prebuiltModelList.map(specFromRecord);
 }
 
 // ---- GPU needs -----------------------------------------------------------------------
@@ -260,10 +260,6 @@ export function describeWebLLMModels(gpu?: GpuFacts | null, records: ModelRecord
     const reasons: string[] = [];
     let available = true;
     let alternative: string | null = null;
-    if (kind === 'embedding') {
-      available = false;
-      reasons.push('Embedding model: webinfer does not serve embeddings from web-llm yet.');
-    }
     if (gpu !== undefined) {
       for (const p of gpuProblems(record.model_id, needs, gpu, known)) {
         available = false;

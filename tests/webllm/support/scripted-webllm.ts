@@ -139,7 +139,7 @@ export interface WebLLMScript {
 
 /** One call our adapter made on the MLCEngine, as it made it. */
 export interface RecordedCall {
-  method: 'reload' | 'unload' | 'chatCompletion' | 'completion' | 'interruptGenerate';
+  method: 'reload' | 'unload' | 'chatCompletion' | 'completion' | 'interruptGenerate' | 'embedding';
   args: unknown[];
 }
 
@@ -503,11 +503,54 @@ export class ScriptedPipeline {
   }
 }
 
+/**
+ * web-llm's EmbeddingPipeline (0.2.86) with a scripted model: embedStep tokenizes strings
+ * and takes token arrays as web-llm does, refuses empty inputs and inputs over the context
+ * window with web-llm's errors, and embeds each input as [token count, sum of ids, 1],
+ * normalized (a stand-in for the GPU model's CLS + normalize).
+ */
+export class ScriptedEmbeddingPipeline {
+  readonly tokenizer: FakeTokenizer;
+  readonly config: { context_window_size: number; vocab_size: number; sliding_window_size: number };
+  readonly inputs: number[][][] = [];
+  disposed = false;
+  private tokens = 0;
+
+  constructor(script: WebLLMScript) {
+    this.tokenizer = new FakeTokenizer(script.words);
+    this.config = { context_window_size: script.contextWindow ?? 512, vocab_size: this.tokenizer.vocab.length, sliding_window_size: -1 };
+  }
+
+  async embedStep(input: string | string[] | number[] | number[][]): Promise<number[][]> {
+    if (input.length === 0) throw Object.assign(new Error('Embedding input cannot be empty string or empty token array.'), { name: 'EmbeddingInputEmptyError' });
+    const batch: number[][] = typeof input === 'string' ? [Array.from(this.tokenizer.encode(input))]
+      : typeof input[0] === 'number' ? [input as number[]]
+      : (input as Array<string | number[]>).map((x) => (typeof x === 'string' ? Array.from(this.tokenizer.encode(x)) : x));
+    for (const ids of batch) {
+      if (ids.length > this.config.context_window_size) {
+        throw Object.assign(new Error(`The embedding input size ${ids.length} exceeds the context window size ${this.config.context_window_size}.`), { name: 'EmbeddingExceedContextWindowSizeError' });
+      }
+    }
+    this.inputs.push(batch);
+    this.tokens = batch.reduce((n, ids) => n + ids.length, 0);
+    return batch.map((ids) => {
+      const v = [ids.length, ids.reduce((a, b) => a + b, 0), 1];
+      const norm = Math.hypot(...v);
+      return v.map((x) => x / norm);
+    });
+  }
+
+  getCurRoundEmbedTotalTokens(): number { return this.tokens; }
+  getCurRoundEmbedTokensPerSec(): number { return 1000; }
+  dispose(): void { this.disposed = true; }
+}
+
 export interface ScriptedWebLLM {
   /** The factory to hand `createWebLLMEngine({ createEngine })`. */
   createEngine: (config: MLCEngineConfig) => MLCEngine;
   engines: MLCEngine[];
   pipelines: ScriptedPipeline[];
+  embeddingPipelines: ScriptedEmbeddingPipeline[];
   locks: FifoLock[];
   calls: RecordedCall[];
   configs: MLCEngineConfig[];
@@ -520,6 +563,7 @@ export function scriptedWebLLM(scripts: Record<string, WebLLMScript>): ScriptedW
   const out: ScriptedWebLLM = {
     engines: [],
     pipelines: [],
+    embeddingPipelines: [],
     locks: [],
     calls: [],
     configs: [],
@@ -535,6 +579,7 @@ export function scriptedWebLLM(scripts: Record<string, WebLLMScript>): ScriptedW
         loadedModelIdToLock: Map<string, FifoLock>;
         reloadController?: AbortController;
         getLLMStates: (name: string, id?: string) => [string, ScriptedPipeline, ChatConfig];
+        getEmbeddingStates: (name: string, id?: string) => [string, ScriptedEmbeddingPipeline, ChatConfig];
       };
       const record = <T extends unknown[], R>(method: RecordedCall['method'], fn: (...args: T) => R) =>
         (...args: T): R => {
@@ -553,6 +598,16 @@ export function scriptedWebLLM(scripts: Record<string, WebLLMScript>): ScriptedW
         if (!pipeline) throw Object.assign(new Error('Model not loaded before trying to complete ChatCompletionRequest.'), { name: 'ModelNotLoadedError' });
         return [key, pipeline, internals.loadedModelIdToChatConfig.get(key)!];
       };
+      // The real getEmbeddingStates checks `instanceof EmbeddingPipeline` (not exported).
+      internals.getEmbeddingStates = (_name, id) => {
+        const key = id ?? [...internals.loadedModelIdToPipeline.keys()][0]!;
+        const pipeline = internals.loadedModelIdToPipeline.get(key);
+        if (!(pipeline instanceof ScriptedEmbeddingPipeline)) {
+          throw Object.assign(new Error(`${key} is not loaded as an EmbeddingPipeline.`), { name: 'IncorrectPipelineLoadedError' });
+        }
+        return [key, pipeline, internals.loadedModelIdToChatConfig.get(key)!];
+      };
+      engine.embedding = record('embedding', engine.embedding.bind(engine)) as typeof engine.embedding;
       // reload(): web-llm's shape (progress reports, abortable by unload(), AbortError swallowed).
       engine.reload = record('reload', async (modelId: string | string[]) => {
         await realUnload();
@@ -581,13 +636,16 @@ export function scriptedWebLLM(scripts: Record<string, WebLLMScript>): ScriptedW
           }
           if (script.loadError) throw script.loadError;
           if (controller.signal.aborted) throw new DOMException('Engine.unload() is called.', 'AbortError');
-          const pipeline = new ScriptedPipeline(script, config.logitProcessorRegistry?.get(id), loadXGrammar);
+          const record = config.appConfig?.model_list.find((r) => r.model_id === id);
+          // web-llm builds an EmbeddingPipeline for its embedding model type (1).
+          const embedding = (record as { model_type?: number } | undefined)?.model_type === 1;
+          const pipeline = embedding ? new ScriptedEmbeddingPipeline(script) : new ScriptedPipeline(script, config.logitProcessorRegistry?.get(id), loadXGrammar);
           const lock = new FifoLock();
-          out.pipelines.push(pipeline);
+          if (pipeline instanceof ScriptedEmbeddingPipeline) out.embeddingPipelines.push(pipeline);
+          else out.pipelines.push(pipeline);
           out.locks.push(lock);
           internals.loadedModelIdToPipeline.set(id, pipeline);
-          internals.loadedModelIdToChatConfig.set(id, pipeline.config);
-          const record = config.appConfig?.model_list.find((r) => r.model_id === id);
+          internals.loadedModelIdToChatConfig.set(id, pipeline.config as ChatConfig);
           internals.loadedModelIdToModelType.set(id, (record as { model_type?: number } | undefined)?.model_type ?? 0);
           internals.loadedModelIdToLock.set(id, lock);
           report({ progress: 1, timeElapsed: 3, text: 'Finish loading on WebGPU - scripted' });

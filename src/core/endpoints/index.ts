@@ -1,0 +1,22 @@
+import { embeddingsEndpoint } from './embeddings.js';
+import { rerankEndpoint, scoreEndpoint } from './rerank.js';
+import { scoreEvaluationEndpoint } from './reward.js';
+import { detokenizeEndpoint, tokenCheckEndpoint, tokenizeEndpoint } from './tokenize.js';
+import type { EndpointName, EndpointResults } from '../../protocol/rpc.js';
+import type { Endpoint } from './endpoint.js';
+
+/**
+ * The non-generating OpenAI-style endpoints, by name (the name the host API and the
+ * gateway use). Chat, completions and responses stream and live in core/ beside the
+ * generation machinery they share.
+ */
+export const ENDPOINTS = {
+  embeddings: embeddingsEndpoint,
+  rerank: rerankEndpoint,
+  score: scoreEndpoint,
+  scoreEvaluation: scoreEvaluationEndpoint,
+  tokenize: tokenizeEndpoint,
+  detokenize: detokenizeEndpoint,
+  tokenCheck: tokenCheckEndpoint,
+} satisfies { [N in EndpointName]: Endpoint<any, EndpointResults[N]> };
+export type { Endpoint, EndpointContext } from './endpoint.js';
