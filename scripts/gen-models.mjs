@@ -26,7 +26,7 @@
 //              scripts/fixtures/gen_real_models.py (Python); copied here after their
 //              SHA256SUMS check, so nothing here needs Python.
 
-import { mkdirSync, readFileSync, writeFileSync, renameSync, statSync, copyFileSync, utimesSync, readdirSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, renameSync, statSync, copyFileSync, utimesSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -168,6 +168,13 @@ function copyIfChanged(src, dest) {
   renameSync(tmp, dest);
 }
 
+/** Every file under `dir`, as paths relative to it ('/'-separated). */
+function listFiles(dir, prefix = '') {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]);
+}
+
 const t0 = performance.now();
 
 const models = { 'tiny-chat': buildTinyChat(), 'tiny-vlm': buildTinyVlm(), 'tiny-alm': buildTinyAlm() };
@@ -177,6 +184,13 @@ for (const [id, { files }] of Object.entries(models)) {
 const fixtures = realFixtures(ROOT);
 for (const { name, files } of fixtures) {
   for (const { rel, path } of files) copyIfChanged(path, join(PUBLIC, 'models', name, rel));
+  // A file the fixture no longer has (say a dtype dropped) must not stay loadable here.
+  const keep = new Set(files.map((f) => f.rel));
+  for (const rel of listFiles(join(PUBLIC, 'models', name))) {
+    if (keep.has(rel)) continue;
+    changed.push(`${relative(ROOT, join(PUBLIC, 'models', name, rel))} (removed)`);
+    if (!CHECK) rmSync(join(PUBLIC, 'models', name, rel));
+  }
 }
 
 // onnxruntime-web WASM runtime (plain, asyncify, jsep, jspi; .mjs + .wasm).

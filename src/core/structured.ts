@@ -327,7 +327,7 @@ export class OutputShaper {
 
   constructor(spec: OutputSpec, private readonly wantLogprobs: boolean) {
     this.reasoning = spec.reasoning ? new ReasoningParser(spec.reasoning.tags, spec.reasoning.startInside) : null;
-    this.tools = spec.tools ? new ToolCallParser({ names: spec.tools.names, maxCalls: spec.tools.maxCalls }) : null;
+    this.tools = spec.tools ? new ToolCallParser({ names: spec.tools.names, maxCalls: spec.tools.maxCalls, format: spec.tools.format }) : null;
   }
 
   get toolCalls(): number {

@@ -78,7 +78,7 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
       const multimodal = await import('./transformers-multimodal.js');
       const kind = multimodal.multimodalKind(config);
       const dtype = dtypeFor(spec, device, f16) ?? (await availableDtype(spec.source.repo, config, device, f16, common));
-      if (!kind) await detectExternalData(spec.source.repo, config, dtype, common);
+      const external = kind ? undefined : await detectExternalData(spec.source.repo, config, dtype, common);
       const dtypeOption = dtype ? { dtype: dtype as 'fp32' } : {};
       progress.expect(await fileSizes(spec.source.repo, { config, device, ...dtypeOption, include_processor: kind !== null }, common));
       if (kind) return multimodal.loadMultimodalModel(spec, ctx, kind, { device, common, dtype: dtypeOption });
@@ -87,7 +87,7 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
       if (encoder) return loadEncoderModel(spec, ctx, encoder, { device, common, dtype: dtypeOption, config });
       const [tokenizer, model] = await Promise.all([
         AutoTokenizer.from_pretrained(spec.source.repo, common),
-        AutoModelForCausalLM.from_pretrained(spec.source.repo, { ...common, config: config as never, device, ...dtypeOption }),
+        AutoModelForCausalLM.from_pretrained(spec.source.repo, { ...common, device, ...dtypeOption, ...(external ? { use_external_data_format: external } : {}) }),
       ]);
       ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
       return new TransformersModel(spec, tokenizer, model, device);
@@ -140,13 +140,13 @@ async function availableDtype(repo: string, config: unknown, device: DeviceKind,
  * A standard export of a large model keeps its weights in `model.onnx_data` next to
  * `model.onnx`; transformers.js only fetches that when config.json says so
  * (`transformers.js_config.use_external_data_format`). When it does not, look for the data
- * files and say so in the config (which the load and the progress totals both read).
+ * files: the load gets them as its `use_external_data_format` option.
  */
-async function detectExternalData(repo: string, config: Record<string, unknown>, dtype: string | undefined, common: { revision: string }): Promise<void> {
+async function detectExternalData(repo: string, config: Record<string, unknown>, dtype: string | undefined, common: { revision: string }): Promise<Record<string, number> | undefined> {
   const custom = (config['transformers.js_config'] ?? {}) as Record<string, unknown>;
-  if (custom.use_external_data_format !== undefined) return;
+  if (custom.use_external_data_format !== undefined) return undefined;
   const suffix = dtype && dtype !== 'fp32' ? DTYPE_SUFFIX[dtype] : '';
-  if (suffix === undefined) return;
+  if (suffix === undefined) return undefined;
   const file = `model${suffix}.onnx`;
   let chunks = 0;
   // model.onnx_data, model.onnx_data_1, ... (transformers.js's chunk names).
@@ -156,7 +156,11 @@ async function detectExternalData(repo: string, config: Record<string, unknown>,
     if (!meta.exists) break;
     chunks++;
   }
-  if (chunks > 0) config['transformers.js_config'] = { ...custom, use_external_data_format: { [file]: chunks } };
+  if (chunks === 0) return undefined;
+  const external = { [file]: chunks };
+  // The file list behind the progress totals reads it from the config.
+  config['transformers.js_config'] = { ...custom, use_external_data_format: external };
+  return external;
 }
 
 /**

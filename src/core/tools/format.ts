@@ -51,7 +51,9 @@ export function callsOnlyFormat(format: ToolCallFormat, tools: ToolGrammar[], pa
   const separator = format === 'hermes' ? '\n' : format === 'llama3' ? '; ' : ', ';
   const calls: StructuralTagFormat = { type: 'tags_with_separator', tags, separator, at_least_one: true, stop_after_first: !parallel };
   if (format !== 'mistral') return calls;
-  return { type: 'sequence', elements: [{ type: 'const_string', value: '[' }, calls, { type: 'const_string', value: ']' }] };
+  // Mistral's calls are one JSON array. A tag around the calls, not a sequence: web-xgrammar
+  // 0.1.27 fails to compile tags_with_separator inside a sequence (a C++ exception).
+  return { type: 'tag', begin: '[', content: calls, end: ']' };
 }
 
 /**

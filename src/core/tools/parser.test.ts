@@ -4,7 +4,7 @@ import { ToolCallParser, type ToolEvent } from './parser.js';
 const NAMES = new Set(['get_weather', 'get_time']);
 
 /** Feeds `text` in pieces of `size` characters; returns the folded result and the events. */
-function parse(text: string, size = 3, opts: { maxCalls?: number } = {}) {
+function parse(text: string, size = 3, opts: { maxCalls?: number; format?: 'hermes' | 'llama3' | 'mistral' } = {}) {
   const parser = new ToolCallParser({ names: NAMES, ...opts });
   const events: ToolEvent[] = [];
   for (let i = 0; i < text.length; i += size) events.push(...parser.push(text.slice(i, i + size)));
@@ -20,6 +20,12 @@ function parse(text: string, size = 3, opts: { maxCalls?: number } = {}) {
 }
 
 describe('tool-call parser: real output of each family', () => {
+  it('Mistral models get 9-alphanumeric call ids (their templates refuse others on the way back)', () => {
+    const call = '[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris"}}]';
+    expect(parse(call, 3, { format: 'mistral' }).ids).toEqual([expect.stringMatching(/^[A-Za-z0-9]{9}$/)]);
+    expect(parse(call).ids).toEqual([expect.stringMatching(/^call_[A-Za-z0-9]{24}$/)]);
+  });
+
   it('Hermes / Qwen2.5: <tool_call> blocks, two calls, whitespace around dropped', () => {
     const out = parse('<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}\n</tool_call>\n<tool_call>\n{"name": "get_time", "arguments": {"tz": "Europe/Paris"}}\n</tool_call>');
     expect(out.content).toBe('');

@@ -1,3 +1,5 @@
+import type { ToolCallFormat } from './format.js';
+
 /**
  * Streaming tool-call parser: model text in, OpenAI pieces out (content, a call's start
  * with its name, then its arguments in fragments). Reads every common family's output:
@@ -26,6 +28,8 @@ export interface ToolParserOptions {
   maxCalls?: number;
   /** Only markers, no plain-JSON detection (e.g. when the reply is JSON by response_format). */
   plainJson?: boolean;
+  /** The model's call format: Mistral's templates take only 9-alphanumeric call ids back. */
+  format?: ToolCallFormat;
 }
 
 const MARKERS = [
@@ -35,10 +39,15 @@ const MARKERS = [
 ] as const;
 type BlockKind = (typeof MARKERS)[number]['kind'] | 'plain';
 
-export function newCallId(): string {
+/**
+ * `call_` + 24 random alphanumerics, as OpenAI's; for Mistral models 9 alphanumerics (their
+ * chat templates raise on any other id when the call comes back, as vLLM generates them).
+ */
+export function newCallId(format?: ToolCallFormat): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  return `call_${Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('')}`;
+  const bytes = crypto.getRandomValues(new Uint8Array(format === 'mistral' ? 9 : 24));
+  const id = Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+  return format === 'mistral' ? id : `call_${id}`;
 }
 
 export class ToolCallParser {
@@ -152,7 +161,7 @@ export class ToolCallParser {
   startCall(name: string): number | null {
     if (this.calls >= (this.opts.maxCalls ?? Infinity)) return null;
     const index = this.calls++;
-    this.out.push({ type: 'call', index, id: newCallId(), name });
+    this.out.push({ type: 'call', index, id: newCallId(this.opts.format), name });
     return index;
   }
 
