@@ -50,6 +50,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       transformers: async () => createTransformersEngine({ wasmPaths: config.wasmPaths, hubUrl: config.hubUrl }),
       // web-llm (6.8 MB of JS) loads with its first model.
       webllm: async () => (await import('../engines/webllm.js')).createWebLLMEngine(),
+      gguf: async () => (await import('../engines/gguf.js')).createGgufEngine({ wasmPath: config.ggufWasmPath, hubUrl: config.hubUrl }),
       ...options.engines,
     },
     models: [...defaultModels, ...(initial.models ?? []).map(toSpec)],
@@ -61,6 +62,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     async configure(next) {
       if (next.wasmPaths && !config.wasmPaths) config.wasmPaths = next.wasmPaths;
       if (next.hubUrl && !config.hubUrl) config.hubUrl = next.hubUrl;
+      if (next.ggufWasmPath && !config.ggufWasmPath) config.ggufWasmPath = next.ggufWasmPath;
       if (next.media && !config.media) {
         media = checkedMediaLimits(next.media);
         config.media = next.media;
@@ -193,7 +195,7 @@ function toSpec(m: ModelRegistration): ModelSpec {
   return {
     id: m.id,
     engine: m.engine ?? 'transformers',
-    source: { repo: m.repo ?? m.id, baseUrl: m.baseUrl, revision: m.revision },
+    source: { repo: m.repo ?? m.id, baseUrl: m.baseUrl, revision: m.revision, file: m.file },
     contextLength: m.contextLength,
     sizeBytes: m.sizeBytes,
     modalities: m.modalities,

@@ -1,0 +1,247 @@
+import type { Wllama } from '@wllama/wllama';
+import { AbortError } from '../core/abort.js';
+import { IncrementalDetokenizer } from '../core/detokenizer.js';
+import type { Engine, GenerateOptions, GeneratedToken, LoadContext, LoadedModel, ModelSpec, PreparedPrompt, PromptInput, SamplingParams } from '../core/engine.js';
+import { BadRequestError, InternalServerError } from '../protocol/errors.js';
+import type { DeviceKind, Modality } from '../protocol/models.js';
+import { readGgufMetadata, metaNumber, metaString, type GgufMetadata } from './gguf/header.js';
+import { completionBody, toTokenEvents, type WllamaChunk } from './gguf/request.js';
+import { addsBos, tokenizerFromGguf } from './gguf/tokenizer.js';
+import { toTemplateMessages, toTemplateTools } from './hf-chat.js';
+import { pickDevice } from './transformers.js';
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
+
+/**
+ * GGUF models (llama.cpp) through @wllama/wllama: a hub repo and file
+ * (`register({ id, engine: 'gguf', repo, file })`), or a self-hosted URL (`baseUrl` of the
+ * file, or of its folder plus `file`); split GGUFs by their first shard's URL.
+ *
+ * wllama 3.x runs llama.cpp's server loop in WASM and exposes only OpenAI-shaped
+ * completions (no per-step logits), so llama.cpp samples: every request parameter is
+ * mapped onto its sampler chain with core's meaning (see gguf/request.ts), and each
+ * token's id and logprob come from its `n_probs` report. The prompt is rendered and
+ * tokenized here from the GGUF's own vocabulary and chat template, so core sees the same
+ * token counts and prompt text as llama.cpp.
+ *
+ * Placement: wllama runs llama.cpp in a worker of its own, which a SharedWorker cannot
+ * start (Chrome has no nested workers there): load it from a dedicated-worker host
+ * (`createClient({ shared: false })`). Threads need cross-origin isolation.
+ */
+
+export interface GgufEngineOptions {
+  /** URL of wllama's `wllama.wasm` (default '/wllama/wllama.wasm', copied there by scripts/gen-models.mjs). */
+  wasmPath?: string;
+  /** Hub mirror; default https://huggingface.co/. */
+  hubUrl?: string;
+}
+
+interface GgufModelOptions {
+  file?: string;
+  /** Context to allocate (default: the model's, capped at 4096). */
+  n_ctx?: number;
+  /** Threads for the CPU build (default: half the cores when cross-origin isolated, else 1). */
+  n_threads?: number;
+}
+
+const HUB = 'https://huggingface.co/';
+
+export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
+  return {
+    name: 'gguf',
+    capabilities: { modalities: ['text'], chatTemplate: false, logits: false, grammar: true, embeddings: false },
+    async load(spec, ctx) {
+      if (typeof Worker === 'undefined') {
+        throw new BadRequestError(
+          `Model '${spec.id}' (GGUF) cannot run in this engine host: llama.cpp (wllama) starts a worker of its own, which a SharedWorker cannot. Use a dedicated-worker host: createClient({ shared: false }).`,
+          { param: 'model', code: 'engine_unavailable_in_shared_worker' },
+        );
+      }
+      const opts = (spec.options ?? {}) as GgufModelOptions;
+      const url = ggufUrl(spec, options.hubUrl);
+      const { device } = await pickDevice(ctx.device);
+      const { Wllama } = await import('@wllama/wllama');
+      const log = nativeErrors();
+      const wllama = new Wllama({ default: absolute(options.wasmPath ?? '/wllama/wllama.wasm') }, { logger: log.logger });
+      wllama.setCompat(null); // never the CDN build
+      const aborted = () => { if (ctx.signal.aborted) throw new AbortError('Load aborted'); };
+      try {
+        const model = await wllama.modelManager.getModelOrDownload({ url }, {
+          progressCallback: ({ loaded, total }) => {
+            aborted();
+            ctx.onProgress({ model: spec.id, phase: 'download', progress: total > 0 ? loaded / total : null, loaded, total, file: url, text: `Downloading ${url}` });
+          },
+        });
+        aborted();
+        const blobs = await model.open();
+        const meta = await readGgufMetadata(blobs[0]!);
+        const tokenizer = tokenizerFromGguf(meta, spec.id);
+        const arch = metaString(meta, 'general.architecture') ?? '';
+        const trained = metaNumber(meta, `${arch}.context_length`);
+        const nCtx = opts.n_ctx ?? spec.contextLength ?? Math.min(trained ?? 4096, 4096);
+        const threads = opts.n_threads ?? (globalThis.crossOriginIsolated ? Math.max(1, Math.floor((navigator.hardwareConcurrency || 2) / 2)) : 1);
+        ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
+        await wllama.loadModel(blobs, { n_ctx: nCtx, n_threads: threads, n_gpu_layers: device === 'webgpu' ? 99999 : 0 });
+        aborted();
+        return new GgufModel(spec, wllama, meta, tokenizer, device, nCtx, log);
+      } catch (err) {
+        await wllama.exit().catch(() => undefined);
+        throw loadError(err, spec, url, log.take());
+      }
+    },
+  };
+}
+
+/** The GGUF's URL: a self-hosted file or folder + file, else the hub's resolve URL. */
+export function ggufUrl(spec: ModelSpec, hubUrl = HUB): string {
+  const file = (spec.options as GgufModelOptions | undefined)?.file ?? spec.source.file;
+  const base = spec.source.baseUrl;
+  if (base) {
+    if (/\.gguf(\?|$)/.test(base)) return absolute(base);
+    if (!file) throw new BadRequestError(`Model '${spec.id}': a GGUF folder URL needs a file name (file).`, { param: 'file' });
+    return absolute(new URL(file, absolute(base.endsWith('/') ? base : `${base}/`)).href);
+  }
+  if (!file) throw new BadRequestError(`Model '${spec.id}': a GGUF hub model needs a file name (register({ id, engine: 'gguf', repo, file })).`, { param: 'file' });
+  const hub = hubUrl.endsWith('/') ? hubUrl : `${hubUrl}/`;
+  return `${hub}${spec.source.repo}/resolve/${spec.source.revision ?? 'main'}/${file}`;
+}
+
+function absolute(url: string): string {
+  return new URL(url, globalThis.location?.href).href;
+}
+
+function loadError(err: unknown, spec: ModelSpec, url: string, native: string | null): unknown {
+  if (err instanceof BadRequestError || (err as Error)?.name === 'AbortError') return err;
+  const message = native ?? (err as Error)?.message ?? String(err);
+  if (/download|fetch|HTTP|status/i.test(message)) {
+    return new BadRequestError(`Model '${spec.id}': could not download ${url}: ${message}`, { param: 'model', code: 'model_download_failed' });
+  }
+  return new BadRequestError(`Model '${spec.id}': llama.cpp could not load ${url}: ${message}`, { param: 'model', code: 'invalid_model_file' });
+}
+
+/**
+ * wllama's logger, kept quiet but for llama.cpp's last error line: when llama.cpp throws,
+ * wllama 3.13 reports only "Invalid typed array length: 1163217991" (its worker reads the
+ * request's 'GLUE' magic as the reply's length), and the real reason is in the log.
+ */
+function nativeErrors() {
+  let last: string | null = null;
+  const quiet = () => undefined;
+  return {
+    logger: {
+      debug: quiet,
+      log: quiet,
+      warn: quiet,
+      error: (...args: unknown[]) => {
+        const line = args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+        if (line && line !== '{}' && !line.startsWith('Stack trace')) last = line;
+      },
+    },
+    /** The last error line since the previous take(). */
+    take(): string | null {
+      const line = last;
+      last = null;
+      return line;
+    },
+  };
+}
+type NativeErrors = ReturnType<typeof nativeErrors>;
+
+export class GgufModel implements LoadedModel {
+  readonly engine = 'gguf';
+  readonly id: string;
+  readonly modalities: Modality[] = ['text'];
+  readonly defaults: Partial<SamplingParams> = {};
+  readonly chatTemplate: string | null;
+  readonly nativeGrammar = true;
+  private readonly eogIds: number[];
+  private readonly bosId: number | null;
+
+  constructor(
+    spec: ModelSpec,
+    private readonly wllama: Wllama,
+    meta: GgufMetadata,
+    private readonly tokenizer: PreTrainedTokenizer,
+    readonly device: DeviceKind,
+    readonly contextLength: number,
+    private readonly native: NativeErrors,
+  ) {
+    this.id = spec.id;
+    this.chatTemplate = metaString(meta, 'tokenizer.chat_template');
+    this.eogIds = wllama.getLoadedContextInfo().list_tokens_eog ?? [];
+    this.bosId = addsBos(meta) ? metaNumber(meta, 'tokenizer.ggml.bos_token_id') : null;
+  }
+
+  async prepareChat(input: PromptInput): Promise<PreparedPrompt> {
+    if (!this.chatTemplate) {
+      throw new BadRequestError(`Model '${this.id}' has no chat template in its GGUF; use the completions endpoint.`, { param: 'model' });
+    }
+    let text: string;
+    try {
+      text = this.tokenizer.apply_chat_template(toTemplateMessages(input.messages) as never, {
+        tools: toTemplateTools(input.tools),
+        add_generation_prompt: true,
+        tokenize: false,
+        ...input.templateKwargs,
+      }) as string;
+    } catch (err) {
+      throw new BadRequestError(`The model's chat template rejected these messages: ${(err as Error).message}`, { param: 'messages' });
+    }
+    return this.prepareText(text);
+  }
+
+  async prepareText(text: string): Promise<PreparedPrompt> {
+    // As llama.cpp tokenizes the prompt: BOS when the GGUF asks for it, special tokens parsed.
+    const ids = this.tokenizer.encode(text, { add_special_tokens: false });
+    return { text, tokenIds: this.bosId === null ? ids : [this.bosId, ...ids] };
+  }
+
+  async *generate(prompt: PreparedPrompt, options: GenerateOptions, signal: AbortSignal): AsyncGenerator<GeneratedToken> {
+    const body = completionBody(prompt.text, options, this.contextLength);
+    const detokenizer = new IncrementalDetokenizer((ids) => this.tokenizer.decode(ids, { skip_special_tokens: true }));
+    const tokenText = (id: number) => this.tokenizer.decode([id], { skip_special_tokens: false });
+    const wantText = options.topLogprobs !== null;
+    const inner = new AbortController();
+    const stop = AbortSignal.any([signal, inner.signal]);
+    let chunks: AsyncIterable<WllamaChunk>;
+    this.native.take();
+    try {
+      chunks = (await this.wllama.createCompletion({ ...body, stream: true, abortSignal: stop } as never)) as unknown as AsyncIterable<WllamaChunk>;
+    } catch (err) {
+      throw generationError(err, this.native.take());
+    }
+    try {
+      for await (const chunk of chunks) {
+        for (const event of toTokenEvents(chunk, this.eogIds)) {
+          const isEos = event.isEos;
+          yield {
+            id: event.id,
+            text: isEos ? detokenizer.flush() : detokenizer.push(event.id),
+            tokenText: wantText ? tokenText(event.id) : '',
+            isEos,
+            ...(event.logprob === undefined || options.topLogprobs === null ? {} : { logprob: event.logprob }),
+            ...(event.top && options.topLogprobs ? { top: event.top.slice(0, options.topLogprobs).map((t) => ({ ...t, text: tokenText(t.id) })) } : {}),
+          };
+          if (isEos) return;
+        }
+      }
+    } catch (err) {
+      if (stop.aborted) return;
+      throw generationError(err, this.native.take());
+    } finally {
+      // wllama cancels the llama.cpp request when its loop sees the signal; leaving early must too.
+      inner.abort();
+    }
+  }
+
+  async unload(): Promise<void> {
+    await this.wllama.exit();
+  }
+}
+
+function generationError(err: unknown, native: string | null): unknown {
+  if ((err as Error)?.name === 'AbortError') return err;
+  const message = native ?? (err as Error)?.message ?? String(err);
+  // llama.cpp rejects a grammar or schema it cannot parse before generating.
+  if (/grammar|schema/i.test(message)) return new BadRequestError(`llama.cpp refused the output constraint: ${message}`, { param: 'response_format' });
+  return new InternalServerError(`llama.cpp (wllama) failed: ${message}`);
+}
