@@ -48,7 +48,7 @@ const HUB = 'https://huggingface.co/';
 export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
   return {
     name: 'gguf',
-    capabilities: { modalities: ['text'], chatTemplate: false, logits: false, grammar: true, embeddings: false },
+    capabilities: { modalities: ['text'], chatTemplate: false, logits: false, grammar: false, embeddings: false },
     async load(spec, ctx) {
       if (typeof Worker === 'undefined') {
         throw new BadRequestError(
@@ -152,7 +152,6 @@ export class GgufModel implements LoadedModel {
   readonly modalities: Modality[] = ['text'];
   readonly defaults: Partial<SamplingParams> = {};
   readonly chatTemplate: string | null;
-  readonly nativeGrammar = true;
   private readonly eogIds: number[];
   private readonly bosId: number | null;
 
@@ -241,7 +240,5 @@ export class GgufModel implements LoadedModel {
 function generationError(err: unknown, native: string | null): unknown {
   if ((err as Error)?.name === 'AbortError') return err;
   const message = native ?? (err as Error)?.message ?? String(err);
-  // llama.cpp rejects a grammar or schema it cannot parse before generating.
-  if (/grammar|schema/i.test(message)) return new BadRequestError(`llama.cpp refused the output constraint: ${message}`, { param: 'response_format' });
   return new InternalServerError(`llama.cpp (wllama) failed: ${message}`);
 }

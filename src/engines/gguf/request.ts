@@ -1,4 +1,4 @@
-import type { GenerateOptions, GrammarConstraint } from '../../core/engine.js';
+import type { GenerateOptions } from '../../core/engine.js';
 import { BadRequestError } from '../../protocol/errors.js';
 
 /**
@@ -13,10 +13,11 @@ import { BadRequestError } from '../../protocol/errors.js';
  *   counts the completion only);
  * - seed: llama.cpp's own RNG (mt19937), reproducible per seed, not the same draws as
  *   core's sampler on other engines;
- * - `n_probs` always >= 1: each chunk then carries its token's id and logprob (from the
- *   raw logits, as core reports them);
- * - grammars: json_schema and json_object through llama.cpp's schema converter, `grammar`
- *   as GBNF (xgrammar's EBNF is close; what llama.cpp cannot parse is a 400).
+ * - `n_probs` always >= 1: each chunk then carries its token's id and, when logprobs are
+ *   asked for, its logprob and alternatives from the raw logits (as core reports them).
+ * No grammar: core lowers every constraint to xgrammar's EBNF and structural tags, which
+ * llama.cpp's GBNF parser refuses, and wllama takes no per-step token mask; so the model
+ * declares no grammar support and core answers constrained requests with a 400.
  */
 
 /** `context`: the loaded context length, the penalties' window. */
@@ -41,24 +42,12 @@ export function completionBody(prompt: string, options: GenerateOptions, context
     samplers: ['penalties', 'temperature', 'min_p', 'top_k', 'top_p'],
     seed: options.seed >>> 0,
     n_probs: Math.max(1, options.topLogprobs ?? 0),
+    // Without logprobs, the report only carries the ids: taken after sampling, its entries are
+    // tokens that could be chosen (wllama fails on a reported token that is not valid UTF-8).
+    post_sampling_probs: options.topLogprobs === null,
     ignore_eos: options.ignoreEos,
     cache_prompt: true,
-    ...grammarFields(options.grammar ?? null),
   };
-}
-
-function grammarFields(grammar: GrammarConstraint | null): Record<string, unknown> {
-  if (!grammar) return {};
-  switch (grammar.type) {
-    case 'json_object':
-      return { json_schema: { type: 'object' } };
-    case 'json_schema':
-      return { json_schema: grammar.schema === true ? {} : grammar.schema };
-    case 'grammar':
-      return { grammar: grammar.grammar };
-    default:
-      throw new BadRequestError(`response_format '${grammar.type}' is not supported on GGUF models (llama.cpp takes json_schema, json_object and GBNF grammars).`, { param: 'response_format' });
-  }
 }
 
 interface ProbEntry {
