@@ -24,10 +24,11 @@ beforeAll(async () => {
 afterAll(async () => { await browser?.close(); });
 
 /** The reference prompt answered greedily; how many leading tokens match HF's. */
-async function greedy(model: string, n = 16) {
-  return page.evaluate(async ([model, n]) => {
+async function greedy(model: string, n = 16, device = 'wasm') {
+  return page.evaluate(async ([model, n, device]) => {
     const w = window as any;
-    const info = await w.client.models.load(model, { device: 'wasm' });
+    const progress: any[] = [];
+    const info = await w.client.models.load(model, { device, onProgress: (p: any) => progress.push(p) });
     const ref = w.reference;
     const res = await w.client.chat.completions.create({
       model, messages: [{ role: 'user', content: ref.content }],
@@ -37,8 +38,8 @@ async function greedy(model: string, n = 16) {
     const tokens: string[] = res.choices[0].logprobs.content.map((t: any) => t.token);
     let matched = 0;
     while (matched < tokens.length && tokens[matched] === ref.greedy_tokens[matched]) matched++;
-    return { info, res, ref, matched };
-  }, [model, n] as const);
+    return { info, res, ref, matched, progress };
+  }, [model, n, device] as const);
 }
 
 describe('GGUF engine, WASM, dedicated worker', () => {
@@ -62,6 +63,22 @@ describe('GGUF engine, WASM, dedicated worker', () => {
     const { matched } = await greedy(`tiny-gguf-${type}`, n);
     console.log(`gguf ${type}: ${matched}/${n} greedy tokens match HF fp32`);
     expect(matched).toBeGreaterThanOrEqual(least);
+  });
+
+  test('a split GGUF loads by its first shard (bytes of all three in the progress) and answers as the whole file', async () => {
+    const { matched, progress } = await greedy('tiny-gguf-split');
+    expect(matched).toBe(16);
+    const last = progress.filter((p) => p.phase === 'download').at(-1);
+    expect(last.loaded).toBe(85760 + 38080 + 13728);
+    expect(last.total).toBe(last.loaded);
+  });
+
+  test("device 'auto' on SwiftShader: llama.cpp's WebGPU backend takes no layer, so the model says wasm; 'webgpu' is a typed 400", async () => {
+    const { info, matched } = await greedy('tiny-gguf-f32', 4, 'auto');
+    expect(info.device).toBe('wasm');
+    expect(matched).toBe(4);
+    const r = await page.evaluate(() => (window as any).settle((window as any).client.models.load('tiny-gguf-f32', { device: 'webgpu' })));
+    expect(r.error).toMatchObject({ status: 400, param: 'device', code: 'webgpu_unavailable' });
   });
 
   test('the contract: stop strings, seeds, n, logit_bias, abort, typed 400s (min_tokens, grammars)', async () => {

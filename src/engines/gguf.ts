@@ -60,7 +60,7 @@ export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
       const url = ggufUrl(spec, options.hubUrl);
       const { device } = await pickDevice(ctx.device);
       const { Wllama } = await import('@wllama/wllama');
-      const log = nativeErrors();
+      const log = nativeLog();
       const wllama = new Wllama({ default: absolute(options.wasmPath ?? '/wllama/wllama.wasm') }, { logger: log.logger });
       wllama.setCompat(null); // never the CDN build
       const aborted = () => { if (ctx.signal.aborted) throw new AbortError('Load aborted'); };
@@ -73,7 +73,7 @@ export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
         });
         aborted();
         const blobs = await model.open();
-        const meta = await readGgufMetadata(blobs[0]!);
+        const meta = await firstShardMetadata(blobs);
         const tokenizer = tokenizerFromGguf(meta, spec.id);
         const arch = metaString(meta, 'general.architecture') ?? '';
         const trained = metaNumber(meta, `${arch}.context_length`);
@@ -82,13 +82,29 @@ export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
         ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
         await wllama.loadModel(blobs, { n_ctx: nCtx, n_threads: threads, n_gpu_layers: device === 'webgpu' ? 99999 : 0 });
         aborted();
-        return new GgufModel(spec, wllama, meta, tokenizer, device, nCtx, log);
+        // ggml-webgpu skips adapters it cannot use without a word (SwiftShader's, here): say where the model really runs.
+        const ran: DeviceKind = device === 'webgpu' && log.gpuLayers() > 0 ? 'webgpu' : 'wasm';
+        if (ctx.device === 'webgpu' && ran !== 'webgpu') {
+          throw new BadRequestError(`Model '${spec.id}': llama.cpp's WebGPU backend cannot use this browser's adapter; load it with device 'wasm'.`, { param: 'device', code: 'webgpu_unavailable' });
+        }
+        return new GgufModel(spec, wllama, meta, tokenizer, ran, nCtx, log);
       } catch (err) {
         await wllama.exit().catch(() => undefined);
         throw loadError(err, spec, url, log.take());
       }
     },
   };
+}
+
+/** The metadata of a model's first shard (split.no 0), which holds the vocabulary. */
+async function firstShardMetadata(blobs: Blob[]): Promise<GgufMetadata> {
+  let first: GgufMetadata | null = null;
+  for (const blob of blobs) {
+    const meta = await readGgufMetadata(blob);
+    first ??= meta;
+    if ((metaNumber(meta, 'split.no') ?? 0) === 0) return meta;
+  }
+  return first!;
 }
 
 /** The GGUF's URL: a self-hosted file or folder + file, else the hub's resolve URL. */
@@ -119,32 +135,39 @@ function loadError(err: unknown, spec: ModelSpec, url: string, native: string | 
 }
 
 /**
- * wllama's logger, kept quiet but for llama.cpp's last error line: when llama.cpp throws,
- * wllama 3.13 reports only "Invalid typed array length: 1163217991" (its worker reads the
- * request's 'GLUE' magic as the reply's length), and the real reason is in the log.
+ * wllama's logger, kept quiet but for what llama.cpp's log says and its API does not: the
+ * last error line (when llama.cpp throws, wllama 3.13 reports only "Invalid typed array
+ * length: 1163217991": its worker reads the request's 'GLUE' magic as the reply's length)
+ * and how many layers went to the GPU.
  */
-function nativeErrors() {
+function nativeLog() {
   let last: string | null = null;
+  let gpuLayers = 0;
+  const line = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
   const quiet = () => undefined;
   return {
     logger: {
-      debug: quiet,
+      debug: (...args: unknown[]) => {
+        const m = /offloaded (\d+)\/\d+ layers to GPU/.exec(line(args));
+        if (m) gpuLayers = Number(m[1]);
+      },
       log: quiet,
       warn: quiet,
       error: (...args: unknown[]) => {
-        const line = args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
-        if (line && line !== '{}' && !line.startsWith('Stack trace')) last = line;
+        const text = line(args);
+        if (text && text !== '{}' && !text.startsWith('Stack trace')) last = text;
       },
     },
     /** The last error line since the previous take(). */
     take(): string | null {
-      const line = last;
+      const text = last;
       last = null;
-      return line;
+      return text;
     },
+    gpuLayers: () => gpuLayers,
   };
 }
-type NativeErrors = ReturnType<typeof nativeErrors>;
+type NativeLog = ReturnType<typeof nativeLog>;
 
 export class GgufModel implements LoadedModel {
   readonly engine = 'gguf';
@@ -162,7 +185,7 @@ export class GgufModel implements LoadedModel {
     private readonly tokenizer: PreTrainedTokenizer,
     readonly device: DeviceKind,
     readonly contextLength: number,
-    private readonly native: NativeErrors,
+    private readonly native: NativeLog,
   ) {
     this.id = spec.id;
     this.chatTemplate = metaString(meta, 'tokenizer.chat_template');
