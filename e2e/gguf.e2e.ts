@@ -81,6 +81,22 @@ describe('GGUF engine, WASM, dedicated worker', () => {
     expect(r.error).toMatchObject({ status: 400, param: 'device', code: 'webgpu_unavailable' });
   });
 
+  test('cache: listed with the other engines by model id, and deleted', async () => {
+    const r = await page.evaluate(async () => {
+      const w = window as any;
+      await w.client.models.load('tiny-gguf-q4_0', { device: 'wasm' });
+      await w.client.models.unload('tiny-gguf-q4_0');
+      const find = (list: any) => list.models.find((m: any) => m.id === 'tiny-gguf-q4_0');
+      const before = find(await w.client.cache.list());
+      const deleted = await w.client.cache.delete('tiny-gguf-q4_0');
+      const after = find(await w.client.cache.list());
+      return { before, deleted, after };
+    });
+    expect(r.before).toMatchObject({ engine: 'gguf', registered: true, files: 1, bytes: 77472, caches: ['wllama'] });
+    expect(r.deleted).toMatchObject({ deleted: true, files: 1, bytes: 77472 });
+    expect(r.after).toBeUndefined();
+  });
+
   test('the contract: stop strings, seeds, n, logit_bias, abort, typed 400s (min_tokens, grammars)', async () => {
     const r = await page.evaluate(async () => {
       const w = window as any;

@@ -6,6 +6,7 @@ import { BadRequestError, InternalServerError } from '../protocol/errors.js';
 import type { DeviceKind, Modality } from '../protocol/models.js';
 import { readGgufMetadata, metaNumber, metaString, type GgufMetadata } from './gguf/header.js';
 import { completionBody, toTokenEvents, type WllamaChunk } from './gguf/request.js';
+import { ggufUrl } from './gguf/source.js';
 import { addsBos, tokenizerFromGguf } from './gguf/tokenizer.js';
 import { toTemplateMessages, toTemplateTools } from './hf-chat.js';
 import { pickDevice } from './transformers.js';
@@ -42,8 +43,6 @@ interface GgufModelOptions {
   /** Threads for the CPU build (default: half the cores when cross-origin isolated, else 1). */
   n_threads?: number;
 }
-
-const HUB = 'https://huggingface.co/';
 
 export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
   return {
@@ -105,20 +104,6 @@ async function firstShardMetadata(blobs: Blob[]): Promise<GgufMetadata> {
     if ((metaNumber(meta, 'split.no') ?? 0) === 0) return meta;
   }
   return first!;
-}
-
-/** The GGUF's URL: a self-hosted file or folder + file, else the hub's resolve URL. */
-export function ggufUrl(spec: ModelSpec, hubUrl = HUB): string {
-  const file = (spec.options as GgufModelOptions | undefined)?.file ?? spec.source.file;
-  const base = spec.source.baseUrl;
-  if (base) {
-    if (/\.gguf(\?|$)/.test(base)) return absolute(base);
-    if (!file) throw new BadRequestError(`Model '${spec.id}': a GGUF folder URL needs a file name (file).`, { param: 'file' });
-    return absolute(new URL(file, absolute(base.endsWith('/') ? base : `${base}/`)).href);
-  }
-  if (!file) throw new BadRequestError(`Model '${spec.id}': a GGUF hub model needs a file name (register({ id, engine: 'gguf', repo, file })).`, { param: 'file' });
-  const hub = hubUrl.endsWith('/') ? hubUrl : `${hubUrl}/`;
-  return `${hub}${spec.source.repo}/resolve/${spec.source.revision ?? 'main'}/${file}`;
 }
 
 function absolute(url: string): string {

@@ -12,7 +12,7 @@ import { mediaLimits } from '../core/media/limits.js';
 import { BadRequestError } from '../protocol/errors.js';
 import type { MediaLimits } from '../protocol/media.js';
 import { collectCompletion } from '../core/completions.js';
-import { deleteCache, listCache } from './cache.js';
+import { deleteCache, listCache, type StoredFile } from './cache.js';
 import { messagePort } from './message-port.js';
 import { watchLifeline } from '../protocol/lifeline.js';
 import { chunkPacker } from '../protocol/chunk-pack.js';
@@ -142,7 +142,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
 
   function cacheContext() {
     const scope = globalThis as { caches?: CacheStorage; navigator?: Navigator };
-    return { caches: scope.caches, storage: scope.navigator?.storage, hubUrl: config.hubUrl };
+    return { caches: scope.caches, storage: scope.navigator?.storage, hubUrl: config.hubUrl, files: ggufFiles };
   }
 
   function serve(endpoint: Comlink.Endpoint) {
@@ -190,6 +190,19 @@ function checkedMediaLimits(settings: Partial<MediaLimits> | undefined): MediaLi
   } catch (err) {
     throw new BadRequestError((err as Error).message, { param: 'media' });
   }
+}
+
+/** The GGUF files wllama keeps (its own OPFS store); wllama's code loads only to read them. */
+async function ggufFiles(): Promise<StoredFile[]> {
+  if (!(globalThis as { navigator?: Navigator }).navigator?.storage?.getDirectory) return [];
+  const { CacheManager } = await import('@wllama/wllama');
+  const store = new CacheManager();
+  return (await store.list()).map((e) => ({
+    cache: 'wllama',
+    url: e.metadata.originalURL,
+    bytes: e.size,
+    remove: async () => { await store.delete(e.name); return true; },
+  }));
 }
 
 function toSpec(m: ModelRegistration): ModelSpec {
