@@ -55,6 +55,7 @@ export async function runGgufBench({ args, executablePath }) {
     }
     const rows = [];
     for (const v of variants) {
+      console.log(`  ${v.label}...`);
       try {
         rows.push(await page.evaluate(([v, t, r, tok]) => window.runVariant(v, t, r, tok), [v, TOKENS, ROUNDS, `${base}tokenizer.json`]));
       } catch (err) {

@@ -19,6 +19,10 @@ const ONLY = process.env.BENCH_ONLY;
 const ARGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 execFileSync(process.execPath, ['scripts/gen-models.mjs', '--quiet'], { stdio: 'inherit' });
+if (ONLY !== 'gguf') await runPathsAndStructured();
+if (!ONLY || ONLY === 'gguf') await runGgufBench({ args: ARGS, executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
+
+async function runPathsAndStructured() {
 const server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1', hmr: false }, logLevel: 'warn' });
 await server.listen();
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS });
@@ -33,7 +37,7 @@ try {
   await browser.close();
   await server.close();
 }
-if (!ONLY || ONLY === 'gguf') await runGgufBench({ args: ARGS, executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
+}
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
