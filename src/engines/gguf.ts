@@ -65,6 +65,7 @@ export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
       const aborted = () => { if (ctx.signal.aborted) throw new AbortError('Load aborted'); };
       try {
         const model = await wllama.modelManager.getModelOrDownload({ url }, {
+          signal: ctx.signal,
           progressCallback: ({ loaded, total }) => {
             aborted();
             ctx.onProgress({ model: spec.id, phase: 'download', progress: total > 0 ? loaded / total : null, loaded, total, file: url, text: `Downloading ${url}` });
