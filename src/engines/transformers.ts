@@ -31,6 +31,7 @@ import { BadRequestError } from '../protocol/errors.js';
 import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
 import { toTemplateMessages, toTemplateTools } from './hf-chat.js';
 import { DTYPE_SUFFIX, dtypeFor, preferredDtype } from './dtype-choice.js';
+import { withLoadErrors } from './transformers/load-errors.js';
 
 /**
  * transformers.js (ONNX Runtime Web): ONNX chat models from the Hugging Face hub or any
@@ -60,7 +61,8 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
   env.allowLocalModels = false;
   env.allowRemoteModels = true;
 
-  return {
+  // Every load failure typed (404, 503, 422, 507), never a 500: transformers/load-errors.ts.
+  return withLoadErrors({
     name: 'transformers',
     capabilities: { modalities: ['text'], chatTemplate: false, logits: true, grammar: false, embeddings: false },
     async load(spec, ctx) {
@@ -84,7 +86,7 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
       ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
       return new TransformersModel(spec, tokenizer, model, device);
     },
-  };
+  }, () => options.hubUrl);
 }
 
 /** transformers.js resolves files through global env: aim it at this model's files. */
