@@ -7,17 +7,22 @@
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
+import { runGgufBench } from './gguf-run.mjs';
 
 // Per-request speed on a small shared VM varies by ~10% from one request to the next
 // (the host's other tenants, frequency changes), so ratios need many paired rounds.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 121);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 512);
 const STRUCTURED_ROUNDS = Number(process.env.BENCH_STRUCTURED_ROUNDS ?? 61);
-/** BENCH_ONLY=paths or BENCH_ONLY=structured runs one part. */
+/** BENCH_ONLY=paths, BENCH_ONLY=structured or BENCH_ONLY=gguf runs one part. */
 const ONLY = process.env.BENCH_ONLY;
 const ARGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 execFileSync(process.execPath, ['scripts/gen-models.mjs', '--quiet'], { stdio: 'inherit' });
+if (ONLY !== 'gguf') await runPathsAndStructured();
+if (!ONLY || ONLY === 'gguf') await runGgufBench({ args: ARGS, executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
+
+async function runPathsAndStructured() {
 const server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1', hmr: false }, logLevel: 'warn' });
 await server.listen();
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS });
@@ -26,11 +31,12 @@ try {
   page.on('pageerror', (e) => console.error('[page]', e));
   await page.goto(`${server.resolvedUrls.local[0]}bench/?tokens=${TOKENS}`);
   await page.waitForFunction(() => window.benchReady, null, { timeout: 60_000 });
-  if (ONLY !== 'structured') report(await page.evaluate((rounds) => window.runBench(rounds), ROUNDS));
-  if (ONLY !== 'paths') reportStructured(await page.evaluate((rounds) => window.runStructuredBench(rounds), STRUCTURED_ROUNDS));
+  if (!ONLY || ONLY === 'paths') report(await page.evaluate((rounds) => window.runBench(rounds), ROUNDS));
+  if (!ONLY || ONLY === 'structured') reportStructured(await page.evaluate((rounds) => window.runStructuredBench(rounds), STRUCTURED_ROUNDS));
 } finally {
   await browser.close();
   await server.close();
+}
 }
 
 function median(xs) {

@@ -204,6 +204,14 @@ const ortFiles = readdirSync(ORT_DIST).filter((n) => /^ort-wasm-simd-threaded(\.
 if (ortFiles.length === 0) throw new Error(`no ort-wasm-simd-threaded.* files in ${ORT_DIST}`);
 for (const n of ortFiles) copyIfChanged(join(ORT_DIST, n), join(PUBLIC, 'ort', n));
 
+// wllama's llama.cpp build (GGUF engine), and the committed GGUF fixtures (scripts/fixtures/gen_gguf.py).
+copyIfChanged(join(ROOT, 'node_modules', '@wllama', 'wllama', 'esm', 'wasm', 'wllama.wasm'), join(PUBLIC, 'wllama', 'wllama.wasm'));
+const FIXTURES = join(ROOT, 'fixtures', 'models');
+const ggufDirs = existsSync(FIXTURES) ? readdirSync(FIXTURES).filter((d) => d.endsWith('-gguf')) : [];
+for (const d of ggufDirs) {
+  for (const n of readdirSync(join(FIXTURES, d))) copyIfChanged(join(FIXTURES, d, n), join(PUBLIC, 'models', d, n));
+}
+
 const ms = Math.round(performance.now() - t0);
 if (CHECK) {
   if (changed.length) {

@@ -17,6 +17,8 @@ export interface ModelSource {
   /** Self-hosted weights: the folder URL that holds `config.json` etc. Relative URLs resolve against the host's origin. */
   baseUrl?: string;
   revision?: string;
+  /** One file in the repo or folder (a GGUF model: `model-Q4_0.gguf`, or a split's first shard). */
+  file?: string;
 }
 
 /** A registry entry: which engine runs a model id, and from which files. */

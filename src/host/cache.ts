@@ -1,4 +1,5 @@
 import type { ModelSpec } from '../core/engine.js';
+import { ggufPrefix, ggufUrl } from '../engines/gguf/source.js';
 import { recordFromSpec } from '../engines/webllm/catalog.js';
 import { BadRequestError, NotFoundError } from '../protocol/errors.js';
 import type { CacheDeleteResult, CacheInfo, CachedModel } from '../protocol/rpc.js';
@@ -14,6 +15,9 @@ import type { CacheDeleteResult, CacheInfo, CachedModel } from '../protocol/rpc.
  *   model_lib URL.
  * - transformers.js: `transformers-cache`, keyed by file URL under the hub repo
  *   (`{hub}{repo}/resolve/{revision}/`) or the model's base URL.
+ *
+ * - GGUF (wllama): its own store (OPFS), keyed by the file's URL; read through
+ *   `CacheContext.files` (the host hands wllama's CacheManager), listed as cache `wllama`.
  *
  * Files no registered model claims are listed under the folder URL they came from, and
  * can be deleted by that URL.
@@ -34,6 +38,16 @@ export interface CacheContext {
   hubUrl?: string;
   /** Base for relative model URLs (the host's location). */
   base?: string;
+  /** Model files kept outside the Cache API (wllama's store), each deletable. */
+  files?: () => Promise<StoredFile[]>;
+}
+
+/** A model file in some engine's store. */
+export interface StoredFile {
+  cache: string;
+  url: string;
+  bytes: number;
+  remove(): Promise<boolean>;
 }
 
 export function ownersOf(specs: ModelSpec[], ctx: CacheContext = {}): Owner[] {
@@ -45,6 +59,8 @@ export function ownersOf(specs: ModelSpec[], ctx: CacheContext = {}): Owner[] {
       if (spec.engine === 'webllm') {
         const record = recordFromSpec(spec, base);
         owners.push({ id: spec.id, engine: spec.engine, prefixes: [webllmModelUrl(record.model), record.model_lib] });
+      } else if (spec.engine === 'gguf') {
+        owners.push({ id: spec.id, engine: spec.engine, prefixes: [ggufPrefix(ggufUrl(spec, hub, base))] });
       } else if (spec.engine === 'transformers') {
         const folder = spec.source.baseUrl
           ? folderOf(resolve(spec.source.baseUrl, base))
@@ -105,8 +121,7 @@ export async function deleteCache(id: string, specs: ModelSpec[], ctx: CacheCont
       ? orphanFolder(entry.url) === id
       : claim.some((o) => o.id === id) && claim.every((o) => o.id === id || !own.get(o.id));
     if (!mine) continue;
-    const cache = await ctx.caches!.open(entry.cache);
-    if (await cache.delete(entry.request)) {
+    if (await entry.remove()) {
       files++;
       bytes += entry.bytes;
     }
@@ -114,23 +129,18 @@ export async function deleteCache(id: string, specs: ModelSpec[], ctx: CacheCont
   return { id, deleted: files > 0, files, bytes };
 }
 
-interface Entry {
-  cache: string;
-  request: Request;
-  url: string;
-  bytes: number;
-}
+type Entry = StoredFile;
 
 async function readEntries(ctx: CacheContext): Promise<Entry[]> {
+  const out: Entry[] = (await ctx.files?.().catch(() => [])) ?? [];
   const storage = ctx.caches;
-  if (!storage) return [];
-  const out: Entry[] = [];
+  if (!storage) return out;
   for (const name of MODEL_CACHES) {
     if (!(await storage.has(name))) continue;
     const cache = await storage.open(name);
     for (const request of await cache.keys()) {
       const response = await cache.match(request);
-      out.push({ cache: name, request, url: request.url, bytes: response ? await sizeOf(response) : 0 });
+      out.push({ cache: name, url: request.url, bytes: response ? await sizeOf(response) : 0, remove: () => cache.delete(request) });
     }
   }
   return out;
@@ -177,7 +187,7 @@ function folderOf(url: string): string {
 }
 
 function engineOfCache(name: string): string | null {
-  return name.startsWith('webllm/') ? 'webllm' : name === 'transformers-cache' ? 'transformers' : null;
+  return name.startsWith('webllm/') ? 'webllm' : name === 'transformers-cache' ? 'transformers' : name === 'wllama' ? 'gguf' : null;
 }
 
 /** web-llm's cleanModelUrl: the folder its files are fetched from. */

@@ -17,7 +17,7 @@ import { BadRequestError } from '../protocol/errors.js';
 import { checkRequestShape } from '../protocol/limits.js';
 import type { MediaLimits } from '../protocol/media.js';
 import { collectCompletion } from '../core/completions.js';
-import { deleteCache, listCache } from './cache.js';
+import { deleteCache, listCache, type StoredFile } from './cache.js';
 import { messagePort } from './message-port.js';
 import { watchLifeline } from '../protocol/lifeline.js';
 import { chunkPacker } from '../protocol/chunk-pack.js';
@@ -56,6 +56,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       transformers: async () => (await import('../engines/transformers.js')).createTransformersEngine({ wasmPaths: config.wasmPaths, hubUrl: config.hubUrl }),
       // web-llm (6.8 MB of JS) loads with its first model.
       webllm: async () => (await import('../engines/webllm.js')).createWebLLMEngine(),
+      gguf: async () => (await import('../engines/gguf.js')).createGgufEngine({ wasmPath: config.ggufWasmPath, hubUrl: config.hubUrl }),
       remote: async () => (await import('../engines/remote.js')).createRemoteEngine(),
       ...options.engines,
     },
@@ -71,6 +72,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     async configure(next) {
       if (next.wasmPaths && !config.wasmPaths) config.wasmPaths = next.wasmPaths;
       if (next.hubUrl && !config.hubUrl) config.hubUrl = next.hubUrl;
+      if (next.ggufWasmPath && !config.ggufWasmPath) config.ggufWasmPath = next.ggufWasmPath;
       // Queue bounds: like the other settings, the first client to set them wins.
       if ((next.maxQueue != null || next.maxQueuePerCaller != null) && config.maxQueue == null && config.maxQueuePerCaller == null) {
         runtime.setQueueLimits(checkedCount(next.maxQueue, 'maxQueue'), checkedCount(next.maxQueuePerCaller, 'maxQueuePerCaller'));
@@ -164,7 +166,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
 
   function cacheContext() {
     const scope = globalThis as { caches?: CacheStorage; navigator?: Navigator };
-    return { caches: scope.caches, storage: scope.navigator?.storage, hubUrl: config.hubUrl };
+    return { caches: scope.caches, storage: scope.navigator?.storage, hubUrl: config.hubUrl, files: ggufFiles };
   }
 
   function serve(endpoint: Comlink.Endpoint) {
@@ -235,12 +237,25 @@ function checkedMediaLimits(settings: Partial<MediaLimits> | undefined): MediaLi
   }
 }
 
+/** The GGUF files wllama keeps (its own OPFS store); wllama's code loads only to read them. */
+async function ggufFiles(): Promise<StoredFile[]> {
+  if (!(globalThis as { navigator?: Navigator }).navigator?.storage?.getDirectory) return [];
+  const { CacheManager } = await import('@wllama/wllama');
+  const store = new CacheManager();
+  return (await store.list()).map((e) => ({
+    cache: 'wllama',
+    url: e.metadata.originalURL,
+    bytes: e.size,
+    remove: async () => { await store.delete(e.name); return true; },
+  }));
+}
+
 function toSpec(m: ModelRegistration): ModelSpec {
   const engine = m.engine ?? 'transformers';
   return {
     id: m.id,
     engine,
-    source: { repo: m.repo ?? m.id, baseUrl: engine === 'remote' ? undefined : m.baseUrl, revision: m.revision },
+    source: { repo: m.repo ?? m.id, baseUrl: engine === 'remote' ? undefined : m.baseUrl, revision: m.revision, file: m.file },
     ...remoteOf(m, engine),
     contextLength: m.contextLength,
     sizeBytes: m.sizeBytes,

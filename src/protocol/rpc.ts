@@ -92,6 +92,8 @@ export interface ModelRegistration {
   /** Folder URL holding the model's files (config.json, tokenizer.json, onnx/...). */
   baseUrl?: string;
   revision?: string;
+  /** One file in the repo or folder: a GGUF model (`engine: 'gguf'`). */
+  file?: string;
   contextLength?: number;
   sizeBytes?: number;
   modalities?: Array<'text' | 'image' | 'audio'>;
@@ -115,6 +117,8 @@ export interface ModelRegistration {
 export interface HostConfig {
   /** Where onnxruntime-web's runtime files are served (e.g. '/ort/'). */
   wasmPaths?: string;
+  /** Where wllama's `wllama.wasm` is served for GGUF models (default '/wllama/wllama.wasm'). */
+  ggufWasmPath?: string;
   /** Hub mirror for repo ids. */
   hubUrl?: string;
   /** Requests that may wait behind the running one before 429s (default 32). */

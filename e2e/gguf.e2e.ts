@@ -1,0 +1,157 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launch, openPage } from './support/browser.js';
+
+/**
+ * The GGUF engine (llama.cpp through wllama) in real Chromium, WASM single-threaded, on
+ * the tiny random Llama converted by scripts/fixtures/gen_gguf.py: F32 reproduces HF
+ * transformers' greedy tokens, quantized files stay close, the OpenAI contract holds.
+ */
+let browser: Browser;
+let page: Page & { errors: string[] };
+
+async function open(shared: boolean) {
+  const p = await openPage(browser, `/e2e/pages/gguf.html?shared=${shared ? 1 : 0}`);
+  await p.waitForFunction(() => (window as any).ready);
+  expect(await p.evaluate(() => (window as any).setupError ?? null)).toBeNull();
+  return p;
+}
+
+beforeAll(async () => {
+  browser = await launch();
+  page = await open(false);
+});
+
+/** Sizes of fixture files as served. */
+async function sizes(...names: string[]) {
+  return page.evaluate(async (names) => Promise.all(names.map(async (n) => Number((await fetch(`/models/tiny-random-llama3-gguf/${n}`, { method: 'HEAD' })).headers.get('content-length')))), names);
+}
+afterAll(async () => { await browser?.close(); });
+
+/** The reference prompt answered greedily; how many leading tokens match HF's. */
+async function greedy(model: string, n = 12, device = 'wasm') {
+  return page.evaluate(async ([model, n, device]) => {
+    const w = window as any;
+    const progress: any[] = [];
+    const info = await w.client.models.load(model, { device, onProgress: (p: any) => progress.push(p) });
+    const ref = w.references[model];
+    const res = await w.client.chat.completions.create({
+      model, messages: [{ role: 'user', content: ref.content }],
+      max_tokens: n, temperature: 0, ignore_eos: true, logprobs: true, top_logprobs: 1,
+    });
+    await w.client.models.unload(model);
+    const tokens: string[] = res.choices[0].logprobs.content.map((t: any) => t.token);
+    let matched = 0;
+    while (matched < tokens.length && tokens[matched] === ref.greedy_tokens[matched]) matched++;
+    return { info, res, ref, matched, progress };
+  }, [model, n, device] as const);
+}
+
+describe('GGUF engine, WASM, dedicated worker', () => {
+  test.each(['tiny-gguf-f32', 'tiny-gguf-qwen2.5', 'tiny-gguf-qwen3'])('%s (F32) reproduces HF greedy tokens; usage counts the prompt as llama.cpp tokenizes it', async (model) => {
+    const { info, res, ref, matched } = await greedy(model);
+    expect(info.device).toBe('wasm');
+    expect(matched).toBe(ref.greedy_ids.length);
+    expect(res.choices[0].message.content).toBe(ref.text);
+    expect(res.usage.prompt_tokens).toBe(ref.prompt_ids.length);
+    expect(res.usage.completion_tokens).toBe(ref.greedy_ids.length);
+    for (const [i, t] of res.choices[0].logprobs.content.entries()) {
+      // From the raw logits: HF's own within llama.cpp's F16 KV cache (a sampler's distribution would say 0 here).
+      expect(Math.abs(t.logprob - ref.greedy_logprobs[i])).toBeLessThan(5e-3);
+      // greedy: the chosen token is the most likely one
+      expect(t.top_logprobs[0].logprob).toBeCloseTo(t.logprob, 4);
+    }
+  });
+
+  // Random weights leave top-2 gaps of a few hundredths: Q4_0 leaves HF's path after its first
+  // token, and may then pick lone bytes that wllama cannot stream (see README), so it is asked for 4.
+  test.each([['f16', 12, 12], ['q8_0', 12, 12], ['q4_0', 4, 1]] as const)('%s: of %i greedy tokens, at least the first %i match HF fp32', async (type, n, least) => {
+    const { matched } = await greedy(`tiny-gguf-${type}`, n);
+    console.log(`gguf ${type}: ${matched}/${n} greedy tokens match HF fp32`);
+    expect(matched).toBeGreaterThanOrEqual(least);
+  });
+
+  test('a split GGUF loads by its first shard (bytes of all three in the progress) and answers as the whole file', async () => {
+    const { matched, progress } = await greedy('tiny-gguf-split');
+    expect(matched).toBe(12);
+    const last = progress.filter((p) => p.phase === 'download').at(-1);
+    const shards = await sizes(...[1, 2, 3].map((i) => `model-q8_0-split-0000${i}-of-00003.gguf`));
+    expect(last.loaded).toBe(shards[0]! + shards[1]! + shards[2]!);
+    expect(last.total).toBe(last.loaded);
+  });
+
+  test("device 'auto' on SwiftShader: llama.cpp's WebGPU backend takes no layer, so the model says wasm; 'webgpu' is a typed 400", async () => {
+    const { info, matched } = await greedy('tiny-gguf-f32', 4, 'auto');
+    expect(info.device).toBe('wasm');
+    expect(matched).toBe(4);
+    const r = await page.evaluate(() => (window as any).settle((window as any).client.models.load('tiny-gguf-f32', { device: 'webgpu' })));
+    expect(r.error).toMatchObject({ status: 400, param: 'device', code: 'webgpu_unavailable' });
+  });
+
+  test('cache: listed with the other engines by model id, and deleted', async () => {
+    const r = await page.evaluate(async () => {
+      const w = window as any;
+      await w.client.models.load('tiny-gguf-q4_0', { device: 'wasm' });
+      await w.client.models.unload('tiny-gguf-q4_0');
+      const find = (list: any) => list.models.find((m: any) => m.id === 'tiny-gguf-q4_0');
+      const before = find(await w.client.cache.list());
+      const deleted = await w.client.cache.delete('tiny-gguf-q4_0');
+      const after = find(await w.client.cache.list());
+      return { before, deleted, after };
+    });
+    const [bytes] = await sizes('model-q4_0.gguf');
+    expect(r.before).toMatchObject({ engine: 'gguf', registered: true, files: 1, bytes, caches: ['wllama'] });
+    expect(r.deleted).toMatchObject({ deleted: true, files: 1, bytes });
+    expect(r.after).toBeUndefined();
+  });
+
+  test('the contract: stop strings, seeds, n, logit_bias, abort, typed 400s (min_tokens, grammars)', async () => {
+    const r = await page.evaluate(async () => {
+      const w = window as any;
+      const model = 'tiny-gguf-q8_0';
+      await w.client.models.load(model, { device: 'wasm' });
+      const ref = w.references[model];
+      const messages = [{ role: 'user', content: ref.content }];
+      // Random weights like lone bytes, which wllama cannot stream: ban them (logit_bias at work too).
+      const logit_bias = Object.fromEntries(ref.partial_utf8_ids.map((id: number) => [id, -100]));
+      const ask = (extra: object) => w.client.chat.completions.create({ model, messages, max_tokens: 16, logit_bias, ...extra });
+      const stopAt = ref.greedy_tokens.slice(2, 4).join('');
+      const stopped = await ask({ temperature: 0, ignore_eos: true, stop: [stopAt] });
+      const a = await ask({ temperature: 1, seed: 7, n: 2 });
+      const b = await ask({ temperature: 1, seed: 7, n: 2 });
+      const c = await ask({ temperature: 1, seed: 8, n: 2 });
+      const schema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false };
+      const json = await w.settle(ask({ max_tokens: 40, response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } }));
+      const controller = new AbortController();
+      const stream = await w.client.chat.completions.create({ model, messages, logit_bias, max_tokens: 2000, ignore_eos: true, stream: true }, { signal: controller.signal });
+      let seen = 0;
+      const aborted = await w.settle((async () => { for await (const _ of stream) if (++seen === 3) controller.abort(); })());
+      const t0 = performance.now();
+      const after = await ask({ temperature: 0, max_tokens: 2 });
+      const afterMs = performance.now() - t0;
+      const minTokens = await w.settle(ask({ min_tokens: 3 }));
+      const regex = await w.settle(ask({ response_format: { type: 'regex', regex: '[a-z]+' } }));
+      await w.client.models.unload(model);
+      return { stopAt, stopped, a, b, c, json, seen, aborted, after, afterMs, minTokens, regex, expect: ref.text };
+    });
+    const text = (x: any) => x.choices.map((ch: any) => ch.message.content);
+    expect(r.stopped.choices[0].finish_reason).toBe('stop');
+    expect(r.expect.startsWith(r.stopped.choices[0].message.content + r.stopAt)).toBe(true);
+    expect(text(r.a)).toEqual(text(r.b));
+    expect(text(r.a)).not.toEqual(text(r.c));
+    expect(r.json.error).toMatchObject({ status: 400, param: 'response_format', code: 'unsupported_parameter' });
+    expect(r.seen).toBe(3);
+    expect(r.aborted.ok ? null : r.aborted.error.name).toMatch(/Abort/);
+    expect(r.after.choices[0].message.content.length).toBeGreaterThan(0);
+    expect(r.afterMs).toBeLessThan(5000);
+    expect(r.minTokens.error).toMatchObject({ status: 400, param: 'min_tokens' });
+    expect(r.regex.error).toMatchObject({ status: 400, param: 'response_format' });
+  });
+});
+
+test('in a SharedWorker host: a typed 400 that says to use a dedicated worker', async () => {
+  const shared = await open(true);
+  const r = await shared.evaluate(() => (window as any).settle((window as any).client.models.load('tiny-gguf-q8_0', { device: 'wasm' })));
+  expect(r.ok).toBe(false);
+  expect(r.error).toMatchObject({ status: 400, code: 'engine_unavailable_in_shared_worker', param: 'model' });
+});
