@@ -31,6 +31,7 @@ import { BadRequestError } from '../protocol/errors.js';
 import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
 import { toTemplateMessages, toTemplateTools } from './hf-chat.js';
 import { DEFAULT_PREFIX_CACHE_LIMITS, type PrefixCache, type PrefixCacheLimits } from '../core/prefix-cache.js';
+import { chooseThreads } from '../core/threads.js';
 import { createKvCache, kvBytes, kvLength, reusable, supportsPrefixCache, type KvState } from './transformers-kv.js';
 
 /**
@@ -47,6 +48,8 @@ export interface TransformersEngineOptions {
   hubUrl?: string;
   /** Cache downloaded files in the Cache API (default true). */
   browserCache?: boolean;
+  /** CPU threads for WASM (see core/threads.ts); default every core where threads are possible, else 1. */
+  numThreads?: number;
   /** Bounds of the per-model prefix (KV) cache; false disables it. A model's `options.prefixCache` overrides. */
   prefixCache?: Partial<PrefixCacheLimits> | false;
 }
@@ -55,10 +58,10 @@ const HUB = 'https://huggingface.co/';
 const HUB_TEMPLATE = '{model}/resolve/{revision}/';
 
 export function createTransformersEngine(options: TransformersEngineOptions = {}): Engine {
-  if (options.wasmPaths) {
-    const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown } };
-    if (onnx.wasm) onnx.wasm.wasmPaths = options.wasmPaths;
-  }
+  const wasm = (env.backends.onnx as { wasm?: { wasmPaths?: unknown; numThreads?: number } }).wasm;
+  if (wasm && options.wasmPaths) wasm.wasmPaths = options.wasmPaths;
+  // onnxruntime-web's own default is half the cores, at most 4 (1 on a 2-core machine).
+  if (wasm) wasm.numThreads = chooseThreads(options.numThreads);
   env.useBrowserCache = options.browserCache ?? true;
   env.allowLocalModels = false;
   env.allowRemoteModels = true;

@@ -47,7 +47,8 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
   const runtime = new Runtime({
     // Engines read the config when first used, so a page's configure() can still set paths.
     engines: {
-      transformers: async () => createTransformersEngine({ wasmPaths: config.wasmPaths, hubUrl: config.hubUrl }),
+      transformers: async () =>
+        createTransformersEngine({ wasmPaths: config.wasmPaths, hubUrl: config.hubUrl, numThreads: config.numThreads, prefixCache: config.prefixCache }),
       // web-llm (6.8 MB of JS) loads with its first model.
       webllm: async () => (await import('../engines/webllm.js')).createWebLLMEngine(),
       ...options.engines,
@@ -61,6 +62,8 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     async configure(next) {
       if (next.wasmPaths && !config.wasmPaths) config.wasmPaths = next.wasmPaths;
       if (next.hubUrl && !config.hubUrl) config.hubUrl = next.hubUrl;
+      if (next.numThreads !== undefined && config.numThreads === undefined) config.numThreads = next.numThreads;
+      if (next.prefixCache !== undefined && config.prefixCache === undefined) config.prefixCache = next.prefixCache;
       if (next.media && !config.media) {
         media = checkedMediaLimits(next.media);
         config.media = next.media;
