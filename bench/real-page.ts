@@ -84,12 +84,16 @@ window.runReal = async (o) => {
   const one = createClient({ shared: false, config: { wasmPaths: '/ort/', numThreads: 1, models: [...models(), { id: 'nocache', repo: o.model, baseUrl: base, options: { dtype: 'q8', prefixCache: false } }] } });
   const all = createClient({ shared: false, config: { wasmPaths: '/ort/', models: models() } });
   const plain = plainWorker();
+  const t0 = performance.now();
+  const log = (what: string) => console.log(`[bench] ${o.model}: ${what} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   for (const dtype of o.dtypes) {
     await one.models.load(ids(dtype), { device: 'wasm' });
     await plain.load(o.model, dtype);
+    log(`loaded ${dtype}`);
   }
   await all.models.load(ids('q8'), { device: 'wasm' });
   await one.models.load('nocache', { device: 'wasm' });
+  log('loaded all');
 
   const messages = [{ role: 'user', content: USER }];
   const decodeBody = (model: string) => ({ model, messages, max_tokens: o.tokens, temperature: 0, ignore_eos: true });
@@ -101,9 +105,11 @@ window.runReal = async (o) => {
   paths.push(['webinfer q8 all', async () => (await timed(all, decodeBody(ids('q8')))).sample]);
   const decode: Record<string, Sample[]> = Object.fromEntries(paths.map(([name]) => [name, []]));
   for (const [, run] of paths) await run(); // warm-up
+  log('warmed up');
   for (let r = 0; r < o.rounds; r++) {
     const order = r % 2 ? [...paths].reverse() : paths;
     for (const [name, run] of order) decode[name]!.push(await run());
+    log(`decode round ${r + 1}/${o.rounds}`);
   }
 
   // Multi-turn: each conversation starts with its own first token, so turn 1 is a miss.
@@ -122,6 +128,7 @@ window.runReal = async (o) => {
   for (let k = 0; k < o.conversations; k++) {
     turns.cached.push(await conversation(ids('q8'), 2 * k));
     turns.plain.push(await conversation('nocache', 2 * k + 1));
+    log(`conversation ${k + 1}/${o.conversations}`);
   }
 
   // n=4 against n=1 on a long prompt; a new first token each time, so no request reuses another's.

@@ -60,11 +60,13 @@ async function realSection(browser, url) {
   for (const model of models) {
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error('[page]', e));
+    // Progress lines from the page (a real-size run takes minutes).
+    page.on('console', (m) => { if (m.text().startsWith('[bench]')) console.error(m.text()); });
     await page.goto(`${url}bench/real.html`);
     await page.waitForFunction(() => window.realReady, null, { timeout: 60_000 });
     const options = {
       model: model.name,
-      dtypes: model.dtypes,
+      dtypes: model.dtypes.filter((d) => (process.env.BENCH_REAL_DTYPES ?? 'q8,fp32').split(',').includes(d)),
       rounds: Number(process.env.BENCH_REAL_ROUNDS ?? 6),
       tokens: Number(process.env.BENCH_REAL_TOKENS ?? 64),
       turns: 8,
