@@ -91,9 +91,10 @@ window.runReal = async (o) => {
     await plain.load(o.model, dtype);
     log(`loaded ${dtype}`);
   }
-  await all.models.load(ids('q8'), { device: 'wasm' });
   await one.models.load('nocache', { device: 'wasm' });
-  log('loaded all');
+  log('loaded q8 without prefix cache');
+  await all.models.load(ids('q8'), { device: 'wasm' });
+  log('loaded q8, all threads');
 
   const messages = [{ role: 'user', content: USER }];
   const decodeBody = (model: string) => ({ model, messages, max_tokens: o.tokens, temperature: 0, ignore_eos: true });

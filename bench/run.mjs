@@ -24,6 +24,8 @@ execFileSync(process.execPath, ['scripts/gen-models.mjs', '--quiet'], { stdio: '
 // in their dedicated workers (the real-size section compares 1 thread with all).
 const isolate = {
   name: 'bench-isolation',
+  // Before the /ort/ middleware: onnxruntime's thread workers need COEP on their script too.
+  enforce: 'pre',
   configureServer(server) {
     server.middlewares.use((_req, res, next) => {
       res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
