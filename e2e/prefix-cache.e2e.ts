@@ -113,6 +113,19 @@ describe.skipIf(!PRESENT).each(DEVICES)('prefix cache on %s', (device: Device) =
     expect(cached.usage!.prompt_tokens_details!.cached_tokens).toBeGreaterThan(10);
   });
 
+  test.skipIf(device === 'webgpu')('the Responses API: previous_response_id continues from the cached state', async () => {
+    const usage = await page.evaluate(async (model) => {
+      const client = (window as any).prefixClient;
+      const body = { model, max_output_tokens: 8, temperature: 0, ignore_eos: true };
+      const first = await client.responses.create({ ...body, input: 'Where do rivers begin?' });
+      const next = await client.responses.create({ ...body, input: 'And where do they end?', previous_response_id: first.id });
+      return [first.usage, next.usage];
+    }, CACHED);
+    // (At most the template's opening tokens are shared with the earlier tests' prompts.)
+    expect(usage[0].input_tokens_details.cached_tokens).toBeLessThan(3);
+    expect(usage[1].input_tokens_details.cached_tokens).toBeGreaterThanOrEqual(usage[0].input_tokens);
+  });
+
   test.skipIf(device === 'webgpu')('a cancelled generation leaves a state the next request can use', async () => {
     const messages = [SYSTEM, { role: 'user', content: 'Count to one hundred.' }];
     const r = await page.evaluate((b) => (window as any).harness.run(b, { client: (window as any).prefixClient, abortAfter: 4 }), {
