@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ChatCompletion } from '../src/protocol/chat.js';
@@ -12,6 +11,7 @@ import { DEVICES, launch, openPage, type Device } from './support/browser.js';
  * one prefill, a shorter prompt after a longer one (the state cut back), and an abort.
  */
 
+/** The real-architecture fixture (fixtures/models/, copied to public/models/ by gen-models). */
 const FILES = '/models/tiny-random-llama3/';
 const CACHED = 'prefix-on';
 const PLAIN = 'prefix-off';
@@ -23,11 +23,7 @@ let browser: Browser;
 beforeAll(async () => { browser = await launch(); });
 afterAll(async () => { await browser?.close(); });
 
-// The real-architecture fixture (issue #10) that gen-models copies to public/models/.
-const PRESENT = existsSync(`public${FILES}onnx/model.onnx`);
-if (!PRESENT) console.warn(`prefix-cache e2e skipped: no fixture at public${FILES} (npm run models copies fixtures/models/tiny-random-llama3)`);
-
-describe.skipIf(!PRESENT).each(DEVICES)('prefix cache on %s', (device: Device) => {
+describe.each(DEVICES)('prefix cache on %s', (device: Device) => {
   let page: Page & { errors: string[] };
 
   beforeAll(async () => {
@@ -121,8 +117,8 @@ describe.skipIf(!PRESENT).each(DEVICES)('prefix cache on %s', (device: Device) =
       const next = await client.responses.create({ ...body, input: 'And where do they end?', previous_response_id: first.id });
       return [first.usage, next.usage];
     }, CACHED);
-    // (At most the template's opening tokens are shared with the earlier tests' prompts.)
-    expect(usage[0].input_tokens_details.cached_tokens).toBeLessThan(3);
+    // The template's own preamble may be shared with the earlier tests' prompts; the question is not.
+    expect(usage[0].input_tokens_details.cached_tokens).toBeLessThan(usage[0].input_tokens - 5);
     expect(usage[1].input_tokens_details.cached_tokens).toBeGreaterThanOrEqual(usage[0].input_tokens);
   });
 
