@@ -158,7 +158,7 @@ describe('gateway over fetch: a default registration', () => {
     expect(envelope(res).code).toBe('unsupported_media_type');
   });
 
-  test('429 when the shared queue is full (1 running + 32 waiting)', async () => {
+  test('429 past one tab\'s share of the shared queue (1 running + 16 of 32 waiting)', async () => {
     const out = await page.evaluate(async () => {
       const w = window as any;
       const post = (body: unknown, signal: AbortSignal) => fetch('/v1/chat/completions', {
@@ -168,7 +168,7 @@ describe('gateway over fetch: a default registration', () => {
       // Runs for seconds (8 x 2000 tokens) unless stopped; its headers arrive when it starts.
       const long = await post({ model: 'tiny-chat', messages: [{ role: 'user', content: 'Hi' }], n: 8, max_tokens: 2000, ignore_eos: true }, stop.signal);
       const short = { model: 'tiny-chat', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 1 };
-      const queued = Array.from({ length: 33 }, () => post(short, stop.signal).then(
+      const queued = Array.from({ length: 17 }, () => post(short, stop.signal).then(
         async (r) => ({ status: r.status, retryAfter: r.headers.get('retry-after'), body: r.status === 429 ? await r.json() : null }),
         () => ({ status: 0, retryAfter: null, body: null }),
       ));
@@ -184,7 +184,7 @@ describe('gateway over fetch: a default registration', () => {
     expect(out.first.status).toBe(429);
     expect(out.first.retryAfter).toBe('1');
     expect(out.first.body.error).toMatchObject({ type: 'rate_limit_error', code: 'queue_full' });
-    expect(out.pending).toBe(32);
+    expect(out.pending).toBe(16);
     const after = await raw(page, '/v1/chat/completions', { json: chat() });
     expect(after.json.choices[0].message.content).toBe(SENTENCE);
   });

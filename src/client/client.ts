@@ -7,6 +7,7 @@ import type { Response as ResponseObject, ResponseCreateParams, ResponseDeleted,
 import type { CacheDeleteResult, CacheInfo, ChatMessageOut, InputItemList, InputItemsQuery, ResponseMessageOut, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { portStream } from '../protocol/port-stream.js';
 import { lifeline } from '../protocol/lifeline.js';
+import { checkRequestShape } from '../protocol/limits.js';
 import { connect, startHost, type Connection, type HostTarget } from './connection.js';
 import { Stream } from './stream.js';
 import { extractAttachments, type WithMediaInputs } from './media.js';
@@ -107,6 +108,8 @@ export class WebInfer {
     if (options.signal?.aborted) throw new APIUserAbortError();
     const controller = linkedController(options.signal);
     const { body, attachments, transfer } = extractAttachments(params);
+    // A body too deep to structured-clone would fail in postMessage: the same 400 as /v1's.
+    checkRequestShape(body);
     // The lifeline lets a shared host abort this request if the page is closed mid-stream.
     const call = Comlink.transfer({ attachments, lifeline: await lifeline() }, transfer);
     const port = await this.connection.api.chatCompletion(body, call);
@@ -120,6 +123,7 @@ export class WebInfer {
     await this.ready;
     if (options.signal?.aborted) throw new APIUserAbortError();
     const controller = linkedController(options.signal);
+    checkRequestShape(params);
     const port = await this.connection.api.response(params, { lifeline: await lifeline() });
     return answer<ResponseMessageOut, ResponseStreamEvent, ResponseObject>(port, !!params.stream, controller);
   }

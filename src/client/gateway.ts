@@ -1,3 +1,4 @@
+import { installAbortBridge } from './abort-bridge.js';
 import { CLAIM, PORT_ANSWER, PORT_FAILED, PORT_PENDING, PORT_REQUEST, configToQuery, type GatewayUrlConfig } from '../gateway/messages.js';
 
 /**
@@ -29,6 +30,12 @@ export interface GatewayRegistrationOptions extends Omit<GatewayUrlConfig, 'base
    * calls reach it (default 10000 ms; 0 = do not wait).
    */
   controlTimeoutMs?: number;
+  /**
+   * Tag this page's /v1 fetches so that aborting one while it waits in the queue frees its
+   * place at once (default true; see abort-bridge.ts). It wraps `window.fetch` for URLs
+   * under `basePath` only.
+   */
+  abortBridge?: boolean;
 }
 
 export interface GatewayHandle {
@@ -97,6 +104,7 @@ export async function registerGateway(options: GatewayRegistrationOptions): Prom
   };
   container.addEventListener('message', onMessage);
   container.startMessages();
+  const unbridge = options.abortBridge === false ? () => {} : installAbortBridge(basePath, container);
 
   const scope = options.scope ?? '/';
   const registration = await container.register(scriptUrl.href, { scope, type: options.type ?? 'module' });
@@ -119,10 +127,12 @@ export async function registerGateway(options: GatewayRegistrationOptions): Prom
     },
     close() {
       container.removeEventListener('message', onMessage);
+      unbridge();
       releaseLock();
     },
     unregister() {
       container.removeEventListener('message', onMessage);
+      unbridge();
       releaseLock();
       return registration.unregister();
     },

@@ -114,11 +114,13 @@ export function toChatRequest(params: ResponseCreateParams, resolved?: ResolvedI
     stream_options: { include_usage: true },
   };
   const copy = ['temperature', 'top_p', 'seed', 'presence_penalty', 'frequency_penalty', 'user', 'top_k', 'min_p',
-    'repetition_penalty', 'min_tokens', 'ignore_eos', 'parallel_tool_calls', 'chat_template_kwargs'] as const;
+    'repetition_penalty', 'min_tokens', 'ignore_eos', 'parallel_tool_calls', 'chat_template_kwargs', 'routing'] as const;
   for (const key of copy) {
     if (params[key] != null) (chat as Record<string, unknown>)[key] = params[key];
   }
-  if (params.max_output_tokens != null) chat.max_completion_tokens = params.max_output_tokens;
+  // max_tokens: what every OpenAI-compatible server reads (a remote model gets this request;
+  // transformers serve ignores max_completion_tokens). Core reads both alike.
+  if (params.max_output_tokens != null) chat.max_tokens = params.max_output_tokens;
   if (params.tools?.length) {
     chat.tools = params.tools.map((tool, i) => {
       if (tool.type !== 'function') {
@@ -180,9 +182,9 @@ function parseAt<T>(schema: Parameters<typeof parseRequest>[0], value: unknown, 
 }
 
 /** A chat-level error (thrown after the conversion) with the Responses param in it. */
-export function mapChatError(err: unknown, origins: readonly MessageOrigin[]): unknown {
+export function mapChatError(err: unknown, origins: readonly MessageOrigin[], format?: { type: string } | null): unknown {
   if (!(err instanceof APIError) || !err.param) return err;
-  const param = responsesParam(err.param, origins);
+  const param = responsesParam(err.param, origins, format?.type === 'json_schema');
   if (param === err.param) return err;
   const message = err.message.split(err.param).join(param).replace(/\bmessages\b/g, 'input');
   const mapped = new APIError(err.status, message, { param, code: err.code, type: err.type });
@@ -190,7 +192,8 @@ export function mapChatError(err: unknown, origins: readonly MessageOrigin[]): u
   return mapped;
 }
 
-export function responsesParam(param: string, origins: readonly MessageOrigin[]): string {
+/** `schemaFormat`: text.format is a json_schema, so a bare response_format problem is its schema's. */
+export function responsesParam(param: string, origins: readonly MessageOrigin[], schemaFormat = false): string {
   const message = /^messages\[(\d+)\](.*)$/.exec(param);
   if (message) {
     const origin = origins[Number(message[1])];
@@ -207,6 +210,7 @@ export function responsesParam(param: string, origins: readonly MessageOrigin[])
   }
   if (param === 'messages') return 'input';
   if (param === 'max_tokens' || param === 'max_completion_tokens') return 'max_output_tokens';
+  if (param === 'response_format' && schemaFormat) return 'text.format.schema';
   if (param.startsWith('response_format')) return param.replace(/^response_format(\.json_schema)?/, 'text.format');
   const tool = /^tools\[(\d+)\]\.function(.*)$/.exec(param);
   if (tool) return `tools[${tool[1]}]${tool[2]}`;

@@ -3,11 +3,16 @@ import { CompletionCreateParams, type Completion } from '../protocol/completions
 import { BadRequestError } from '../protocol/errors.js';
 import type { LoadProgress, LoadedModelInfo, Model, ModelList } from '../protocol/models.js';
 import { parseRequest } from '../protocol/validate.js';
-import { AbortError } from './abort.js';
+import { AbortError, isAbort } from './abort.js';
 import { chatChunks, checkChatParams, checkModalities, collectChat, prepareChatJob } from './chat.js';
 import { checkCompletionParams, checkPromptShape, completionChunks, prepareCompletionJob } from './completions.js';
-import type { Engine, LoadedModel, ModelSpec } from './engine.js';
-import { RequestQueue, type Release } from './queue.js';
+import { isPassThrough, type Engine, type LoadedModel, type ModelSpec, type PassThroughEngine, type PassThroughModel } from './engine.js';
+import { checkLogitBias, refuseOverContext, verbatimTexts } from './model-bounds.js';
+import { remoteChatBody, remoteCompletionBody } from './remote-request.js';
+import { LocalLoadFailure, Router, type RouterOptions } from './routing.js';
+import type { Served } from '../protocol/routing.js';
+import type { RoutingStats } from '../protocol/rpc.js';
+import { DEFAULT_MAX_WAITING, RequestQueue, type Release } from './queue.js';
 import { mediaLimits } from './media/limits.js';
 import { hasMedia, mediaContext, resolveMedia, type MediaOptions } from './media/resolve.js';
 import type { MediaAttachment, ResolvedMedia } from './media/types.js';
@@ -24,19 +29,25 @@ import { foldResponse, responseEvents, responseId } from './response-events.js';
  */
 export interface RuntimeOptions {
   /** Engine name -> loader; engines load lazily, on their first model. */
-  engines: Record<string, () => Promise<Engine>>;
+  engines: Record<string, () => Promise<Engine | PassThroughEngine>>;
   models?: ModelSpec[];
-  /** Requests allowed to wait behind the running one before a 429. */
+  /** Requests allowed to wait behind the running one before a 429 (default 32). */
   maxQueue?: number;
+  /** Of those, how many one caller (a tab, a Service Worker client) may hold (default half). */
+  maxQueuePerCaller?: number;
   /** Image/audio intake: limits (default DEFAULT_MEDIA_LIMITS), decoder, fetch. */
   media?: MediaOptions;
   /** Bounds of the in-memory Responses store (default 256 responses, 32 MiB). */
   responseStore?: ResponseStoreLimits;
+  /** Hybrid routing's view of the device (core/routing.ts). */
+  routing?: RouterOptions;
 }
 
 /** What comes with a request besides its body (the in-page client's binary media). */
 export interface RequestExtras {
   attachments?: readonly MediaAttachment[];
+  /** Who asks (its lifeline, and the SW's client id): the queue's fair share is per caller. */
+  caller?: string;
 }
 
 export interface LoadRequest {
@@ -50,7 +61,12 @@ export interface RuntimeStats {
   loads: Record<string, number>;
   loaded: string[];
   queue: { running: boolean; pending: number };
+  /** Per model id: which side (device, remote server) served how many requests. */
+  routing: Record<string, RoutingStats>;
 }
+
+/** A started request's output, and which side serves it (hybrid models). */
+export type Routed<T> = AsyncIterableIterator<T> & { served?: Served };
 
 interface Resident {
   model: LoadedModel;
@@ -59,7 +75,8 @@ interface Resident {
 
 export class Runtime {
   readonly registry: ModelRegistry;
-  private readonly engines = new Map<string, Promise<Engine>>();
+  private readonly engines = new Map<string, Promise<Engine | PassThroughEngine>>();
+  private readonly router: Router;
   private readonly resident = new Map<string, Resident>();
   private readonly loadCounts = new Map<string, number>();
   private readonly queue: RequestQueue;
@@ -68,7 +85,8 @@ export class Runtime {
 
   constructor(private readonly options: RuntimeOptions) {
     this.registry = new ModelRegistry(options.models);
-    this.queue = new RequestQueue(options.maxQueue ?? 32);
+    this.router = new Router(options.routing);
+    this.queue = new RequestQueue({ maxWaiting: options.maxQueue ?? DEFAULT_MAX_WAITING, maxPerCaller: options.maxQueuePerCaller });
     this.responses = new ResponseStore(options.responseStore);
   }
 
@@ -83,6 +101,9 @@ export class Runtime {
   }
 
   registerModel(spec: ModelSpec): void {
+    if (spec.remote && !this.options.engines.remote) {
+      throw new BadRequestError('This host has no remote engine.', { param: 'engine' });
+    }
     if (!this.options.engines[spec.engine]) {
       throw new BadRequestError(`Unknown engine '${spec.engine}'. Known: ${Object.keys(this.options.engines).join(', ')}.`, {
         param: 'engine',
@@ -95,7 +116,10 @@ export class Runtime {
   async loadModel(id: string, req: LoadRequest = {}): Promise<LoadedModelInfo> {
     const spec = this.registry.get(id, 'model');
     const signal = req.signal ?? new AbortController().signal;
-    return this.queue.run(async () => (await this.ensureLoaded(spec, req, signal)).info, signal);
+    if (spec.engine === 'remote') return remoteInfo(spec);
+    const info = await this.queue.run(async () => (await this.ensureLoaded(spec, req, signal)).info, signal);
+    this.router.loaded(id);
+    return info;
   }
 
   async unloadModel(id: string): Promise<void> {
@@ -107,11 +131,17 @@ export class Runtime {
     });
   }
 
+  /** The queue's bounds (host config: maxQueue, maxQueuePerCaller). */
+  setQueueLimits(maxQueue: number | undefined, maxPerCaller: number | undefined): void {
+    this.queue.setLimits({ maxWaiting: maxQueue ?? DEFAULT_MAX_WAITING, maxPerCaller });
+  }
+
   stats(): RuntimeStats {
     return {
       loads: Object.fromEntries(this.loadCounts),
       loaded: [...this.resident.keys()],
       queue: { running: this.queue.running, pending: this.queue.pending },
+      routing: this.router.snapshot(),
     };
   }
 
@@ -123,14 +153,36 @@ export class Runtime {
    * here, before the first chunk. Iterating the result generates; ending the iteration
    * early (or the signal) stops the engine and frees the queue.
    */
-  async startChatCompletion(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
+  async startChatCompletion(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<Routed<ChatCompletionChunk>> {
     const params = parseRequest(ChatCompletionCreateParams, body);
-    checkChatParams(params);
+    checkChatParams(params, false);
     const spec = this.registry.get(params.model, 'model');
+    const order = this.router.order(spec, params.routing);
+    // Schemas and tools this runtime must enforce are checked before anything queues or loads.
+    if (order[0] === 'local') checkChatParams(params);
+    const { result, served } = await this.router.run(
+      spec.id,
+      order,
+      (side) => (side === 'local' ? this.startLocalChat(params, spec, signal, extras) : this.startRemoteChat(params, spec, signal)),
+      signal,
+    );
+    return Object.assign(result, { served });
+  }
+
+  /** The request on this device: the queue, the engine, core's OpenAI semantics. */
+  private async startLocalChat(
+    params: ChatCompletionCreateParams,
+    spec: ModelSpec,
+    signal: AbortSignal,
+    extras: RequestExtras,
+  ): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
     const early = await this.mediaBeforeQueue(params, spec, signal, extras);
-    const release = await this.queue.acquire(signal);
+    const resident = this.resident.get(spec.id);
+    if (resident) await chatBounds(params, resident.model);
+    const release = await this.queue.acquire(signal, extras.caller);
     try {
-      const { model } = await this.ensureLoaded(spec, {}, signal);
+      const { model } = await this.loadForRequest(spec, signal);
+      if (!resident) await chatBounds(params, model);
       const media = { ...mediaContext(this.options.media, extras.attachments, signal), ...(early ? { resolved: early } : {}) };
       const job = await prepareChatJob(params, model, { id: newId('chatcmpl'), created: now() }, media);
       const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
@@ -139,6 +191,27 @@ export class Runtime {
       release();
       throw err;
     }
+  }
+
+  /**
+   * The request on the model's remote server: no local queue (the server schedules); the
+   * server does prompt, sampling, stop strings and tools; its chunks come back as they are.
+   */
+  private async startRemoteChat(params: ChatCompletionCreateParams, spec: ModelSpec, signal: AbortSignal): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
+    return (await this.remote(spec)).chat(remoteChatBody(params), signal);
+  }
+
+  private async remote(spec: ModelSpec): Promise<PassThroughModel> {
+    const engine = await this.engine('remote');
+    if (!isPassThrough(engine)) throw new Error("the 'remote' engine must be a pass-through engine");
+    return engine.open(spec.id, spec.remote!);
+  }
+
+  /** Must be called holding the queue. A model that cannot load here (no WebGPU, download failed, quota...) may go remote (routing.ts). */
+  private loadForRequest(spec: ModelSpec, signal: AbortSignal): Promise<Resident> {
+    return this.ensureLoaded(spec, {}, signal).catch((err: unknown) => {
+      throw isAbort(err) ? err : new LocalLoadFailure(err);
+    });
   }
 
   async createChatCompletion(body: unknown, signal: AbortSignal): Promise<ChatCompletion> {
@@ -155,19 +228,20 @@ export class Runtime {
    * startChatCompletion: every status error before the first event. Unless `store` is
    * false, the finished response is stored before its last event is handed out.
    */
-  async startResponse(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<AsyncIterableIterator<ResponseStreamEvent>> {
+  async startResponse(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<Routed<ResponseStreamEvent>> {
     const params = parseRequest(ResponseCreateParams, body);
     checkResponseParams(params);
     const resolved = resolveInput(params, this.responses);
     const { chat, origins } = toChatRequest(params, resolved);
-    let chunks: AsyncIterableIterator<ChatCompletionChunk>;
+    let chunks: Routed<ChatCompletionChunk>;
     try {
       chunks = await this.startChatCompletion(chat, signal, extras);
     } catch (err) {
-      throw mapChatError(err, origins);
+      throw mapChatError(err, origins, params.text?.format);
     }
     const events = responseEvents(chunks, params, { id: responseId('resp'), created: now(), model: params.model }, signal);
-    return params.store === false ? events : storing(events, resolved.items, this.responses);
+    const out = params.store === false ? events : storing(events, resolved.items, this.responses);
+    return Object.assign(out, { served: chunks.served });
   }
 
   async createResponse(body: unknown, signal: AbortSignal): Promise<Response> {
@@ -194,14 +268,27 @@ export class Runtime {
   // ---- legacy completions --------------------------------------------------------------
 
   /** `/v1/completions`, the same pattern as startChatCompletion: every status error before the first chunk. */
-  async startCompletion(body: unknown, signal: AbortSignal): Promise<AsyncIterableIterator<Completion>> {
+  async startCompletion(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<Routed<Completion>> {
     checkPromptShape(body);
     const params = parseRequest(CompletionCreateParams, body);
     checkCompletionParams(params);
     const spec = this.registry.get(params.model, 'model');
-    const release = await this.queue.acquire(signal);
+    const { result, served } = await this.router.run(
+      spec.id,
+      this.router.order(spec, params.routing),
+      (side) => (side === 'local' ? this.startLocalCompletion(params, spec, signal, extras) : this.remote(spec).then((m) => m.completion(remoteCompletionBody(params), signal))),
+      signal,
+    );
+    return Object.assign(result, { served });
+  }
+
+  private async startLocalCompletion(params: CompletionCreateParams, spec: ModelSpec, signal: AbortSignal, extras: RequestExtras): Promise<AsyncIterableIterator<Completion>> {
+    const resident = this.resident.get(spec.id);
+    if (resident) await completionBounds(params, resident.model);
+    const release = await this.queue.acquire(signal, extras.caller);
     try {
-      const { model } = await this.ensureLoaded(spec, {}, signal);
+      const { model } = await this.loadForRequest(spec, signal);
+      if (!resident) await completionBounds(params, model);
       const job = await prepareCompletionJob(params, model, { id: newId('cmpl'), created: now() });
       const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
       return releasing(completionChunks(job, signal, includeUsage), release, signal);
@@ -248,6 +335,7 @@ export class Runtime {
       return existing;
     }
     const engine = await this.engine(spec.engine);
+    if (isPassThrough(engine)) throw new BadRequestError(`Model '${spec.id}' runs on a remote server; there is nothing to load.`, { param: 'model' });
     const started = performance.now();
     const model = await engine.load(spec, {
       device: req.device ?? 'auto',
@@ -273,7 +361,7 @@ export class Runtime {
     return resident;
   }
 
-  private engine(name: string): Promise<Engine> {
+  private engine(name: string): Promise<Engine | PassThroughEngine> {
     let engine = this.engines.get(name);
     if (!engine) {
       const loader = this.options.engines[name];
@@ -283,6 +371,21 @@ export class Runtime {
       this.engines.set(name, engine);
     }
     return engine;
+  }
+}
+
+/** Model-dependent refusals that need no tokens (model-bounds.ts): before the queue when the model is loaded. */
+async function chatBounds(params: ChatCompletionCreateParams, model: LoadedModel): Promise<void> {
+  await checkLogitBias(model, params.logit_bias);
+  await refuseOverContext(model, verbatimTexts(params.messages), params.messages.map((_, i) => `messages[${i}]`), 'messages');
+}
+
+async function completionBounds(params: CompletionCreateParams, model: LoadedModel): Promise<void> {
+  await checkLogitBias(model, params.logit_bias);
+  const prompts = typeof params.prompt === 'string' ? [params.prompt] : params.prompt;
+  for (const [i, text] of prompts.entries()) {
+    const param = typeof params.prompt === 'string' ? 'prompt' : `prompt[${i}]`;
+    await refuseOverContext(model, [text], [param], param);
   }
 }
 
@@ -331,6 +434,11 @@ async function* storing(events: AsyncIterable<ResponseStreamEvent>, input: Store
     }
     yield event;
   }
+}
+
+/** A remote-only model has nothing to load: its server runs it. */
+function remoteInfo(spec: ModelSpec): LoadedModelInfo {
+  return { id: spec.id, engine: spec.engine, device: 'remote', context_length: spec.contextLength ?? null, modalities: spec.modalities ?? ['text'], load_ms: 0 };
 }
 
 export function newId(prefix: string): string {

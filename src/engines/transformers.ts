@@ -34,6 +34,7 @@ import { DEFAULT_PREFIX_CACHE_LIMITS, type PrefixCache, type PrefixCacheLimits }
 import { chooseThreads } from '../core/threads.js';
 import { createKvCache, kvBytes, kvLength, reusable, supportsPrefixCache, type KvState } from './transformers-kv.js';
 import { DTYPE_SUFFIX, dtypeFor, preferredDtype } from './dtype-choice.js';
+import { withLoadErrors } from './transformers/load-errors.js';
 
 /**
  * transformers.js (ONNX Runtime Web): ONNX chat models from the Hugging Face hub or any
@@ -67,7 +68,8 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
   env.allowLocalModels = false;
   env.allowRemoteModels = true;
 
-  return {
+  // Every load failure typed (404, 503, 422, 507), never a 500: transformers/load-errors.ts.
+  return withLoadErrors({
     name: 'transformers',
     capabilities: { modalities: ['text'], chatTemplate: false, logits: true, grammar: false, embeddings: false },
     async load(spec, ctx) {
@@ -91,7 +93,7 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
       ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
       return new TransformersModel(spec, tokenizer, model, device, prefixCacheLimits(spec, options.prefixCache));
     },
-  };
+  }, () => options.hubUrl);
 }
 
 /** transformers.js resolves files through global env: aim it at this model's files. */

@@ -11,14 +11,20 @@ import { ServiceUnavailableError } from '../protocol/errors.js';
 export interface GatewayBackend {
   listModels(): Promise<ModelList>;
   retrieveModel(id: string): Promise<Model>;
-  chatCompletion(body: unknown): Promise<ReadableStream<ChatMessageOut>>;
-  completion(body: unknown): Promise<ReadableStream<CompletionMessageOut>>;
-  response(body: unknown): Promise<ReadableStream<ResponseMessageOut>>;
+  chatCompletion(body: unknown, options?: CallOptions): Promise<ReadableStream<ChatMessageOut>>;
+  completion(body: unknown, options?: CallOptions): Promise<ReadableStream<CompletionMessageOut>>;
+  response(body: unknown, options?: CallOptions): Promise<ReadableStream<ResponseMessageOut>>;
   retrieveResponse(id: string): Promise<ResponseObject>;
   deleteResponse(id: string): Promise<ResponseDeleted>;
   listResponseInputItems(id: string, query: InputItemsQuery): Promise<InputItemList>;
   /** Aborted, with an `EngineUnavailableError` reason, once this backend cannot be reached any more. */
   readonly lost?: AbortSignal;
+}
+
+/** What a generation call carries besides its body. */
+export interface CallOptions {
+  /** The tab (Service Worker client id) the request comes from: its fair share of the host's queue. */
+  caller?: string;
 }
 
 /** Where the gateway gets a backend from, per request (the SW: from a page, on demand). */

@@ -18,6 +18,7 @@ import {
   requestIdOf,
 } from './http.js';
 import { Router, type Params } from './router.js';
+import { ABORT_HEADER } from './messages.js';
 import { jsonFromHost, sseFromHost, untilLost, type HostMessage } from './sse.js';
 
 /**
@@ -45,6 +46,8 @@ export interface GatewayOptions {
 export interface HandleOptions {
   /** Keeps the caller alive until a streamed response ends (the SW's `event.waitUntil`). */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /** Who sent the request (the SW: the fetching tab's `clientId`): its fair share of the host's queue. */
+  clientId?: string;
 }
 
 export interface Gateway {
@@ -53,10 +56,14 @@ export interface Gateway {
   matches(url: URL | string): boolean;
   /** Never rejects: every failure is an OpenAI error response. */
   handle(request: Request, options?: HandleOptions): Promise<Response>;
+  /** Aborts the request tagged with this id (ABORT_HEADER), if it is still being answered. */
+  abort(id: string): void;
 }
 
 interface Context {
   request: Request;
+  /** The request's signal, or an abort the page sent for it (abort(id)). */
+  signal: AbortSignal;
   params: Params;
   requestId: string;
   options: HandleOptions;
@@ -107,7 +114,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     return async (ctx) => {
       const body = await readJsonObject(ctx.request, maxBodyBytes);
       const streaming = body.stream === true;
-      const { value, backend } = await call((b) => b[method](body) as Promise<ReadableStream<HostMessage>>);
+      const caller = ctx.options.clientId || undefined;
+      const { value, backend } = await call((b) => b[method](body, { caller }) as Promise<ReadableStream<HostMessage>>);
       return respond(value, streaming, backend, ctx, framing);
     };
   }
@@ -121,6 +129,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     );
   };
   const json = (value: unknown, ctx: Context) => jsonResponse(value, 200, ctx.requestId);
+
+  /** Requests being answered, by their page's abort id. */
+  const tagged = new Map<string, AbortController>();
 
   const router = new Router<Handler>()
     .get('/models', async (ctx) => jsonResponse((await call((b) => b.listModels())).value, 200, ctx.requestId))
@@ -164,8 +175,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       const pathname = typeof url === 'string' ? new URL(url, 'http://x').pathname : url.pathname;
       return relative(pathname) !== null;
     },
+    abort(id) {
+      tagged.get(id)?.abort();
+    },
     async handle(request, handleOptions = {}) {
       const requestId = requestIdOf(request);
+      const tag = request.headers.get(ABORT_HEADER);
+      const aborter = tag ? new AbortController() : null;
+      if (tag && aborter) tagged.set(tag, aborter);
+      const signal = aborter ? AbortSignal.any([request.signal, aborter.signal]) : request.signal;
       try {
         const url = new URL(request.url);
         const path = relative(url.pathname);
@@ -192,12 +210,15 @@ export function createGateway(options: GatewayOptions): Gateway {
             { allow },
           );
         }
-        const response = await match.handler({ request, params: match.params, requestId, options: handleOptions });
+        const response = await match.handler({ request, signal, params: match.params, requestId, options: handleOptions });
         if (!head) return response;
         await response.body?.cancel().catch(() => {});
         return new Response(null, { status: response.status, headers: response.headers });
       } catch (err) {
         return errorResponse(err, requestId);
+      } finally {
+        // Once answered, a client abort reaches us as the body's cancel.
+        if (tag) tagged.delete(tag);
       }
     },
   };
@@ -218,7 +239,7 @@ async function respond(
   framing: 'chat' | 'events',
 ): Promise<Response> {
   const reader = stream.getReader();
-  const signal = ctx.request.signal as AbortSignal | undefined;
+  const signal = ctx.signal as AbortSignal | undefined;
   const cancel = () => void reader.cancel().catch(() => {});
   const detach = () => signal?.removeEventListener('abort', cancel);
   if (signal?.aborted) cancel();
@@ -239,17 +260,22 @@ async function respond(
     const done = new Promise<void>((resolve) => { ended = resolve; });
     ctx.options.waitUntil?.(done);
     const bodyOptions = { lost: backend.lost, onEnd: () => { detach(); ended(); } };
+    // Hybrid models: which side (the device, or the model's remote server) answers.
+    const served: Record<string, string> = first.value.type === 'started' && first.value.served ? { [SERVED_HEADER]: first.value.served } : {};
     if (!streaming) {
-      return new Response(jsonFromHost(reader, bodyOptions), { status: 200, headers: baseHeaders(ctx.requestId, JSON_CONTENT_TYPE) });
+      return new Response(jsonFromHost(reader, bodyOptions), { status: 200, headers: baseHeaders(ctx.requestId, JSON_CONTENT_TYPE, served) });
     }
     const body = sseFromHost(reader, { ...bodyOptions, framing });
-    return new Response(body, { status: 200, headers: baseHeaders(ctx.requestId, SSE_CONTENT_TYPE) });
+    return new Response(body, { status: 200, headers: baseHeaders(ctx.requestId, SSE_CONTENT_TYPE, served) });
   } catch (err) {
     detach();
     cancel();
     throw err;
   }
 }
+
+/** `local` or `remote`: which side served a hybrid model's request. */
+export const SERVED_HEADER = 'x-webinfer-served';
 
 /** Nobody reads this (the client is gone); it only settles the fetch event. */
 function clientClosed(requestId: string): Response {

@@ -1,4 +1,5 @@
 import { readCapped } from '../protocol/read-capped.js';
+import { checkJsonText, checkRequestShape } from '../protocol/limits.js';
 import { APIError, AuthenticationError, BadRequestError, toAPIError } from '../protocol/errors.js';
 
 /** HTTP plumbing of the gateway: response headers, the error envelope, bodies, auth. */
@@ -76,7 +77,9 @@ export function isJsonContentType(value: string | null): boolean {
 /**
  * Reads a JSON object body: 415 unless it says JSON, 413 past `maxBytes` (from
  * Content-Length when given, else counted while reading, stopping at the limit),
- * 400 when it does not parse or is not an object.
+ * 400 when it does not parse or is not an object, or when it passes the generic shape
+ * limits (protocol/limits.ts: depth, array and object sizes), checked before any route
+ * sees it.
  */
 export async function readJsonObject(request: Request, maxBytes: number): Promise<Record<string, unknown>> {
   const contentType = request.headers.get('content-type');
@@ -94,6 +97,7 @@ export async function readJsonObject(request: Request, maxBytes: number): Promis
     throw invalidJson('the body is not valid UTF-8');
   }
   if (text.trim() === '') throw invalidJson('the body is empty');
+  checkJsonText(text);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -103,6 +107,7 @@ export async function readJsonObject(request: Request, maxBytes: number): Promis
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new BadRequestError('The request body must be a JSON object.', { code: 'invalid_json' });
   }
+  checkRequestShape(value);
   return value as Record<string, unknown>;
 }
 

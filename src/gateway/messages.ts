@@ -14,6 +14,13 @@ export const PORT_PENDING = 'webinfer:gateway:port-pending';
 export const PORT_FAILED = 'webinfer:gateway:port-failed';
 /** Page -> SW: "take control of me" (after a hard reload, which bypasses the SW). */
 export const CLAIM = 'webinfer:gateway:claim';
+/**
+ * Page -> SW: "the request I tagged with this id was aborted". Chromium does not abort a
+ * FetchEvent's `request.signal` while its response has not started (a request waiting in
+ * the engine host's queue), so pages tag their /v1 requests (ABORT_HEADER) and say so.
+ */
+export const ABORT = 'webinfer:gateway:abort';
+export const ABORT_HEADER = 'x-webinfer-abort-id';
 
 export interface PortRequest {
   type: typeof PORT_REQUEST;

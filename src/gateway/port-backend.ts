@@ -1,9 +1,9 @@
 import * as Comlink from 'comlink';
-import type { HostApi } from '../protocol/rpc.js';
+import type { GenerationCallOptions, HostApi } from '../protocol/rpc.js';
 import { portStream } from '../protocol/port-stream.js';
 import { lifeline } from '../protocol/lifeline.js';
 import { installErrorTransfer } from '../protocol/rpc-errors.js';
-import { EngineUnavailableError, type GatewayBackend } from './backend.js';
+import { EngineUnavailableError, type CallOptions, type GatewayBackend } from './backend.js';
 import { untilLost } from './sse.js';
 
 /**
@@ -38,9 +38,9 @@ export function portBackend(port: MessagePort): PortBackend {
     listModels: () => guard(api.listModels()),
     retrieveModel: (id) => guard(api.retrieveModel(id)),
     // The lifeline lets the host abort these requests if this context (the SW) is stopped mid-stream.
-    chatCompletion: async (body) => portStream(await guard(api.chatCompletion(body, { lifeline: await lifeline() }))),
-    completion: async (body) => portStream(await guard(api.completion(body, { lifeline: await lifeline() }))),
-    response: async (body) => portStream(await guard(api.response(body, { lifeline: await lifeline() }))),
+    chatCompletion: async (body, options) => portStream(await guard(api.chatCompletion(body, await callOptions(options)))),
+    completion: async (body, options) => portStream(await guard(api.completion(body, await callOptions(options)))),
+    response: async (body, options) => portStream(await guard(api.response(body, await callOptions(options)))),
     retrieveResponse: (id) => guard(api.retrieveResponse(id)),
     deleteResponse: (id) => guard(api.deleteResponse(id)),
     listResponseInputItems: (id, query) => guard(api.listResponseInputItems(id, query)),
@@ -75,14 +75,19 @@ export function portBackend(port: MessagePort): PortBackend {
   return backend;
 }
 
+/** The caller's lifeline (so the host can abort these requests if this context, the SW, is stopped mid-stream) and its tab. */
+async function callOptions(options: CallOptions | undefined): Promise<GenerationCallOptions> {
+  return { lifeline: await lifeline(), caller: options?.caller };
+}
+
 /** An in-process host (`createHost().api`) as a gateway backend: its request ports read as streams. */
 export function hostBackend(api: HostApi): GatewayBackend {
   return {
     listModels: () => api.listModels(),
     retrieveModel: (id) => api.retrieveModel(id),
-    chatCompletion: async (body) => portStream(await api.chatCompletion(body)),
-    completion: async (body) => portStream(await api.completion(body)),
-    response: async (body) => portStream(await api.response(body)),
+    chatCompletion: async (body, options) => portStream(await api.chatCompletion(body, { caller: options?.caller })),
+    completion: async (body, options) => portStream(await api.completion(body, { caller: options?.caller })),
+    response: async (body, options) => portStream(await api.response(body, { caller: options?.caller })),
     retrieveResponse: (id) => api.retrieveResponse(id),
     deleteResponse: (id) => api.deleteResponse(id),
     listResponseInputItems: (id, query) => api.listResponseInputItems(id, query),

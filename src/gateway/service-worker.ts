@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 import { EngineUnavailableError, type BackendSource, type GatewayBackend } from './backend.js';
 import { createGateway, type Gateway } from './gateway.js';
-import { CLAIM, PORT_ANSWER, PORT_FAILED, PORT_PENDING, PORT_REQUEST, configFromQuery, type GatewayUrlConfig, type PortRequest } from './messages.js';
+import { ABORT, CLAIM, PORT_ANSWER, PORT_FAILED, PORT_PENDING, PORT_REQUEST, configFromQuery, type GatewayUrlConfig, type PortRequest } from './messages.js';
 import { portBackend, type PortBackend } from './port-backend.js';
 import { needsIsolation, withIsolation } from './isolation.js';
 
@@ -214,6 +214,7 @@ export function installServiceWorkerGateway(
       if (data.type === PORT_ANSWER) source.accept(data.id, event.ports[0], typeof data.lock === 'string' ? data.lock : undefined);
       else if (data.type === PORT_PENDING) source.connecting(data.id);
       else if (data.type === PORT_FAILED) source.failed(data.id, typeof data.message === 'string' ? data.message : 'unknown error');
+      else if (data.type === ABORT) gateway.abort(data.id);
     }
     // A page loaded with a hard reload is not controlled until the SW claims it again.
     else if (data?.type === CLAIM) event.waitUntil(scope.clients.claim());
@@ -227,7 +228,7 @@ export function installServiceWorkerGateway(
       return;
     }
     if (url.origin !== scope.location.origin || !gateway.matches(url)) return;
-    event.respondWith(gateway.handle(event.request, { waitUntil: (p) => event.waitUntil(p) }));
+    event.respondWith(gateway.handle(event.request, { waitUntil: (p) => event.waitUntil(p), clientId: event.clientId }));
   });
 
   return { gateway, source, config };

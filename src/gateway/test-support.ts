@@ -16,6 +16,8 @@ export interface ScriptOptions {
   endless?: boolean;
   /** Throw (an engine crash, not an API error) before producing this token. */
   failAt?: number;
+  /** Expose a vocabulary of this many tokens (each at most 8 bytes): logit_bias and the prompt bound are checked against it. */
+  vocabSize?: number;
 }
 
 export interface EngineLog {
@@ -23,6 +25,8 @@ export interface EngineLog {
   generations: number;
   aborted: number;
   finished: number;
+  /** Prompts tokenized (prepareText calls). */
+  prepared: number;
   /** Resolves the next time a generation ends (aborted or finished). */
   nextEnd(): Promise<'aborted' | 'finished'>;
 }
@@ -36,6 +40,7 @@ export function scriptedEngine(): { engine: Engine; log: EngineLog } {
     generations: 0,
     aborted: 0,
     finished: 0,
+    prepared: 0,
     nextEnd: () => new Promise((resolve) => endWaiters.push(resolve)),
   };
   const ended = (how: 'aborted' | 'finished') => {
@@ -52,7 +57,10 @@ export function scriptedEngine(): { engine: Engine; log: EngineLog } {
       const script = (spec.options ?? {}) as ScriptOptions;
       const reply = script.reply ?? ['Hello', ' there', '!'];
       const words = (text: string) => text.split(/\s+/).filter(Boolean);
-      const prepareText = async (text: string): Promise<PreparedPrompt> => ({ text, tokenIds: words(text).map((_, i) => i + 1) });
+      const prepareText = async (text: string): Promise<PreparedPrompt> => {
+        log.prepared++;
+        return { text, tokenIds: words(text).map((_, i) => i + 1) };
+      };
       return {
         id: spec.id,
         engine: 'scripted',
@@ -61,6 +69,12 @@ export function scriptedEngine(): { engine: Engine; log: EngineLog } {
         modalities: ['text'],
         defaults: { temperature: 0 },
         prepareText,
+        ...(script.vocabSize ? {
+          tokenVocabulary: () => ({
+            tokens: Array.from({ length: script.vocabSize! }, (_, i) => `t${i}`.slice(0, 8)),
+            vocabType: 'raw' as const, prependSpace: false, vocabSize: script.vocabSize!, stopTokenIds: [],
+          }),
+        } : {}),
         async prepareChat(input) {
           const text = input.messages.map((m) => (typeof m.content === 'string' ? m.content : '')).join(' ');
           return prepareText(text);

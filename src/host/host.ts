@@ -2,14 +2,19 @@ import * as Comlink from 'comlink';
 import { Runtime } from '../core/runtime.js';
 import type { ModelSpec } from '../core/engine.js';
 import type { RuntimeOptions } from '../core/runtime.js';
+import { z } from 'zod';
+import { RemoteTarget, RoutingMode } from '../protocol/routing.js';
+import { parseRequest } from '../protocol/validate.js';
+import type { Served } from '../protocol/routing.js';
 import { serializeError } from '../protocol/errors.js';
 import type { LoadOptions } from '../protocol/models.js';
-import type { ChatMessageOut, CompletionMessageOut, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
+import type { ChatMessageOut, CompletionMessageOut, GenerationCallOptions, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { installErrorTransfer } from '../protocol/rpc-errors.js';
 import { defaultModels } from '../engines/catalog.js';
 import { collectChat } from '../core/chat.js';
 import { mediaLimits } from '../core/media/limits.js';
 import { BadRequestError } from '../protocol/errors.js';
+import { checkRequestShape } from '../protocol/limits.js';
 import type { MediaLimits } from '../protocol/media.js';
 import { collectCompletion } from '../core/completions.js';
 import { deleteCache, listCache } from './cache.js';
@@ -57,11 +62,15 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
         }),
       // web-llm (6.8 MB of JS) loads with its first model.
       webllm: async () => (await import('../engines/webllm.js')).createWebLLMEngine(),
+      remote: async () => (await import('../engines/remote.js')).createRemoteEngine(),
       ...options.engines,
     },
     models: [...defaultModels, ...(initial.models ?? []).map(toSpec)],
     maxQueue: initial.maxQueue,
+    maxQueuePerCaller: initial.maxQueuePerCaller,
     media: { limits: () => media },
+    // navigator.deviceMemory: GiB, rounded down and capped (8 in Chromium); absent elsewhere.
+    routing: { deviceMemory: () => ((globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory ?? 0) * 2 ** 30 || null },
   });
 
   const api: HostApi = {
@@ -70,6 +79,12 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       if (next.hubUrl && !config.hubUrl) config.hubUrl = next.hubUrl;
       if (next.numThreads !== undefined && config.numThreads === undefined) config.numThreads = next.numThreads;
       if (next.prefixCache !== undefined && config.prefixCache === undefined) config.prefixCache = next.prefixCache;
+      // Queue bounds: like the other settings, the first client to set them wins.
+      if ((next.maxQueue != null || next.maxQueuePerCaller != null) && config.maxQueue == null && config.maxQueuePerCaller == null) {
+        runtime.setQueueLimits(checkedCount(next.maxQueue, 'maxQueue'), checkedCount(next.maxQueuePerCaller, 'maxQueuePerCaller'));
+        config.maxQueue = next.maxQueue;
+        config.maxQueuePerCaller = next.maxQueuePerCaller;
+      }
       if (next.media && !config.media) {
         media = checkedMediaLimits(next.media);
         config.media = next.media;
@@ -103,7 +118,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       return generationPort<ChatMessageOut, ChatCompletionChunk>(
         body,
         options.lifeline,
-        (request, signal) => runtime.startChatCompletion(request, signal, { attachments: options.attachments }),
+        (request, signal) => runtime.startChatCompletion(request, signal, { attachments: options.attachments, caller: callerOf(options) }),
         collectChat,
       );
     },
@@ -111,7 +126,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       return generationPort<CompletionMessageOut, Completion>(
         body,
         options.lifeline,
-        (request, signal) => runtime.startCompletion(request, signal),
+        (request, signal) => runtime.startCompletion(request, signal, { caller: callerOf(options) }),
         collectCompletion,
       );
     },
@@ -119,7 +134,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       return generationPort<ResponseMessageOut, ResponseStreamEvent>(
         body,
         options.lifeline,
-        (request, signal) => runtime.startResponse(request, signal, { attachments: options.attachments }),
+        (request, signal) => runtime.startResponse(request, signal, { attachments: options.attachments, caller: callerOf(options) }),
         foldResponse,
       );
     },
@@ -167,7 +182,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
 function generationPort<Out extends { type: string }, Chunk extends object>(
   body: unknown,
   lifeline: string | undefined,
-  start: (request: unknown, signal: AbortSignal) => Promise<AsyncIterable<Chunk>>,
+  start: (request: unknown, signal: AbortSignal) => Promise<AsyncIterable<Chunk> & { served?: Served }>,
   collect: (chunks: AsyncIterable<Chunk>) => Promise<unknown>,
 ): MessagePort {
   const port = messagePort<Out>(async (send, cancelled) => {
@@ -175,10 +190,14 @@ function generationPort<Out extends { type: string }, Chunk extends object>(
     const gone = watchLifeline(lifeline, ended.signal);
     const signal = gone ? AbortSignal.any([cancelled, gone]) : cancelled;
     try {
-      const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
-      const chunks = await start(streaming ? body : { ...(body as object), stream: false }, signal);
+      // Generic shape limits first (the in-page client's body never passed the gateway),
+      // then the route's schema, on the body as sent: no field is defaulted before it is
+      // validated (`stream: "true"` is a 400, not a JSON answer).
+      checkRequestShape(body);
+      const chunks = await start(body, signal);
+      const streaming = (body as { stream?: unknown }).stream === true;
       const out = send as (m: { type: string; [key: string]: unknown }) => void;
-      out({ type: 'started' });
+      out({ type: 'started', ...(chunks.served ? { served: chunks.served } : {}) });
       if (!streaming) return out({ type: 'completion', completion: await collect(chunks) });
       const pack = chunkPacker<Chunk>();
       for await (const chunk of chunks) out({ type: 'chunk', chunk: pack(chunk) });
@@ -187,6 +206,19 @@ function generationPort<Out extends { type: string }, Chunk extends object>(
     }
   });
   return Comlink.transfer(port, [port]);
+}
+
+/** A positive whole number, or unset; anything else is a 400 naming the setting. */
+function checkedCount(value: number | undefined, name: string): number | undefined {
+  if (value == null) return undefined;
+  if (!Number.isInteger(value) || value < 1) throw new BadRequestError(`${name} must be a positive whole number (got ${value}).`, { param: name });
+  return value;
+}
+
+/** The queue's caller: the calling context (its lifeline) and, through /v1, the tab behind it. */
+function callerOf(options: GenerationCallOptions): string | undefined {
+  if (!options.lifeline && !options.caller) return undefined;
+  return `${options.lifeline ?? ''}|${options.caller ?? ''}`;
 }
 
 /** The app's media settings over the defaults; nonsense settings are a 400 naming them. */
@@ -199,13 +231,32 @@ function checkedMediaLimits(settings: Partial<MediaLimits> | undefined): MediaLi
 }
 
 function toSpec(m: ModelRegistration): ModelSpec {
+  const engine = m.engine ?? 'transformers';
   return {
     id: m.id,
-    engine: m.engine ?? 'transformers',
-    source: { repo: m.repo ?? m.id, baseUrl: m.baseUrl, revision: m.revision },
+    engine,
+    source: { repo: m.repo ?? m.id, baseUrl: engine === 'remote' ? undefined : m.baseUrl, revision: m.revision },
+    ...remoteOf(m, engine),
     contextLength: m.contextLength,
     sizeBytes: m.sizeBytes,
     modalities: m.modalities,
     options: m.options,
   };
+}
+
+/**
+ * The remote server of a registration: `engine: 'remote'` with the server's fields at the
+ * top level (`baseURL`, `apiKey`, `model`, ...; `baseUrl` is taken too), or a local model's
+ * `remote: {...}`. Checked here, so a bad registration is a 400 naming the field.
+ */
+function remoteOf(m: ModelRegistration, engine: string): Pick<ModelSpec, 'remote' | 'routing' | 'ownedBy'> {
+  const fields = engine === 'remote'
+    ? { baseURL: m.baseURL ?? m.baseUrl, apiKey: m.apiKey, model: m.model, headers: m.headers, timeoutMs: m.timeoutMs, maxRetries: m.maxRetries }
+    : m.remote;
+  const routing = m.routing !== undefined ? parseRequest(z.object({ routing: RoutingMode }), { routing: m.routing }) : {};
+  if (fields === undefined) return routing;
+  const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  // 400s name the registration's own field: `baseURL` for a remote model, `remote.baseURL` for a local one's.
+  const remote = engine === 'remote' ? parseRequest(RemoteTarget, defined) : parseRequest(z.object({ remote: RemoteTarget }), { remote: defined }).remote;
+  return { remote, ...routing, ...(engine === 'remote' ? { ownedBy: 'remote' } : {}) };
 }

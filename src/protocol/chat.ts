@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { samplingFields, Usage } from './common.js';
+import { MAX_TOOLS, samplingFields, Usage } from './common.js';
 
 /**
  * The Chat Completions contract, as OpenAI documents it. Request objects are strict:
@@ -202,7 +202,7 @@ export const ChatCompletionCreateParams = z.strictObject({
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().min(0).max(20).nullish(),
   response_format: ResponseFormat.nullish(),
-  tools: z.array(Tool).nullish(),
+  tools: z.array(Tool).max(MAX_TOOLS).nullish(),
   tool_choice: ToolChoice.nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   /** Deprecated by OpenAI in favour of tools, still accepted. */

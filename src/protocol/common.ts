@@ -1,6 +1,10 @@
 import { z } from 'zod';
+import { RoutingMode } from './routing.js';
 
 /** Shared pieces of the request schemas (chat and legacy completions). */
+
+/** OpenAI's cap on function tools per request: more is a 400 before any schema is compiled. */
+export const MAX_TOOLS = 128;
 
 export const Stop = z.union([z.string(), z.array(z.string()).max(4)]).nullish();
 
@@ -35,6 +39,8 @@ export const samplingFields = {
   repetition_penalty: z.number().gt(0).max(10).nullish(),
   min_tokens: z.number().int().min(0).nullish(),
   ignore_eos: z.boolean().nullish(),
+  /** Extension: this request's hybrid routing (protocol/routing.ts), over the model's own. */
+  routing: RoutingMode.nullish(),
 };
 
 export const Usage = z.object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FunctionDefinition } from './chat.js';
-import { samplingFields } from './common.js';
+import { MAX_TOOLS, samplingFields } from './common.js';
 
 /**
  * The Responses API contract (`POST /v1/responses`), the subset a stateless local server
@@ -123,7 +123,7 @@ export const ResponseCreateParams = z.strictObject({
   input: z.union([z.string(), z.array(InputItem)]),
   instructions: z.string().nullish(),
   /** Any tool type but `function` is a 400 naming it (core), so it is only loosely shaped here. */
-  tools: z.array(z.looseObject({ type: z.string() })).nullish(),
+  tools: z.array(z.looseObject({ type: z.string() })).max(MAX_TOOLS).nullish(),
   tool_choice: ResponseToolChoice.nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   text: TextConfig.nullish(),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AbortError, isAbort } from '../../src/core/abort.js';
-import { RequestQueue } from '../../src/core/queue.js';
+import { RequestQueue, type Release } from '../../src/core/queue.js';
 import { RateLimitError } from '../../src/protocol/errors.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -112,6 +112,41 @@ describe('RequestQueue', () => {
     expect(q.pending).toBe(1); // third still waits
     (await second)();
     (await third)();
+    expect(q.running).toBe(false);
+  });
+
+  it('one caller cannot take every place: a 429 past its share, the others still get in', async () => {
+    const q = new RequestQueue({ maxWaiting: 4, maxPerCaller: 2 });
+    const running = await q.acquire(undefined, 'tab-a');
+    const a1 = q.acquire(undefined, 'tab-a');
+    const a2 = q.acquire(undefined, 'tab-a');
+    const err = await q.acquire(undefined, 'tab-a').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect((err as RateLimitError).code).toBe('queue_full');
+    const b1 = q.acquire(undefined, 'tab-b');
+    expect(q.pending).toBe(3);
+    running();
+    // tab-a just ran: tab-b's turn first.
+    (await b1)();
+    (await a1)();
+    (await a2)();
+    expect(q.running).toBe(false);
+  });
+
+  it('turns go round robin between callers, in arrival order within one', async () => {
+    const q = new RequestQueue(16);
+    const order: string[] = [];
+    const names = ['a1', 'a2', 'a3', 'b1', 'b2', 'c1'];
+    let release: Release = await q.acquire(undefined, 'a');
+    const granted = names.map((name) => q.acquire(undefined, name[0]).then((r) => { order.push(name); return r; }));
+    for (let i = 0; i < names.length; i++) {
+      release();
+      await tick();
+      release = await granted[names.indexOf(order.at(-1)!)]!;
+    }
+    release();
+    // 'a' just ran: b, then c, then a (served longest ago), then b, a, a.
+    expect(order).toEqual(['b1', 'c1', 'a1', 'b2', 'a2', 'a3']);
     expect(q.running).toBe(false);
   });
 });

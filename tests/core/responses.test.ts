@@ -38,6 +38,7 @@ describe('Responses: 400s name the Responses param', () => {
     ['background', { background: true }, 'background'],
     ['a bad tool_choice', { tools: [TOOL], tool_choice: { type: 'function', name: 'nope' } }, 'tool_choice'],
     ['a json_schema without schema', { text: { format: { type: 'json_schema', name: 'x' } } }, 'text.format.schema'],
+    ['a json_schema whose schema uses an unsupported keyword', { text: { format: { type: 'json_schema', name: 'x', schema: { type: 'object', not: {} } } } }, 'text.format.schema'],
     ['max_output_tokens past the context', { max_output_tokens: 1_000_000 }, 'max_output_tokens'],
   ];
   for (const [what, body, param] of cases) {
@@ -109,7 +110,7 @@ describe('Responses: the request as a chat request', () => {
     expect(origins.map((o) => o.path)).toEqual(['instructions', 'input[0]', 'input[1]', 'input[2]', 'input[5]', 'input[6]']);
     expect(origins[3]!.toolCalls).toEqual(['input[3]', 'input[4]']);
     expect(chat).toMatchObject({
-      max_completion_tokens: 7,
+      max_tokens: 7,
       temperature: 0,
       seed: 3,
       top_k: 5,

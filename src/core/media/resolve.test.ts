@@ -135,6 +135,8 @@ describe('resolveMedia', () => {
     expect(await refusal([user(audio(b64(mp3Tone(440, 1, 16000, 1, 32)), 'mp3'))], { limits: mediaLimits({ maxAudioBytes: 1000 }) })).toMatchObject({ code: 'media_too_large' });
     expect(await refusal([user(audio(b64(wav(0.1)), 'mp3'))])).toMatchObject({ code: 'invalid_audio', message: expect.stringMatching(/format says 'mp3' but the bytes are WAV/) });
     expect(await refusal([user(audio(b64(png(2, 2)), 'wav'))])).toMatchObject({ code: 'invalid_audio' });
+    // A header with no samples: typed here, not the audio processor's own error.
+    expect(await refusal([user(audio(b64(wav(0)), 'wav'))])).toMatchObject({ code: 'invalid_audio', param: 'messages[0].content[0]', message: expect.stringMatching(/no audio samples/) });
     expect(await refusal([user(audio(b64(wav(3)), 'wav'))], { limits: mediaLimits({ maxAudioSeconds: 2 }) })).toMatchObject({ code: 'audio_too_long' });
     expect(await refusal([user(audio(b64(wav(1)), 'wav'))], { limits: mediaLimits({ maxAudioBytes: 1000 }) })).toMatchObject({ code: 'media_too_large' });
     expect(await refusal([user(audio(b64(wav(0.1)), 'wav'), audio(b64(wav(0.1)), 'wav'))], { limits: mediaLimits({ maxAudios: 1 }) })).toMatchObject({ code: 'too_many_audio_clips', param: 'messages[0].content[1]' });

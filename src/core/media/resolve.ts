@@ -152,6 +152,7 @@ async function loadAudio(ref: AudioRef, ctx: MediaContext): Promise<DecodedAudio
         throw err;
       }
       if (ctx.signal?.aborted) throw new AbortError();
+      if (pcm.samples.length === 0) throw refuse(ref, 'invalid_audio', 'the MP3 file holds no audio samples.');
       return { format: 'mp3', bytes, samples: pcm.samples, sampleRate: pcm.sampleRate, seconds: pcm.seconds, message: ref.message, part: ref.part };
     }
     let info;
@@ -163,7 +164,10 @@ async function loadAudio(ref: AudioRef, ctx: MediaContext): Promise<DecodedAudio
     if (info.seconds > limits.maxAudioSeconds) {
       throw refuse(ref, 'audio_too_long', `the clip is ${info.seconds.toFixed(1)} s long; the limit is ${limits.maxAudioSeconds} s.`);
     }
-    return { format: 'wav', bytes, samples: wavToMono(bytes, info), sampleRate: info.sampleRate, seconds: info.seconds, message: ref.message, part: ref.part };
+    const samples = wavToMono(bytes, info);
+    // A header with no samples: nothing for the audio processor (it would throw its own words).
+    if (samples.length === 0) throw refuse(ref, 'invalid_audio', 'the WAV file holds no audio samples.');
+    return { format: 'wav', bytes, samples, sampleRate: info.sampleRate, seconds: info.seconds, message: ref.message, part: ref.part };
   } catch (err) {
     throw asBadRequest(ref, err);
   }
