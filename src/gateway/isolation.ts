@@ -13,11 +13,15 @@ import type { IsolationPolicy } from './messages.js';
  * The first visit is not controlled by the SW yet: isolation starts with the next load.
  */
 
-/** Requests whose responses decide isolation: documents, and worker scripts (their COEP must match the page's). */
+/**
+ * Requests whose responses decide isolation: documents and frames, and dedicated worker
+ * scripts (their COEP must match the page's, or onnxruntime's thread workers never start).
+ * Not SharedWorker scripts: a SharedWorker gets no threads in Chrome anyway, and pages
+ * loaded before and after isolation must keep reaching the same host.
+ */
 export function needsIsolation(request: Pick<Request, 'mode' | 'destination' | 'url'>, origin: string): boolean {
   if (new URL(request.url).origin !== origin) return false;
-  return request.mode === 'navigate' || request.destination === 'document' || request.destination === 'iframe'
-    || request.destination === 'worker' || request.destination === 'sharedworker';
+  return request.mode === 'navigate' || request.destination === 'document' || request.destination === 'iframe' || request.destination === 'worker';
 }
 
 /** The same response with COOP/COEP (and CORP for itself) added; opaque and error responses pass unchanged. */

@@ -25,6 +25,7 @@ describe('isolation by the gateway SW', () => {
     expect(needsIsolation({ mode: 'navigate', destination: 'document', url: `${origin}/` }, origin)).toBe(true);
     expect(needsIsolation({ mode: 'same-origin', destination: 'worker', url: `${origin}/w.js` }, origin)).toBe(true);
     expect(needsIsolation({ mode: 'cors', destination: 'script', url: `${origin}/a.js` }, origin)).toBe(false);
+    expect(needsIsolation({ mode: 'same-origin', destination: 'sharedworker', url: `${origin}/host.js` }, origin)).toBe(false);
     expect(needsIsolation({ mode: 'navigate', destination: 'document', url: 'https://other.example/' }, origin)).toBe(false);
   });
 
