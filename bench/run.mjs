@@ -5,6 +5,8 @@
  * called directly in its worker.
  */
 import { execFileSync } from 'node:child_process';
+import { reportReal, realModels, runNative } from './real.mjs';
+import { median, pairedRatio } from './stats.mjs';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
 import { runGgufBench } from './gguf-run.mjs';
@@ -14,35 +16,76 @@ import { runGgufBench } from './gguf-run.mjs';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 121);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 512);
 const STRUCTURED_ROUNDS = Number(process.env.BENCH_STRUCTURED_ROUNDS ?? 61);
-/** BENCH_ONLY=paths, BENCH_ONLY=structured or BENCH_ONLY=gguf runs one part. */
+/** BENCH_ONLY=paths, structured, real or gguf runs one part. */
 const ONLY = process.env.BENCH_ONLY;
 const ARGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 execFileSync(process.execPath, ['scripts/gen-models.mjs', '--quiet'], { stdio: 'inherit' });
-if (ONLY !== 'gguf') await runPathsAndStructured();
+if (ONLY !== 'gguf') await runBrowserParts();
 if (!ONLY || ONLY === 'gguf') await runGgufBench({ args: ARGS, executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
 
-async function runPathsAndStructured() {
-const server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1', hmr: false }, logLevel: 'warn' });
-await server.listen();
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS });
-try {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error('[page]', e));
-  await page.goto(`${server.resolvedUrls.local[0]}bench/?tokens=${TOKENS}`);
-  await page.waitForFunction(() => window.benchReady, null, { timeout: 60_000 });
-  if (!ONLY || ONLY === 'paths') report(await page.evaluate((rounds) => window.runBench(rounds), ROUNDS));
-  if (!ONLY || ONLY === 'structured') reportStructured(await page.evaluate((rounds) => window.runStructuredBench(rounds), STRUCTURED_ROUNDS));
-} finally {
-  await browser.close();
-  await server.close();
-}
+/** The tiny-model paths, structured output and the real-size section, in one Chromium. */
+async function runBrowserParts() {
+  // Cross-origin isolated pages (COOP/COEP on every response): WASM threads are possible
+  // in their dedicated workers (the real-size section compares 1 thread with all).
+  const isolate = {
+    name: 'bench-isolation',
+    // Before the /ort/ middleware: onnxruntime's thread workers need COEP on their script too.
+    enforce: 'pre',
+    configureServer(server) {
+      server.middlewares.use((_req, res, next) => {
+        res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+        res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+        next();
+      });
+    },
+  };
+  const server = await createServer({ configFile: 'vite.config.ts', plugins: [isolate], server: { port: 0, host: '127.0.0.1', hmr: false }, logLevel: 'warn' });
+  await server.listen();
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS });
+  try {
+    if (ONLY === undefined || ONLY === 'paths' || ONLY === 'structured') {
+      const page = await browser.newPage();
+      page.on('pageerror', (e) => console.error('[page]', e));
+      await page.goto(`${server.resolvedUrls.local[0]}bench/?tokens=${TOKENS}`);
+      await page.waitForFunction(() => window.benchReady, null, { timeout: 60_000 });
+      if (ONLY !== 'structured') report(await page.evaluate((rounds) => window.runBench(rounds), ROUNDS));
+      if (ONLY !== 'paths') reportStructured(await page.evaluate((rounds) => window.runStructuredBench(rounds), STRUCTURED_ROUNDS));
+    }
+    if (ONLY === undefined || ONLY === 'real') await realSection(browser, server.resolvedUrls.local[0]);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+/** The real-size section: each bench-size model in turn, then native onnxruntime on the same files. */
+async function realSection(browser, url) {
+  const models = realModels();
+  if (!models.length) {
+    console.log('\nreal-size bench skipped: no bench-size models in public/models/ (generate them with `npm run bench:models`)');
+    return;
+  }
+  for (const model of models) {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => console.error('[page]', e));
+    // Progress lines from the page (a real-size run takes minutes).
+    page.on('console', (m) => { if (m.text().startsWith('[bench]')) console.error(m.text()); });
+    await page.goto(`${url}bench/real.html`);
+    await page.waitForFunction(() => window.realReady, null, { timeout: 60_000 });
+    const options = {
+      model: model.name,
+      dtypes: model.dtypes.filter((d) => (process.env.BENCH_REAL_DTYPES ?? 'q8,fp32').split(',').includes(d)),
+      rounds: Number(process.env.BENCH_REAL_ROUNDS ?? 6),
+      tokens: Number(process.env.BENCH_REAL_TOKENS ?? 64),
+      turns: 8,
+      conversations: Number(process.env.BENCH_REAL_CONVERSATIONS ?? 2),
+      nRounds: Number(process.env.BENCH_REAL_N_ROUNDS ?? 3),
+    };
+    const results = await page.evaluate((o) => window.runReal(o), options);
+    await page.close();
+    reportReal(model, options, results, runNative(model, options));
+  }
 }
 
 function report(results) {
@@ -76,23 +119,6 @@ function report(results) {
         `TTFT overhead ${extra.toFixed(1)} ms (target <= ${t.ttft}) ${extra <= t.ttft ? 'ok' : 'MISSED'}`,
     );
   }
-}
-
-/** The geometric mean of per-round ratios of tokens/s, its 95% interval, and the verdict against `target`. */
-function pairedRatio(samples, baseline, target) {
-  const logs = samples.map((s, i) => Math.log(s.decodeTokPerS / baseline[i].decodeTokPerS));
-  const { mean, half } = meanInterval(logs);
-  const [ratio, lo, hi] = [Math.exp(mean), Math.exp(mean - half), Math.exp(mean + half)];
-  const verdict = lo >= target ? 'ok' : hi < target ? 'MISSED' : ratio >= target ? 'ok (interval reaches below)' : 'MISSED (interval reaches above)';
-  return { ratio, lo, hi, verdict };
-}
-
-/** Mean and the half-width of its 95% confidence interval (normal approximation, n > 30). */
-function meanInterval(xs) {
-  const n = xs.length;
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-  return { mean, half: (1.96 * sd) / Math.sqrt(n) };
 }
 
 function reportStructured({ unconstrained, constrained, compile }) {

@@ -6,7 +6,7 @@ import { CLAIM, PORT_ANSWER, PORT_FAILED, PORT_PENDING, PORT_REQUEST, configToQu
  * answers its requests for a port to this page's engine host with `client.createPort()`.
  * Every page that calls it can serve the SW; the SW asks again whenever it restarts.
  */
-export interface GatewayRegistrationOptions extends Omit<GatewayUrlConfig, 'base'> {
+export interface GatewayRegistrationOptions extends Omit<GatewayUrlConfig, 'base' | 'isolate'> {
   /** The client whose engine host serves the gateway (anything with `createPort()`). */
   client: { createPort(): Promise<MessagePort> };
   /** URL of the SW script (default `/webinfer-sw.js`); settings are added to its query. */
@@ -15,6 +15,14 @@ export interface GatewayRegistrationOptions extends Omit<GatewayUrlConfig, 'base
   scope?: string;
   /** Path prefix the gateway serves (default `/v1`). */
   basePath?: string;
+  /**
+   * Cross-origin isolation without server configuration (for WASM threads): the SW adds
+   * COOP/COEP to this app's documents and worker scripts. `true` = COEP `require-corp`;
+   * `'credentialless'` loads cross-origin subresources without cookies instead of
+   * requiring CORP. Opt-in: see the README for what it costs cross-origin embeds. The
+   * page that registers first is isolated from its next load on (`handle.isolated`).
+   */
+  isolate?: boolean | 'require-corp' | 'credentialless';
   /** `module` (default; needed for the unbundled dev entry) or `classic` (the bundled file works as both). */
   type?: WorkerType;
   /**
@@ -36,6 +44,8 @@ export interface GatewayHandle {
   baseURL: string;
   /** Whether this page is controlled by the gateway (its /v1 requests go through it). */
   readonly controlled: boolean;
+  /** Whether this page is cross-origin isolated (WASM threads possible in its dedicated workers). */
+  readonly isolated: boolean;
   /** How many ports this page handed to the SW (each SW start asks once). */
   readonly portsServed: number;
   /** Stop answering the SW from this page (other pages still can). */
@@ -56,6 +66,7 @@ export async function registerGateway(options: GatewayRegistrationOptions): Prom
     apiKey: options.apiKey,
     maxBodyBytes: options.maxBodyBytes,
     portTimeoutMs: options.portTimeoutMs,
+    isolate: options.isolate === true ? 'require-corp' : options.isolate || undefined,
   }));
   for (const [key, value] of query) scriptUrl.searchParams.set(key, value);
 
@@ -107,6 +118,9 @@ export async function registerGateway(options: GatewayRegistrationOptions): Prom
     baseURL: location.origin + basePath,
     get controlled() {
       return isOurs();
+    },
+    get isolated() {
+      return globalThis.crossOriginIsolated === true;
     },
     get portsServed() {
       return portsServed;

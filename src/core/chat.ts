@@ -114,6 +114,8 @@ export async function* chatChunks(job: ChatJob, signal: AbortSignal, includeUsag
   const usageField = includeUsage ? { usage: null } : {};
   const wantLogprobs = job.params.logprobs === true;
   let completionTokens = 0;
+  // The first choice's prompt reuse (the prompt counts once in usage, as its tokens do).
+  let cachedTokens: number | undefined;
   // Tokens of reasoning blocks, their tags included (OpenAI's completion_tokens_details).
   let reasoningTokens = 0;
 
@@ -134,6 +136,7 @@ export async function* chatChunks(job: ChatJob, signal: AbortSignal, includeUsag
       } else {
         for (const delta of shaper.finish()) yield chunk(delta);
         completionTokens += event.completionTokens;
+        if (index === 0) cachedTokens = event.cachedTokens;
         const finish = event.finishReason === 'stop' && shaper.toolCalls > 0 ? 'tool_calls' : event.finishReason;
         yield { ...base, choices: [{ index, delta: {}, logprobs: null, finish_reason: finish }], ...usageField };
       }
@@ -142,12 +145,14 @@ export async function* chatChunks(job: ChatJob, signal: AbortSignal, includeUsag
   if (includeUsage) {
     // Only when the model did reason: usage stays OpenAI's plain shape otherwise.
     const details = reasoningTokens > 0 ? { completion_tokens_details: { reasoning_tokens: reasoningTokens } } : {};
-    yield { ...base, choices: [], usage: { ...usage(job.prompt.tokenIds.length, completionTokens), ...details } };
+    yield { ...base, choices: [], usage: { ...usage(job.prompt.tokenIds.length, completionTokens, cachedTokens), ...details } };
   }
 }
 
-export function usage(promptTokens: number, completionTokens: number): Usage {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+/** `cachedTokens` (engines with a prefix cache) adds `prompt_tokens_details.cached_tokens`. */
+export function usage(promptTokens: number, completionTokens: number, cachedTokens?: number): Usage {
+  const details = cachedTokens === undefined ? {} : { prompt_tokens_details: { cached_tokens: cachedTokens } };
+  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens, ...details };
 }
 
 export function fingerprint(model: LoadedModel): string {

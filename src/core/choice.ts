@@ -9,7 +9,8 @@ import { StopMatcher } from './stop.js';
 export type ChoiceEvent =
   /** `tokens`: how many generated tokens this text came out of (since the previous text event). */
   | { kind: 'text'; text: string; logprobs: TokenLogprob[] | null; tokens: number }
-  | { kind: 'end'; finishReason: 'stop' | 'length'; completionTokens: number };
+  /** `cachedTokens`: prompt tokens served from the engine's prefix cache (absent: the engine has none). */
+  | { kind: 'end'; finishReason: 'stop' | 'length'; completionTokens: number; cachedTokens?: number };
 
 const encoder = new TextEncoder();
 
@@ -36,6 +37,7 @@ export async function* runChoice(
     return n;
   };
   let finishReason: 'stop' | 'length' = 'length';
+  let cachedTokens: number | undefined;
 
   const release = (all: boolean, stopped = false): TokenLogprob[] | null => {
     if (!wantLogprobs) return null;
@@ -48,6 +50,7 @@ export async function* runChoice(
   for await (const token of model.generate(prompt, options, signal)) {
     tokens++;
     unreported++;
+    cachedTokens ??= token.cachedTokens;
     if (token.isEos) {
       // The engine may hand over held-back text with the end token (an incomplete character).
       if (token.text) {
@@ -78,7 +81,7 @@ export async function* runChoice(
   emitted += rest.length;
   const logprobs = release(true);
   if (rest || logprobs?.length) yield { kind: 'text', text: rest, logprobs, tokens: counted() };
-  yield { kind: 'end', finishReason, completionTokens: tokens };
+  yield { kind: 'end', finishReason, completionTokens: tokens, ...(cachedTokens === undefined ? {} : { cachedTokens }) };
 }
 
 function toLogprob(token: GeneratedToken): TokenLogprob {

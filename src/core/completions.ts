@@ -105,6 +105,8 @@ export async function* completionChunks(job: CompletionJob, signal: AbortSignal,
   const chunk = (choice: CompletionChoice): Completion => ({ ...base, choices: [choice], ...usageField });
   let promptTokens = 0;
   let completionTokens = 0;
+  // Summed over prompts, each prompt's first choice (its prompt counts once).
+  let cachedTokens: number | undefined;
 
   for (const [p, { prompt, plan }] of job.prompts.entries()) {
     promptTokens += prompt.tokenIds.length;
@@ -125,13 +127,14 @@ export async function* completionChunks(job: CompletionJob, signal: AbortSignal,
           yield chunk({ index, text: event.text, logprobs, finish_reason: null });
         } else {
           completionTokens += event.completionTokens;
+          if (c === 0 && event.cachedTokens !== undefined) cachedTokens = (cachedTokens ?? 0) + event.cachedTokens;
           const logprobs = wantLogprobs ? legacyLogprobs([], offset) : null;
           yield chunk({ index, text: '', logprobs, finish_reason: event.finishReason });
         }
       }
     }
   }
-  if (includeUsage) yield { ...base, choices: [], usage: usage(promptTokens, completionTokens) };
+  if (includeUsage) yield { ...base, choices: [], usage: usage(promptTokens, completionTokens, cachedTokens) };
 }
 
 /**

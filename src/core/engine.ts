@@ -182,6 +182,11 @@ export interface GeneratedToken {
   isEos: boolean;
   logprob?: number;
   top?: TokenAlternative[];
+  /**
+   * On the first token of a generation, from engines with a prefix cache: how many prompt
+   * tokens came from cached state instead of being prefilled (0 on a miss).
+   */
+  cachedTokens?: number;
 }
 
 export interface LoadedModel {

@@ -33,6 +33,9 @@ import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
 import { toTemplateMessages, toTemplateTools } from './hf-chat.js';
 import { encoderTask, loadEncoderModel } from './transformers-encoders.js';
 import { modelTokenizer } from './transformers-tokenizer.js';
+import { DEFAULT_PREFIX_CACHE_LIMITS, type PrefixCache, type PrefixCacheLimits } from '../core/prefix-cache.js';
+import { chooseThreads } from '../core/threads.js';
+import { createKvCache, kvBytes, kvLength, reusable, supportsPrefixCache, type KvState } from './transformers-kv.js';
 import { DTYPE_SUFFIX, dtypeFor, preferredDtype } from './dtype-choice.js';
 import { withLoadErrors } from './transformers/load-errors.js';
 
@@ -50,16 +53,20 @@ export interface TransformersEngineOptions {
   hubUrl?: string;
   /** Cache downloaded files in the Cache API (default true). */
   browserCache?: boolean;
+  /** CPU threads for WASM (see core/threads.ts); default every core where threads are possible, else 1. */
+  numThreads?: number;
+  /** Bounds of the per-model prefix (KV) cache; false disables it. A model's `options.prefixCache` overrides. */
+  prefixCache?: Partial<PrefixCacheLimits> | false;
 }
 
 const HUB = 'https://huggingface.co/';
 const HUB_TEMPLATE = '{model}/resolve/{revision}/';
 
 export function createTransformersEngine(options: TransformersEngineOptions = {}): Engine {
-  if (options.wasmPaths) {
-    const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown } };
-    if (onnx.wasm) onnx.wasm.wasmPaths = options.wasmPaths;
-  }
+  const wasm = (env.backends.onnx as { wasm?: { wasmPaths?: unknown; numThreads?: number } }).wasm;
+  if (wasm && options.wasmPaths) wasm.wasmPaths = options.wasmPaths;
+  // onnxruntime-web's own default is half the cores, at most 4 (1 on a 2-core machine).
+  if (wasm) wasm.numThreads = chooseThreads(options.numThreads);
   env.useBrowserCache = options.browserCache ?? true;
   env.allowLocalModels = false;
   env.allowRemoteModels = true;
@@ -90,7 +97,7 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
         AutoModelForCausalLM.from_pretrained(spec.source.repo, { ...common, device, ...dtypeOption, ...(external ? { use_external_data_format: external } : {}) }),
       ]);
       ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
-      return new TransformersModel(spec, tokenizer, model, device);
+      return new TransformersModel(spec, tokenizer, model, device, prefixCacheLimits(spec, options.prefixCache));
     },
   }, () => options.hubUrl);
 }
@@ -222,6 +229,14 @@ export function progressReporter(model: string, ctx: LoadContext) {
   return report;
 }
 
+/** The prefix cache's bounds for a model: its own `options.prefixCache`, else the engine's, else the defaults. */
+function prefixCacheLimits(spec: ModelSpec, engine: TransformersEngineOptions['prefixCache']): PrefixCacheLimits | null {
+  const own = spec.options?.prefixCache as TransformersEngineOptions['prefixCache'];
+  const chosen = own ?? engine;
+  if (chosen === false) return null;
+  return { ...DEFAULT_PREFIX_CACHE_LIMITS, ...engine, ...own };
+}
+
 export class TransformersModel implements LoadedModel {
   readonly engine = 'transformers';
   readonly id: string;
@@ -234,15 +249,19 @@ export class TransformersModel implements LoadedModel {
   /** Runs while each forward pass is in flight (a grammar's next token mask). */
   private stepHook: (() => Promise<void>) | null = null;
   private vocabulary: TokenVocabulary | null = null;
+  /** KV states of recent sequences (null: disabled, or a model whose cache cannot be cut back). */
+  private readonly kv: PrefixCache<KvState> | null;
 
   constructor(
     spec: ModelSpec,
     protected readonly tokenizer: PreTrainedTokenizer,
     protected readonly model: PreTrainedModel,
     readonly device: DeviceKind,
+    prefixCache: PrefixCacheLimits | null = null,
   ) {
     this.id = spec.id;
     this.textTokenizer = modelTokenizer(tokenizer);
+    this.kv = prefixCache && supportsPrefixCache(model) ? createKvCache(prefixCache) : null;
     const config = model.config as unknown as Record<string, unknown>;
     const textConfig = (config.text_config ?? {}) as Record<string, unknown>;
     this.contextLength = spec.contextLength ?? ((config.max_position_embeddings ?? textConfig.max_position_embeddings) as number | undefined) ?? null;
@@ -312,6 +331,13 @@ export class TransformersModel implements LoadedModel {
     const tokenText = (id: number) => this.tokenizer.decode([id], { skip_special_tokens: false });
     const wantTokenText = options.topLogprobs !== null;
     let stop = false;
+    /** Prompt tokens that came from the prefix cache; reported with the first token. */
+    let cachedTokens: number | undefined;
+    const cached = () => {
+      const n = cachedTokens;
+      cachedTokens = undefined;
+      return n === undefined ? {} : { cachedTokens: n };
+    };
     // A grammar (response_format, a forced tool call): its mask for each step is computed
     // in the forward wrapper (xgrammar's mask is async), applied here synchronously.
     const mask = options.tokenMask ? await options.tokenMask.create() : null;
@@ -333,6 +359,7 @@ export class TransformersModel implements LoadedModel {
           text: isEos ? detokenizer.flush() : detokenizer.push(picked.id),
           tokenText: wantTokenText ? tokenText(picked.id) : '',
           isEos,
+          ...cached(),
           ...(picked.logprob === undefined ? {} : { logprob: picked.logprob }),
           ...(picked.top ? { top: picked.top.map((t) => ({ ...t, text: tokenText(t.id) })) } : {}),
         });
@@ -349,12 +376,19 @@ export class TransformersModel implements LoadedModel {
     const ids = prompt.tokenIds;
     const input_ids = new Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, ids.length]);
     const attention_mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
+    // Media inputs make equal token ids mean different things: no prefix cache for them.
+    const kv = prompt.modelInputs ? null : this.kv;
+    const reuse = kv ? await reuseFrom(kv, ids) : null;
+    // Only engines that keep a prefix cache report it (0 on a miss).
+    cachedTokens = kv ? (reuse?.tokens ?? 0) : undefined;
     const done = this.model
       .generate({
         // Engine-private inputs that go with the tokens (a vision model's pixel_values, ...).
         ...prompt.modelInputs,
         input_ids,
         attention_mask,
+        // The cached prefix: transformers.js runs only the tokens after it.
+        ...(reuse ? { past_key_values: reuse.cache } : {}),
         // Everything transformers.js would do to the logits, our sampler already did.
         generation_config: {
           do_sample: false,
@@ -370,12 +404,17 @@ export class TransformersModel implements LoadedModel {
           suppress_tokens: null,
           begin_suppress_tokens: null,
           guidance_scale: null,
+          // Hands back the KV state for the prefix cache.
+          return_dict_in_generate: kv !== null,
         } as never,
         logits_processor: [processor] as never,
         stopping_criteria: [criteria] as never,
       } as never)
       .then(
-        () => tokens.close(),
+        (out: unknown) => {
+          if (kv) keep(kv, out as GenerateOutput);
+          tokens.close();
+        },
         (err: unknown) => tokens.fail(err),
       );
     try {
@@ -393,8 +432,32 @@ export class TransformersModel implements LoadedModel {
   }
 
   async unload(): Promise<void> {
+    await this.kv?.clear();
     await this.model.dispose();
   }
+}
+
+interface GenerateOutput {
+  sequences?: Tensor;
+  past_key_values?: KvState;
+}
+
+/** The cached state to start from: the longest common prefix with a kept sequence. */
+async function reuseFrom(kv: PrefixCache<KvState>, ids: number[]): Promise<{ cache: KvState; tokens: number } | null> {
+  const match = kv.match(ids);
+  if (!match) return null;
+  const { cache, consumed } = await reusable(match.entry.state, match.reuse);
+  if (consumed) kv.take(match.entry);
+  return { cache, tokens: match.reuse };
+}
+
+/** Keeps a finished generation's KV state with the ids it covers (prompt and output, less the last sampled token). */
+function keep(kv: PrefixCache<KvState>, out: GenerateOutput): void {
+  const state = out?.past_key_values;
+  if (!state || !out.sequences) return;
+  const length = kvLength(state);
+  const ids = Array.from((out.sequences.data as BigInt64Array).subarray(0, length), Number);
+  kv.put(ids, state, kvBytes(state));
 }
 
 /**

@@ -171,6 +171,8 @@ interface WebLLMPrompt extends PreparedPrompt {
 interface Step {
   id: number;
   pick: SampledToken | null;
+  /** First step only: prompt tokens web-llm did not prefill again (its multi-round KV reuse). */
+  cachedTokens?: number;
 }
 
 interface Session {
@@ -207,6 +209,7 @@ class WebLLMModel implements LoadedModel {
   readonly chatTemplate = null;
   private readonly template: ConvTemplateConfig;
   private readonly tokenizer: Tokenizer;
+  private readonly pipeline: PipelineStats;
   private readonly eosIds: Set<number>;
   private readonly stopStrings: string[];
   private readonly vocabSize: number;
@@ -222,9 +225,10 @@ class WebLLMModel implements LoadedModel {
   ) {
     this.id = spec.id;
     this.modalities = vision ? ['text', 'image'] : ['text'];
-    const { chatConfig, tokenizer } = internalsOf(mlc, spec.id);
+    const { chatConfig, tokenizer, pipeline } = internalsOf(mlc, spec.id);
     this.chatConfig = chatConfig;
     this.tokenizer = tokenizer;
+    this.pipeline = pipeline;
     this.template = effectiveTemplate(chatConfig.conv_template, chatConfig.conv_config);
     this.eosIds = new Set(this.template.stop_token_ids ?? []);
     this.stopStrings = (this.template.stop_str ?? []).filter((s: string) => s !== '');
@@ -286,6 +290,9 @@ class WebLLMModel implements LoadedModel {
       promptIds: prompt.tokenIds.filter((id) => id >= 0),
     });
     let lastPick: SampledToken | null = null;
+    let sampledAny = false;
+    // Image positions (-1) prefill as their embeddings: counted as web-llm counts them.
+    const promptTokens = prompt.tokenIds.length;
     const session: Session = {
       processLogits: (logits) => {
         if (native) return logits;
@@ -297,7 +304,10 @@ class WebLLMModel implements LoadedModel {
         return logits;
       },
       processSampledToken: (id) => {
-        steps.push({ id, pick: lastPick?.id === id ? lastPick : null });
+        // By the first token web-llm has prefilled: what it did not prefill came from its KV cache.
+        const first = sampledAny ? {} : { cachedTokens: Math.max(0, promptTokens - this.pipeline.getCurRoundPrefillTotalTokens()) };
+        sampledAny = true;
+        steps.push({ id, pick: lastPick?.id === id ? lastPick : null, ...first });
         lastPick = null;
       },
     };
@@ -417,6 +427,7 @@ class WebLLMModel implements LoadedModel {
       isEos,
       ...(pick?.logprob === undefined ? {} : { logprob: pick.logprob }),
       ...(pick?.top ? { top: pick.top.map((t) => ({ ...t, text: this.tokenText(t.id) })) } : {}),
+      ...(step.cachedTokens === undefined ? {} : { cachedTokens: step.cachedTokens }),
     };
   }
 
@@ -499,19 +510,24 @@ function nativeSampling(options: GenerateOptions, vocabSize: number): NativeSamp
  * The two web-llm internals this engine reads (see the file comment). A web-llm that
  * lacks them fails here, at load, with a message that says what changed.
  */
-function internalsOf(engine: MLCEngineLike, id: string): { chatConfig: ChatConfig; tokenizer: Tokenizer } {
-  const states = (engine as unknown as { getLLMStates?: (name: string, id: string) => [string, { tokenizer?: Tokenizer }, ChatConfig] }).getLLMStates;
+interface PipelineStats {
+  /** Tokens prefilled for the current request (web-llm resets it at each prefill). */
+  getCurRoundPrefillTotalTokens(): number;
+}
+
+function internalsOf(engine: MLCEngineLike, id: string): { chatConfig: ChatConfig; tokenizer: Tokenizer; pipeline: PipelineStats } {
+  const states = (engine as unknown as { getLLMStates?: (name: string, id: string) => [string, { tokenizer?: Tokenizer } & Partial<PipelineStats>, ChatConfig] }).getLLMStates;
   if (typeof states !== 'function') {
     throw new InternalServerError('This web-llm version has no MLCEngine.getLLMStates(); webinfer supports @mlc-ai/web-llm 0.2.86.', { code: 'engine_error' });
   }
   const [, pipeline, chatConfig] = states.call(engine, 'webinfer', id);
   const tokenizer = pipeline?.tokenizer;
-  if (typeof tokenizer?.encode !== 'function' || typeof tokenizer.decode !== 'function' || !chatConfig?.conv_template) {
-    throw new InternalServerError("This web-llm version's pipeline has no tokenizer or conv_template; webinfer supports @mlc-ai/web-llm 0.2.86.", {
+  if (typeof tokenizer?.encode !== 'function' || typeof tokenizer.decode !== 'function' || !chatConfig?.conv_template || typeof pipeline.getCurRoundPrefillTotalTokens !== 'function') {
+    throw new InternalServerError("This web-llm version's pipeline has no tokenizer, prefill count or conv_template; webinfer supports @mlc-ai/web-llm 0.2.86.", {
       code: 'engine_error',
     });
   }
-  return { chatConfig, tokenizer };
+  return { chatConfig, tokenizer, pipeline: pipeline as PipelineStats };
 }
 
 /** mlc-chat-config.json's sampling values are the model's defaults, as generation_config is elsewhere. */

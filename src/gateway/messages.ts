@@ -44,9 +44,16 @@ export interface GatewayUrlConfig {
   maxBodyBytes?: number;
   /** How long the SW waits for a first answer from a page (default 3000 ms; a page that is connecting gets 30 s). */
   portTimeoutMs?: number;
+  /**
+   * Cross-origin isolation without server configuration: the SW adds COOP `same-origin`
+   * and this COEP to the app's own documents and worker scripts (see isolation.ts).
+   */
+  isolate?: IsolationPolicy;
 }
 
-const KEYS = { base: 'base', apiKey: 'apiKey', maxBodyBytes: 'maxBody', portTimeoutMs: 'portTimeout' } as const;
+export type IsolationPolicy = 'require-corp' | 'credentialless';
+
+const KEYS = { base: 'base', apiKey: 'apiKey', maxBodyBytes: 'maxBody', portTimeoutMs: 'portTimeout', isolate: 'isolate' } as const;
 
 /** `{ base: '/api/v1' }` -> `?base=%2Fapi%2Fv1` (only the keys that are set). */
 export function configToQuery(config: GatewayUrlConfig): string {
@@ -75,5 +82,7 @@ export function configFromQuery(search: string): GatewayUrlConfig {
   if (maxBody !== undefined) config.maxBodyBytes = maxBody;
   const portTimeout = num(KEYS.portTimeoutMs);
   if (portTimeout !== undefined) config.portTimeoutMs = portTimeout;
+  const isolate = q.get(KEYS.isolate);
+  if (isolate === 'require-corp' || isolate === 'credentialless') config.isolate = isolate;
   return config;
 }

@@ -3,6 +3,7 @@ import { EngineUnavailableError, type BackendSource, type GatewayBackend } from 
 import { createGateway, type Gateway } from './gateway.js';
 import { ABORT, CLAIM, PORT_ANSWER, PORT_FAILED, PORT_PENDING, PORT_REQUEST, configFromQuery, type GatewayUrlConfig, type PortRequest } from './messages.js';
 import { portBackend, type PortBackend } from './port-backend.js';
+import { needsIsolation, withIsolation } from './isolation.js';
 
 /**
  * The gateway inside a Service Worker. It answers only under its base path; every other
@@ -221,6 +222,11 @@ export function installServiceWorkerGateway(
 
   scope.addEventListener('fetch', (event) => {
     const url = new URL(event.request.url);
+    if (config.isolate && needsIsolation(event.request, scope.location.origin)) {
+      const policy = config.isolate;
+      event.respondWith(fetch(event.request).then((response) => withIsolation(response, policy)));
+      return;
+    }
     if (url.origin !== scope.location.origin || !gateway.matches(url)) return;
     event.respondWith(gateway.handle(event.request, { waitUntil: (p) => event.waitUntil(p), clientId: event.clientId }));
   });

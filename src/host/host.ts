@@ -53,7 +53,13 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     engines: {
       // Each engine's code loads with its first model: a page that never uses web-llm
       // never downloads it, and the reverse.
-      transformers: async () => (await import('../engines/transformers.js')).createTransformersEngine({ wasmPaths: config.wasmPaths, hubUrl: config.hubUrl }),
+      transformers: async () =>
+        (await import('../engines/transformers.js')).createTransformersEngine({
+          wasmPaths: config.wasmPaths,
+          hubUrl: config.hubUrl,
+          numThreads: config.numThreads,
+          prefixCache: config.prefixCache,
+        }),
       // web-llm (6.8 MB of JS) loads with its first model.
       webllm: async () => (await import('../engines/webllm.js')).createWebLLMEngine(),
       gguf: async () => (await import('../engines/gguf.js')).createGgufEngine({ wasmPath: config.ggufWasmPath, hubUrl: config.hubUrl }),
@@ -73,6 +79,8 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       if (next.wasmPaths && !config.wasmPaths) config.wasmPaths = next.wasmPaths;
       if (next.hubUrl && !config.hubUrl) config.hubUrl = next.hubUrl;
       if (next.ggufWasmPath && !config.ggufWasmPath) config.ggufWasmPath = next.ggufWasmPath;
+      if (next.numThreads !== undefined && config.numThreads === undefined) config.numThreads = next.numThreads;
+      if (next.prefixCache !== undefined && config.prefixCache === undefined) config.prefixCache = next.prefixCache;
       // Queue bounds: like the other settings, the first client to set them wins.
       if ((next.maxQueue != null || next.maxQueuePerCaller != null) && config.maxQueue == null && config.maxQueuePerCaller == null) {
         runtime.setQueueLimits(checkedCount(next.maxQueue, 'maxQueue'), checkedCount(next.maxQueuePerCaller, 'maxQueuePerCaller'));

@@ -125,6 +125,13 @@ export interface HostConfig {
   maxQueue?: number;
   /** Of those, how many one caller (a tab, or one tab's requests through /v1) may hold (default half of maxQueue). */
   maxQueuePerCaller?: number;
+  /**
+   * CPU threads for WASM inference. Default: every core (up to 8) where threads are
+   * possible (a dedicated-worker host of a cross-origin isolated page), else 1.
+   */
+  numThreads?: number;
+  /** Bounds of each model's prefix (KV) cache (default 4 sequences, 256 MiB); false turns it off. */
+  prefixCache?: { maxEntries?: number; maxBytes?: number } | false;
   /** Image/audio intake limits and URL scheme allow-list (defaults: DEFAULT_MEDIA_LIMITS). */
   media?: Partial<MediaLimits>;
   models?: ModelRegistration[];

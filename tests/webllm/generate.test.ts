@@ -48,6 +48,22 @@ describe('chat completions through web-llm', () => {
     expect(web.locks[0]!.acquired).toBe(false);
   });
 
+  test('the next turn of the same conversation reuses web-llm\'s KV cache, and usage says how much', async () => {
+    const { runtime, web } = setup({ m: { reply: REPLY } });
+    const first = await runtime.createChatCompletion({ model: 'm', messages: HI, temperature: 0 }, signal());
+    expect(first.usage.prompt_tokens_details).toEqual({ cached_tokens: 0 });
+    const messages = [...HI, { role: 'assistant', content: REPLY }, { role: 'user', content: 'And?' }];
+    const second = await runtime.createChatCompletion({ model: 'm', messages, temperature: 0 }, signal());
+    const pipeline = web.pipelines[0]!;
+    expect(pipeline.prefills[1]!.fresh).toBe(false);
+    const cached = second.usage.prompt_tokens_details!.cached_tokens!;
+    expect(cached).toBe(second.usage.prompt_tokens - pipeline.prefills[1]!.tokens.length);
+    expect(cached).toBeGreaterThan(first.usage.prompt_tokens);
+    // Another conversation: web-llm starts over.
+    const other = await runtime.createChatCompletion({ model: 'm', messages: [{ role: 'user', content: 'Bye' }], temperature: 0 }, signal());
+    expect(other.usage.prompt_tokens_details).toEqual({ cached_tokens: 0 });
+  });
+
   test('streams one delta per token, with role and finish chunks and include_usage', async () => {
     const { runtime, web } = setup({ m: { reply: REPLY } });
     const chunks = await streamChat(runtime, { model: 'm', messages: HI, stream_options: { include_usage: true } });
