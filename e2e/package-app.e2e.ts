@@ -109,7 +109,12 @@ async function openApp(url: string) {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(url);
-    await page.waitForFunction(() => (window as any).result, null, { timeout: 120_000 });
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    // The app's top-level await rejects into a page error: fail with it rather than time out.
+    await Promise.race([
+      page.waitForFunction(() => (window as any).result, null, { timeout: 120_000 }),
+      new Promise((_, fail) => page.on('pageerror', (e) => fail(new Error(`the app failed: ${e}`)))),
+    ]);
     const result = await page.evaluate(() => (window as any).result);
     await browser.close();
     const requested = [...new Set([...readFileSync(netLog, 'utf8').matchAll(/"url":"(http[^"]+)"/g)].map((m) => m[1]!))];

@@ -36,10 +36,15 @@ export const DTYPE_PREFERENCE: Record<'wasm' | 'webgpu' | 'webgpu-f16', readonly
   webgpu: ['q4', 'fp32', 'bnb4', 'q8', 'int8', 'uint8'],
 };
 
-/** The preferred dtype among those a model folder has (transformers.js's own probe of its files). */
-export function preferredDtype(available: readonly string[], device: DeviceKind, f16: boolean): string | undefined {
+/** The dtypes a model folder has (transformers.js's own probe of its files), fastest first. */
+export function dtypeCandidates(available: readonly string[], device: DeviceKind, f16: boolean): string[] {
   const order = DTYPE_PREFERENCE[device === 'webgpu' ? (f16 ? 'webgpu-f16' : 'webgpu') : 'wasm'];
-  return order.find((d) => available.includes(d));
+  return order.filter((d) => available.includes(d));
+}
+
+/** The preferred dtype among those a model folder has. */
+export function preferredDtype(available: readonly string[], device: DeviceKind, f16: boolean): string | undefined {
+  return dtypeCandidates(available, device, f16)[0];
 }
 
 /** transformers.js's file suffix per dtype (onnx/model<suffix>.onnx). */

@@ -36,7 +36,7 @@ import { modelTokenizer } from './transformers-tokenizer.js';
 import { DEFAULT_PREFIX_CACHE_LIMITS, type PrefixCache, type PrefixCacheLimits } from '../core/prefix-cache.js';
 import { chooseThreads } from '../core/threads.js';
 import { createKvCache, kvBytes, kvLength, reusable, supportsPrefixCache, type KvState } from './transformers-kv.js';
-import { DTYPE_SUFFIX, dtypeFor, preferredDtype } from './dtype-choice.js';
+import { DTYPE_SUFFIX, dtypeCandidates, dtypeFor } from './dtype-choice.js';
 import { withLoadErrors } from './transformers/load-errors.js';
 
 /**
@@ -136,7 +136,13 @@ export async function pickDevice(wanted: LoadContext['device']): Promise<{ devic
 async function availableDtype(repo: string, config: unknown, device: DeviceKind, f16: boolean, common: { revision: string }): Promise<string | undefined> {
   try {
     const available = await ModelRegistry.get_available_dtypes(repo, { config: config as never, revision: common.revision });
-    return preferredDtype(available, device, f16);
+    // A single-page app's server answers a missing file with its index.html (200): such a
+    // "file" is not a model, so the next candidate is taken.
+    for (const dtype of dtypeCandidates(available, device, f16)) {
+      const meta = await ModelRegistry.get_file_metadata(repo, `onnx/model${DTYPE_SUFFIX[dtype] ?? ''}.onnx`, common);
+      if (!meta.contentType?.startsWith('text/html')) return dtype;
+    }
+    return undefined;
   } catch {
     // Unreachable or odd folder: leave the choice to transformers.js, whose own load reports the error.
     return undefined;
