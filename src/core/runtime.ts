@@ -1,3 +1,4 @@
+import { setCompileBudget } from './grammar/matcher.js';
 import { ChatCompletionCreateParams, type ChatCompletion, type ChatCompletionChunk } from '../protocol/chat.js';
 import { CompletionCreateParams, type Completion } from '../protocol/completions.js';
 import { BadRequestError } from '../protocol/errors.js';
@@ -32,6 +33,11 @@ export interface RuntimeOptions {
   media?: MediaOptions;
   /** Bounds of the in-memory Responses store (default 256 responses, 32 MiB). */
   responseStore?: ResponseStoreLimits;
+  /**
+   * How long one grammar compile may take, in ms (default 5000). xgrammar's compile cannot
+   * be interrupted, so a constraint predicted to take longer is a 400 `grammar_too_complex`.
+   */
+  grammarCompileBudgetMs?: number;
 }
 
 /** What comes with a request besides its body (the in-page client's binary media). */
@@ -70,6 +76,7 @@ export class Runtime {
     this.registry = new ModelRegistry(options.models);
     this.queue = new RequestQueue(options.maxQueue ?? 32);
     this.responses = new ResponseStore(options.responseStore);
+    if (options.grammarCompileBudgetMs !== undefined) setCompileBudget(options.grammarCompileBudgetMs);
   }
 
   // ---- models --------------------------------------------------------------------------

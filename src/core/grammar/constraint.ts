@@ -174,7 +174,14 @@ export function validateConstraint(c: GrammarConstraint, unsatisfiable = 'no fin
           : await xg.Grammar.fromStructuralTag({ type: 'structural_tag', format: toFormat(c) });
         try { return g.toString(); } finally { g.dispose(); }
       }));
-      const rules = parseNormalized(text);
+      let rules;
+      try {
+        rules = parseNormalized(text);
+      } catch (err) {
+        // A form this analysis does not know yet: compile unchecked rather than refuse.
+        console.warn(`[webinfer] grammar analysis skipped: ${(err as Error).message}`);
+        return { positions: 0 };
+      }
       if (findUnproductive(rules) !== null) throw new GrammarError(unsatisfiable);
       return { positions: terminalPositions(rules) };
     })();

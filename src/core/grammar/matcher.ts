@@ -93,8 +93,8 @@ function compiledKey(c: GrammarConstraint): string {
  * `grammar_too_complex` at once, and the host never freezes on it.
  */
 class CompileBudget {
-  /** Milliseconds per (position x token); measured 1.1e-7 to 3e-7 on a loaded 2-core VM. */
-  private rate = 2e-7;
+  /** Milliseconds per (position x token): 1.8e-7 measured on an idle 2-core VM (3-5e-7 when loaded). */
+  private rate = 1.8e-7;
   budgetMs = 5_000;
 
   predictMs(work: number): number {
