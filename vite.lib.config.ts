@@ -49,7 +49,10 @@ export default defineConfig({
       },
     },
     rollupOptions: {
-      external: [/^@huggingface\/transformers/, /^@mlc-ai\//, /^onnxruntime-/, /^comlink/, /^zod/],
+      // transformers.js's browser build is bundled (into the lazily loaded engine chunk),
+      // so installing webinfer never installs its Node-only dependencies (onnxruntime-node,
+      // sharp); onnxruntime-web stays a dependency, resolved by the app's bundler.
+      external: [/^@mlc-ai\//, /^onnxruntime-/, /^comlink/, /^zod/],
     },
   },
 });

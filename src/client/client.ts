@@ -10,6 +10,7 @@ import { lifeline } from '../protocol/lifeline.js';
 import { connect, startHost, type Connection, type HostTarget } from './connection.js';
 import { Stream } from './stream.js';
 import { extractAttachments, type WithMediaInputs } from './media.js';
+import { wasmPathsFromPage } from './runtime-defaults.js';
 
 /** OpenAI's request shape; in user messages `image_url.url` may also be a Blob, File, ImageBitmap or ArrayBuffer (see media.ts). */
 export type ChatCompletionCreateInput = WithMediaInputs<z.input<typeof ChatCompletionCreateParams>>;
@@ -71,7 +72,9 @@ export class WebInfer {
   constructor(options: ClientOptions = {}) {
     this.connection = connect(options.host ?? startHost(options.shared ?? true));
     const api = this.connection.api;
-    this.ready = options.config ? api.configure(options.config) : Promise.resolve();
+    const wasmPaths = options.config?.wasmPaths ?? wasmPathsFromPage();
+    const config = wasmPaths ? { ...options.config, wasmPaths } : options.config;
+    this.ready = config ? api.configure(config) : Promise.resolve();
     this.chat = { completions: { create: this.createChatCompletion.bind(this) as WebInfer['createChatCompletion'] } };
     this.responses = {
       create: this.createResponse.bind(this) as WebInfer['createResponse'],

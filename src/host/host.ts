@@ -2,7 +2,6 @@ import * as Comlink from 'comlink';
 import { Runtime } from '../core/runtime.js';
 import type { ModelSpec } from '../core/engine.js';
 import type { RuntimeOptions } from '../core/runtime.js';
-import { createTransformersEngine } from '../engines/transformers.js';
 import { serializeError } from '../protocol/errors.js';
 import type { LoadOptions } from '../protocol/models.js';
 import type { ChatMessageOut, CompletionMessageOut, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
@@ -47,7 +46,9 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
   const runtime = new Runtime({
     // Engines read the config when first used, so a page's configure() can still set paths.
     engines: {
-      transformers: async () => createTransformersEngine({ wasmPaths: config.wasmPaths, hubUrl: config.hubUrl }),
+      // Each engine's code loads with its first model: a page that never uses web-llm
+      // never downloads it, and the reverse.
+      transformers: async () => (await import('../engines/transformers.js')).createTransformersEngine({ wasmPaths: config.wasmPaths, hubUrl: config.hubUrl }),
       // web-llm (6.8 MB of JS) loads with its first model.
       webllm: async () => (await import('../engines/webllm.js')).createWebLLMEngine(),
       ...options.engines,

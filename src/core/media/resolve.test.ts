@@ -138,5 +138,5 @@ describe('resolveMedia', () => {
     expect(await refusal([user(audio(b64(wav(3)), 'wav'))], { limits: mediaLimits({ maxAudioSeconds: 2 }) })).toMatchObject({ code: 'audio_too_long' });
     expect(await refusal([user(audio(b64(wav(1)), 'wav'))], { limits: mediaLimits({ maxAudioBytes: 1000 }) })).toMatchObject({ code: 'media_too_large' });
     expect(await refusal([user(audio(b64(wav(0.1)), 'wav'), audio(b64(wav(0.1)), 'wav'))], { limits: mediaLimits({ maxAudios: 1 }) })).toMatchObject({ code: 'too_many_audio_clips', param: 'messages[0].content[1]' });
-  });
+  }, 30_000); // decodes MP3 through WASM: ~1 s alone, several on a loaded 2-core machine
 });
