@@ -184,11 +184,35 @@ export function classIsEmpty(body: string): boolean {
 
 // ---- facts --------------------------------------------------------------------------------
 
+/** The names an element refers to. */
+function references(e: Element, into: Set<string>): void {
+  if (e.kind === 'rule') into.add(e.name);
+  else if (e.kind === 'group') e.alternatives.forEach((alt) => alt.forEach((x) => references(x, into)));
+  else if (e.kind === 'repeat') references(e.inner, into);
+}
+
+/**
+ * The root rule of a printed grammar. Not always `root`: a structural tag or a regex wraps
+ * its grammar in `root_1 ::= ((...))`, printed after it. The root is the last `root*` rule
+ * no other rule refers to.
+ */
+export function rootOf(rules: Map<string, Rule>): string {
+  const referenced = new Set<string>();
+  for (const rule of rules.values()) {
+    const refs = new Set<string>();
+    rule.alternatives.forEach((alt) => alt.forEach((e) => references(e, refs)));
+    refs.delete(rule.name);
+    refs.forEach((r) => referenced.add(r));
+  }
+  const roots = [...rules.keys()].filter((n) => /^root(_\d+)?$/.test(n) && !referenced.has(n));
+  return roots[roots.length - 1] ?? 'root';
+}
+
 /**
  * The first rule (from the root) that derives no finite string, or null when the root
  * does. A least fixed point: a rule is productive once one alternative is.
  */
-export function findUnproductive(rules: Map<string, Rule>, root = 'root'): string | null {
+export function findUnproductive(rules: Map<string, Rule>, root = rootOf(rules)): string | null {
   const productive = new Set<string>();
   const derives = (e: Element): boolean => {
     switch (e.kind) {
@@ -215,8 +239,8 @@ export function findUnproductive(rules: Map<string, Rule>, root = 'root'): strin
 
 const REPEAT_POSITIONS = 800;
 
-/** Terminal positions (each character of a literal, each class) over all rules. */
-export function terminalPositions(rules: Map<string, Rule>): number {
+/** Terminal positions (each character of a literal, each class) of the rules the root reaches. */
+export function terminalPositions(rules: Map<string, Rule>, root = rootOf(rules)): number {
   const one = (e: Element): number =>
     e.kind === 'terminal' ? e.length
       : e.kind === 'group' ? count(e.alternatives)
@@ -225,7 +249,17 @@ export function terminalPositions(rules: Map<string, Rule>): number {
       : e.kind === 'repeat' ? (e.inner.kind === 'rule' && e.max > 1 ? REPEAT_POSITIONS : one(e.inner) * e.max)
       : 0;
   const count = (alts: Element[][]): number => alts.reduce((sum, alt) => sum + alt.reduce((s, e) => s + one(e), 0), 0);
+  const reached = new Set<string>();
+  const visit = (name: string) => {
+    const rule = rules.get(name);
+    if (!rule || reached.has(name)) return;
+    reached.add(name);
+    const refs = new Set<string>();
+    rule.alternatives.forEach((alt) => alt.forEach((e) => references(e, refs)));
+    refs.forEach(visit);
+  };
+  visit(root);
   let total = 0;
-  for (const rule of rules.values()) total += count(rule.alternatives);
+  for (const name of reached) total += count(rules.get(name)!.alternatives);
   return total;
 }

@@ -158,14 +158,45 @@ export async function tokenMaskSource(model: LoadedModel, constraint: GrammarCon
   };
 }
 
-/** Measures one compile without caching (bench). */
-export async function compileUncached(vocab: TokenVocabulary, constraint: GrammarConstraint): Promise<number> {
+/** One vocabulary's figures for `npm run bench` (no budget, nothing shared with requests). */
+export interface GrammarBench {
+  /** xgrammar's tokenizer tables for the vocabulary (once per model). */
+  tokenizerMs: number;
+  /** The first compile of the constraint. */
+  coldMs: number;
+  /** The same constraint again: the per-model cache, plus a new matcher. */
+  warmMs: number;
+  /** Microseconds per mask (TokenMask.next) while `ids` are accepted one by one. */
+  maskUs: number[];
+}
+
+export async function benchGrammar(vocab: TokenVocabulary, constraint: GrammarConstraint, ids: number[]): Promise<GrammarBench> {
+  let t = performance.now();
   const compiler = await VocabCompiler.create(vocab);
-  const started = performance.now();
+  const tokenizerMs = performance.now() - t;
+  t = performance.now();
+  await compiler.compile(constraint, 0);
+  const coldMs = performance.now() - t;
+  t = performance.now();
   const compiled = await compiler.compile(constraint, 0);
-  const ms = performance.now() - started;
+  const matcher = await (await xgrammar()).GrammarMatcher.createGrammarMatcher(compiled);
+  const warmMs = performance.now() - t;
+  const mask = new XGrammarTokenMask(matcher, compiler.utf8Guard());
+  const maskUs: number[] = [];
+  for (const id of ids) {
+    t = performance.now();
+    await mask.next();
+    maskUs.push((performance.now() - t) * 1000);
+    if (!mask.accept(id)) throw new Error(`the grammar refused token ${id} at step ${maskUs.length}`);
+  }
+  mask.dispose();
   compiled.dispose();
-  return ms;
+  return { tokenizerMs, coldMs, warmMs, maskUs };
+}
+
+/** Measures one compile without caching. */
+export async function compileUncached(vocab: TokenVocabulary, constraint: GrammarConstraint): Promise<number> {
+  return (await benchGrammar(vocab, constraint, [])).coldMs;
 }
 
 class XGrammarTokenMask implements TokenMask {

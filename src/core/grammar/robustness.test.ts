@@ -4,7 +4,7 @@ import { grammarRuntime } from '../../../tests/support/grammar-engine.js';
 import { useXGrammarInNode } from '../../../tests/support/xgrammar-node.js';
 import type { ChatCompletion } from '../../protocol/chat.js';
 import type { BadRequestError } from '../../protocol/errors.js';
-import { classIsEmpty, findUnproductive, parseNormalized } from './analysis.js';
+import { classIsEmpty, findUnproductive, parseNormalized, rootOf } from './analysis.js';
 import { lowerSchema } from './constraint.js';
 import { compileUncached, setCompileBudget } from './matcher.js';
 import { generation, setXGrammarLoader, type XGrammarApi, xgrammar } from './xgrammar.js';
@@ -106,6 +106,9 @@ describe('refusals that are true', () => {
     expect(findUnproductive(parseNormalized('root ::= (("a" root) | ("b"))\n'))).toBeNull();
     expect(findUnproductive(parseNormalized('root ::= (("a" x))\nx ::= (("b" x))\n'))).toBe('root');
     expect(findUnproductive(parseNormalized('root ::= (([a-z]* x?))\nx ::= ((x))\n'))).toBeNull();
+    // A structural tag's or a regex's grammar is wrapped: the root is the unreferenced root_N.
+    expect(rootOf(parseNormalized('root ::= (("x"))\nroot_1 ::= ((root))\n'))).toBe('root_1');
+    expect(findUnproductive(parseNormalized('root ::= (("x"))\nroot_1 ::= ((root root_1))\n'))).toBe('root_1');
     expect(classIsEmpty('^\\0-\\U0010ffff')).toBe(true);
     expect(classIsEmpty('^\\0-\\x40\\x42-\\U0010ffff')).toBe(false);
     expect(classIsEmpty('a-z')).toBe(false);
