@@ -48,7 +48,7 @@ function byteLevelChar(b: number): string {
 }
 
 /** The text as single-byte tokens of `vocab` (every byte-level vocabulary has them). */
-function byteIds(vocab: TokenVocabulary, text: string): number[] {
+export function byteIds(vocab: TokenVocabulary, text: string): number[] {
   const ids = new Map(vocab.tokens.map((t, i) => [t, i]));
   return [...new TextEncoder().encode(text)].map((b) => {
     const id = ids.get(byteLevelChar(b));
@@ -66,7 +66,7 @@ async function tinyVocab(): Promise<TokenVocabulary> {
 }
 
 /** The 256 byte symbols plus pseudo-words (some with the Ġ space marker), like a real BPE vocab. */
-function syntheticVocab(size: number): TokenVocabulary {
+export function syntheticVocab(size: number): TokenVocabulary {
   const tokens: string[] = [];
   const seen = new Set<string>();
   for (let b = 0; b < 256; b++) {
