@@ -27,7 +27,7 @@ class VocabCompiler {
       const info = await xg.TokenizerInfo.createTokenizerInfo(vocab.tokens, vocab.vocabType, vocab.prependSpace, vocab.vocabSize, vocab.stopTokenIds);
       const compiler = await xg.GrammarCompiler.createGrammarCompiler(info);
       return { info, compiler };
-    });
+    }, 'match');
     if (result.error !== undefined) throw new Error(`xgrammar could not read the tokenizer: ${result.error}`);
     return new VocabCompiler(result.value!.info, result.value!.compiler, vocab);
   }
@@ -62,7 +62,7 @@ class VocabCompiler {
           case 'json_object': return this.compiler.compileGrammar(JSON_OBJECT_EBNF);
           default: return this.compiler.compileStructuralTag({ type: 'structural_tag', format: toFormat(constraint) });
         }
-      }));
+      }, 'match'));
       budget.observe(performance.now() - started, work);
       return compiled;
     })();
@@ -151,7 +151,7 @@ export async function tokenMaskSource(model: LoadedModel, constraint: GrammarCon
   const compiled = await compiler.compile(constraint, work);
   return {
     async create() {
-      const xg = await xgrammar();
+      const xg = await xgrammar('match');
       const matcher = await xg.GrammarMatcher.createGrammarMatcher(compiled);
       return new XGrammarTokenMask(matcher, compiler.utf8Guard());
     },
@@ -179,7 +179,7 @@ export async function benchGrammar(vocab: TokenVocabulary, constraint: GrammarCo
   const coldMs = performance.now() - t;
   t = performance.now();
   const compiled = await compiler.compile(constraint, 0);
-  const matcher = await (await xgrammar()).GrammarMatcher.createGrammarMatcher(compiled);
+  const matcher = await (await xgrammar('match')).GrammarMatcher.createGrammarMatcher(compiled);
   const warmMs = performance.now() - t;
   const mask = new XGrammarTokenMask(matcher, compiler.utf8Guard());
   const maskUs: number[] = [];

@@ -1,13 +1,13 @@
 import Ajv from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { grammarRuntime } from '../../../tests/support/grammar-engine.js';
-import { useXGrammarInNode } from '../../../tests/support/xgrammar-node.js';
+import { freshXGrammar, useXGrammarInNode } from '../../../tests/support/xgrammar-node.js';
 import type { ChatCompletion } from '../../protocol/chat.js';
 import type { BadRequestError } from '../../protocol/errors.js';
 import { classIsEmpty, findUnproductive, parseNormalized, rootOf } from './analysis.js';
 import { lowerSchema } from './constraint.js';
 import { compileUncached, setCompileBudget } from './matcher.js';
-import { generation, setXGrammarLoader, type XGrammarApi, xgrammar } from './xgrammar.js';
+import { generation, setXGrammarLoader, type XGrammarApi } from './xgrammar.js';
 
 /**
  * The grammar engine on hostile input (issue #11): constraints nothing satisfies are 400s
@@ -120,23 +120,33 @@ describe('failures of the grammar engine itself', () => {
     const { runtime } = grammarRuntime();
     let deep: unknown = { type: 'boolean' };
     for (let i = 0; i < 200; i++) deep = { type: 'object', properties: { x: deep }, required: ['x'] };
-    const before = generation();
+    const before = generation('check');
     const err = await rejection(complete(runtime, schemaFormat(deep)));
     expect([err.status, err.param, err.code]).toEqual([400, 'response_format', 'grammar_too_complex']);
     expect(err.message).not.toMatch(/memory|Aborted|RuntimeError|ASSERTIONS/);
-    expect(generation()).toBeGreaterThan(before);
+    expect(generation('check')).toBeGreaterThan(before);
     await servesNext(runtime);
     // A new schema (not cached) compiles on the new instance.
     const out = await complete(runtime, { ...schemaFormat({ type: 'object', properties: { z: { enum: ['p', 'q'] } }, required: ['z'] }), seed: 2 });
     expect(['p', 'q']).toContain(JSON.parse(out.choices[0]!.message.content!).z);
   });
 
+  it('a bad request replaces only the checking instance: compiled grammars survive it', async () => {
+    const { runtime } = grammarRuntime();
+    await servesNext(runtime);
+    const match = generation('match');
+    const check = generation('check');
+    await rejection(complete(runtime, { response_format: { type: 'grammar', grammar: 'root ::= "a" |' } }));
+    expect(generation('check')).toBeGreaterThan(check);
+    expect(generation('match')).toBe(match);
+    await servesNext(runtime);
+  });
+
   it('forced: a trap in any call (here the matcher\'s compile) is contained the same way', async () => {
     let sabotage = true;
     // An instance whose compiler traps once, as a WebAssembly crash would.
     setXGrammarLoader(async () => {
-      useXGrammarInNode();
-      const fresh = await xgrammar();
+      const fresh = freshXGrammar();
       const api: XGrammarApi = { ...fresh, GrammarCompiler: { createGrammarCompiler: async (info: never) => {
         const c = await fresh.GrammarCompiler.createGrammarCompiler(info);
         const compileGrammar = c.compileGrammar.bind(c);

@@ -38,25 +38,34 @@ export interface XGrammarApi {
 export type XGrammarLoader = () => Promise<XGrammarApi>;
 
 let loader: XGrammarLoader = defaultLoader;
-let ready: Promise<XGrammarApi> | null = null;
-let instances = 0;
 
-/** Replaces how the module is obtained (tests in Node); resets the loaded instance. */
+/**
+ * Two instances: `check` parses and converts what requests send (the calls that fail on bad
+ * input), `match` holds the tokenizer tables, compiled grammars and matchers. A bad request
+ * replaces only `check`, so the compiled grammars (seconds each at real vocabularies) survive it.
+ */
+export type Slot = 'check' | 'match';
+const slots: Record<Slot, { ready: Promise<XGrammarApi> | null; generation: number }> = {
+  check: { ready: null, generation: 0 },
+  match: { ready: null, generation: 0 },
+};
+
+/** Replaces how the module is obtained (tests in Node); resets the loaded instances. */
 export function setXGrammarLoader(next: XGrammarLoader): void {
   loader = next;
-  ready = null;
-  instances++;
+  replaceInstance('check');
+  replaceInstance('match');
 }
 
-/** Counts instances: objects (compilers, compiled grammars) belong to the one they came from. */
-export function generation(): number {
-  return instances;
+/** Counts a slot's instances: objects (compilers, compiled grammars) belong to the one they came from. */
+export function generation(slot: Slot = 'match'): number {
+  return slots[slot].generation;
 }
 
-/** Drops the current instance (after a crash); the next call loads a fresh one. */
-export function replaceInstance(): void {
-  ready = null;
-  instances++;
+/** Drops a slot's instance (after a crash); its next call loads a fresh one. */
+export function replaceInstance(slot: Slot): void {
+  slots[slot].ready = null;
+  slots[slot].generation++;
 }
 
 let source: Promise<string> | null = null;
@@ -84,12 +93,13 @@ export function evaluateXGrammar(text: string, require?: (id: string) => unknown
   return module.exports as unknown as XGrammarApi;
 }
 
-/** The loaded module, initialized (its WebAssembly instantiated) exactly once per instance. */
-export function xgrammar(): Promise<XGrammarApi> {
-  ready ??= initialize().catch((err) => {
-    ready = null;
+/** A slot's loaded module, initialized (its WebAssembly instantiated) once per instance. */
+export function xgrammar(slot: Slot = 'check'): Promise<XGrammarApi> {
+  const entry = slots[slot];
+  const ready = (entry.ready ??= initialize().catch((err) => {
+    if (entry.ready === ready) entry.ready = null;
     throw err;
-  });
+  }));
   return ready;
 }
 
@@ -140,10 +150,10 @@ let queue: Promise<unknown> = Promise.resolve();
  * Runs `fn` against xgrammar, one call at a time, and returns its value or the reason
  * it failed (plus any warnings it printed, e.g. for a schema it only partly supports).
  */
-export function diagnose<T>(fn: (xg: XGrammarApi) => Promise<T> | T): Promise<Diagnosed<T>> {
+export function diagnose<T>(fn: (xg: XGrammarApi) => Promise<T> | T, slot: Slot = 'check'): Promise<Diagnosed<T>> {
   const run = queue.then(async (): Promise<Diagnosed<T>> => {
-    const xg = await xgrammar();
-    const instance = instances;
+    const xg = await xgrammar(slot);
+    const instance = generation(slot);
     const lines: string[] = [];
     captured = lines;
     const warnings = () => lines.filter((l) => /\[WARNING\]/.test(l)).map(clean);
@@ -153,7 +163,7 @@ export function diagnose<T>(fn: (xg: XGrammarApi) => Promise<T> | T): Promise<Di
     } catch (err) {
       // Every failure ends in emscripten's abort(), which leaves the instance's stack and
       // heap as they were mid-call: later calls on it fail in other ways, so replace it.
-      if (instance === instances) replaceInstance();
+      if (instance === generation(slot)) replaceInstance(slot);
       const fatal = lines.find((l) => /\[(FATAL|ERROR)\]/.test(l));
       if (fatal) return { error: clean(fatal), warnings: warnings() };
       // No reason printed: the engine itself crashed (a trap, a stack overflow).
