@@ -55,6 +55,17 @@ describe('refusals that are true', () => {
     await servesNext(runtime);
   });
 
+  it('satisfiable schemas stay accepted: a property from allOf under unevaluatedProperties false, a patternProperties match', async () => {
+    const { runtime } = grammarRuntime();
+    for (const schema of [
+      { allOf: [{ type: 'object', properties: { a: { type: 'boolean' } } }], unevaluatedProperties: false, required: ['a'] },
+      { type: 'object', patternProperties: { '^a$': { type: 'boolean' } }, required: ['a'], additionalProperties: false },
+    ]) {
+      const out = await complete(runtime, { ...schemaFormat(schema), seed: 1 });
+      expect(out.choices[0]!.finish_reason, JSON.stringify(schema)).toBe('stop');
+    }
+  });
+
   it('the same in a tool: the 400 names tools[i].function.parameters', async () => {
     const { runtime } = grammarRuntime();
     const tools = [

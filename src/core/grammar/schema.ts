@@ -214,7 +214,9 @@ function checkSatisfiable(node: Record<string, unknown>, ptr: string): void {
   const required = (node.required as string[] | undefined) ?? [];
   const properties = (node.properties as Record<string, unknown> | undefined) ?? {};
   const patterns = Object.keys((node.patternProperties as Record<string, unknown> | undefined) ?? {}).map((p) => new RegExp(p, 'u'));
-  const closed = node.additionalProperties === false || (node.unevaluatedProperties === false && node.additionalProperties === undefined);
+  // unevaluatedProperties also sees what allOf/anyOf/$ref evaluate: only judged without them.
+  const composed = 'allOf' in node || 'anyOf' in node || '$ref' in node;
+  const closed = node.additionalProperties === false || (node.unevaluatedProperties === false && node.additionalProperties === undefined && !composed);
   for (const key of required) {
     if (properties[key] === false) throw new SchemaError(`no value satisfies it: required property '${key}' has the schema false`, ptr);
     if (closed && !(key in properties) && !patterns.some((p) => p.test(key))) {
