@@ -43,6 +43,21 @@ function serveGatewayWorker(): Plugin {
   };
 }
 
+/** `npm run demo` prints the root URL: it opens the playground. */
+function rootToPlayground(): Plugin {
+  return {
+    name: 'webinfer-root-to-playground',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        if ((req.url ?? '').split('?')[0] !== '/') return next();
+        res.statusCode = 302;
+        res.setHeader('Location', '/demo/');
+        res.end();
+      });
+    },
+  };
+}
+
 /**
  * Serves the demo (/demo/) and the end-to-end test pages (/e2e/pages/) from the repo
  * root; public/ holds the generated tiny models and onnxruntime-web's runtime files.
@@ -50,7 +65,7 @@ function serveGatewayWorker(): Plugin {
 export default defineConfig({
   root: '.',
   publicDir: 'public',
-  plugins: [serveOrtRuntime(), serveGatewayWorker()],
+  plugins: [rootToPlayground(), serveOrtRuntime(), serveGatewayWorker()],
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
   worker: { format: 'es' },
@@ -66,6 +81,8 @@ export default defineConfig({
     // not reach: found at run time instead, it would re-optimize and reload open pages.
     include: [
       '@mlc-ai/web-xgrammar', '@mlc-ai/web-llm', 'comlink', 'zod', 'mpg123-decoder',
+      // The playground's JSON-schema editor and its code view's openai SDK.
+      'ajv/dist/2020', 'openai',
       // The frameworks e2e/pages/gateway-frameworks.html bundles: listed so that a page
       // opened before the scan finished never triggers a re-optimization and a reload.
       'ai', '@ai-sdk/openai', '@ai-sdk/openai-compatible', '@langchain/openai', '@langchain/core/messages', '@langchain/core/tools',

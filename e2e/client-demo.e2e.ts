@@ -4,7 +4,8 @@ import { DEVICES, launch, openPage, type Device } from './support/browser.js';
 
 /**
  * The playground at /demo/: load the embedded tiny model with a visible progress bar,
- * chat, watch the answer stream into the transcript token by token, stop a generation.
+ * chat, watch the answer stream into the conversation token by token, stop a generation.
+ * (The rest of the playground: playground.e2e.ts, on WASM.)
  */
 
 const SENTENCE = 'Hello! I am a tiny model running in your browser.';
@@ -21,10 +22,9 @@ function watchPage(): void {
   const bar = document.getElementById('load-progress') as HTMLProgressElement;
   new MutationObserver(() => w.seen.progress.push({ value: bar.value, max: bar.max }))
     .observe(bar, { attributes: true, attributeFilter: ['value', 'max'] });
-  const transcript = document.getElementById('transcript')!;
+  const transcript = document.getElementById('messages')!;
   new MutationObserver(() => {
-    const bubbles = transcript.querySelectorAll('.msg.assistant .bubble');
-    const text = bubbles[bubbles.length - 1]?.textContent ?? null;
+    const text = transcript.querySelector('.turn.streaming .answer-text')?.textContent ?? null;
     if (text !== null && text !== w.seen.bubbles.at(-1)) w.seen.bubbles.push(text);
   }).observe(transcript, { childList: true, characterData: true, subtree: true });
 }
@@ -56,8 +56,8 @@ describe.each(DEVICES)('demo playground on %s', (device: Device) => {
     // Chat: the answer grows chunk by chunk and ends with the exact sentence.
     await page.fill('#prompt', 'Hi');
     await page.click('#send');
-    await page.waitForFunction(() => document.querySelector('.msg.assistant .meta')?.textContent?.includes('finish'));
-    expect(await page.textContent('.msg.user .bubble')).toBe('Hi');
+    await page.waitForFunction(() => document.querySelector('#messages .turn.assistant:not(.streaming) .figures-text')?.textContent?.includes('finish'));
+    expect(await page.inputValue('#messages .turn.user textarea')).toBe('Hi');
     const bubbles: string[] = await page.evaluate(() => (window as any).seen.bubbles);
     const growing = bubbles.filter((t) => t !== '');
     expect(growing.at(-1)).toBe(SENTENCE);
@@ -67,25 +67,26 @@ describe.each(DEVICES)('demo playground on %s', (device: Device) => {
       expect(t.length).toBeGreaterThan(growing[i - 1]!.length);
       expect(t.startsWith(growing[i - 1]!)).toBe(true);
     });
-    expect(await page.textContent('.msg.assistant .meta')).toMatch(/^13 tokens .*finish: stop$/);
+    expect(await page.inputValue('#messages .turn.assistant textarea')).toBe(SENTENCE);
+    expect(await page.textContent('#messages .turn.assistant .figures-text')).toMatch(/ \+ 13 completion tokens · finish: stop$/);
     expect(await page.isDisabled('#send')).toBe(false);
     expect(await page.isDisabled('#stop')).toBe(true);
 
     if (device === 'webgpu') await page.screenshot({ path: SCREENSHOT });
 
     // Stop: a long answer (EOS ignored, 2000 tokens), stopped after a few tokens, says so.
-    await page.fill('#temperature', '1');
-    await page.fill('#max-tokens', '2000');
-    await page.fill('#seed', '5');
-    await page.check('#ignore-eos');
+    await page.fill('#temperature-a', '1');
+    await page.fill('#max-tokens-a', '2000');
+    await page.fill('#seed-a', '5');
+    await page.check('#ignore-eos-a');
     await page.fill('#prompt', 'Tell me more');
     // Stop is clicked from inside the page as soon as the first text shows: on a loaded
     // machine Playwright's own click (its actionability checks against a page busy
     // streaming) can land seconds later, after all 2000 tokens.
     const armed = page.evaluate(() => new Promise<{ shown: number; enabled: boolean }>((resolve) => {
-      const transcript = document.getElementById('transcript')!;
+      const transcript = document.getElementById('messages')!;
       const observer = new MutationObserver(() => {
-        const shown = document.querySelectorAll('.msg.assistant .bubble')[1]?.textContent?.length ?? 0;
+        const shown = document.querySelector('#messages .turn.streaming .answer-text')?.textContent?.length ?? 0;
         if (shown === 0) return;
         observer.disconnect();
         const stop = document.getElementById('stop') as HTMLButtonElement;
@@ -98,21 +99,22 @@ describe.each(DEVICES)('demo playground on %s', (device: Device) => {
     await page.click('#send');
     const atStop = await armed;
     expect(atStop.enabled).toBe(true);
-    await page.waitForFunction(() => document.querySelectorAll('.msg.assistant .meta')[1]?.textContent === 'stopped');
+    await page.waitForFunction(() => document.getElementById('chat-status')!.textContent === 'Stopped.');
     expect(await page.isDisabled('#send')).toBe(false);
 
-    const stopped = await page.$$eval('.msg.assistant .bubble', (els) => els[1]!.textContent!);
+    // What was shown is kept as the answer.
+    const stopped = await page.$$eval('#messages .turn.assistant textarea', (els) => (els[1] as HTMLTextAreaElement).value);
     expect(stopped.length).toBeGreaterThanOrEqual(atStop.shown);
     expect(stopped.length).toBeLessThan(2000); // far from 2000 tokens (~8000 characters): it really stopped
 
     // Then the chat goes on, greedy again, with the whole conversation as context.
-    await page.fill('#temperature', '0');
-    await page.uncheck('#ignore-eos');
-    await page.fill('#max-tokens', '64');
+    await page.fill('#temperature-a', '0');
+    await page.uncheck('#ignore-eos-a');
+    await page.fill('#max-tokens-a', '64');
     await page.fill('#prompt', 'Hi again');
     await page.press('#prompt', 'Enter');
-    await page.waitForFunction(() => document.querySelectorAll('.msg.assistant .meta')[2]?.textContent?.includes('finish'));
-    expect(await page.$$eval('.msg.assistant .bubble', (els) => els[2]!.textContent)).toBe(SENTENCE);
+    await page.waitForFunction(() => document.querySelectorAll('#messages .turn.assistant:not(.streaming) .figures-text')[2]?.textContent?.includes('finish'));
+    expect(await page.$$eval('#messages .turn.assistant textarea', (els) => (els[2] as HTMLTextAreaElement).value)).toBe(SENTENCE);
 
     expect(page.errors).toEqual([]);
     await page.close();

@@ -48,8 +48,8 @@ function run(cmd: string, args: string[], cwd: string): string {
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'webinfer-app-'));
-  // `npm pack` runs `prepack` (the build), as `npm publish` would.
-  const tarball = join(work, run('npm', ['pack', '--silent', '--pack-destination', work], ROOT).trim().split('\n').pop()!);
+  // `npm pack` runs `prepack` (the build), as `npm publish` would (the repo's .npmrc turns scripts off).
+  const tarball = join(work, run('npm', ['pack', '--silent', '--ignore-scripts=false', '--pack-destination', work], ROOT).trim().split('\n').pop()!);
   run('npx', ['--yes', CREATE_VITE, 'app', '--template', 'vanilla-ts', '--no-interactive', '--no-immediate'], work);
   app = join(work, 'app');
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], app);

@@ -21,6 +21,10 @@
 //   tiny-alm   an Ultravox-shaped audio-language model (audio_encoder, embed_tokens,
 //              decoder_model_merged) whose greedy answer says whether the clip's loudest
 //              tone is low or high (see scripts/lib/tiny-alm.mjs).
+//   tiny-random-*  real architectures with random weights (Llama 3, Qwen2.5, Qwen3, Phi-3,
+//              Gemma 2, Mistral), committed under fixtures/models/ by
+//              scripts/fixtures/gen_real_models.py (Python); copied here after their
+//              SHA256SUMS check, so nothing here needs Python.
 
 import { mkdirSync, readFileSync, writeFileSync, renameSync, statSync, copyFileSync, utimesSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -33,6 +37,7 @@ import { bigramLogCounts, assertGreedyAnswer } from './lib/bigram.mjs';
 import { llamaConfig, chatmlTokenizerConfig, kvDecoderIo, modelFiles } from './lib/transformers-js-model.mjs';
 import { buildTinyVlm } from './lib/tiny-vlm.mjs';
 import { buildTinyAlm } from './lib/tiny-alm.mjs';
+import { realFixtures } from './lib/real-fixtures.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PUBLIC = join(ROOT, 'public');
@@ -169,6 +174,10 @@ const models = { 'tiny-chat': buildTinyChat(), 'tiny-vlm': buildTinyVlm(), 'tiny
 for (const [id, { files }] of Object.entries(models)) {
   for (const [name, content] of Object.entries(files)) writeIfChanged(join(PUBLIC, 'models', id, name), content);
 }
+const fixtures = realFixtures(ROOT);
+for (const { name, files } of fixtures) {
+  for (const { rel, path } of files) copyIfChanged(path, join(PUBLIC, 'models', name, rel));
+}
 
 // onnxruntime-web WASM runtime (plain, asyncify, jsep, jspi; .mjs + .wasm).
 // Prefer the copy transformers.js itself resolves (a nested one if npm had to nest it).
@@ -192,6 +201,7 @@ if (CHECK) {
   const digest = createHash('sha256').update(models['tiny-chat'].files['onnx/model.onnx']).digest('hex').slice(0, 12);
   console.log(`gen-models: ${changed.length} written, ${unchanged} up to date in ${ms} ms ` +
     `(tiny-chat vocab ${models['tiny-chat'].info.vocab}, model.onnx sha256 ${digest}; ` +
-    `tiny-vlm vocab ${models['tiny-vlm'].info.vocab}; tiny-alm vocab ${models['tiny-alm'].info.vocab}; ort: ${ortFiles.length} files)`);
+    `tiny-vlm vocab ${models['tiny-vlm'].info.vocab}; tiny-alm vocab ${models['tiny-alm'].info.vocab}; ` +
+    `${fixtures.length} real-architecture fixtures; ort: ${ortFiles.length} files)`);
   for (const c of changed) console.log(`  wrote ${c}`);
 }

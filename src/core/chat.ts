@@ -30,8 +30,12 @@ export interface ChatJob {
   output: OutputSpec;
 }
 
-/** Request checks that need no model: combinations OpenAI itself refuses. */
-export function checkChatParams(params: ChatCompletionCreateParams): void {
+/**
+ * Request checks that need no model: combinations OpenAI itself refuses, and (`structured`)
+ * whether this runtime can enforce the request's schemas and tools; a request a remote
+ * server answers first leaves that to the server.
+ */
+export function checkChatParams(params: ChatCompletionCreateParams, structured = true): void {
   if (params.top_logprobs != null && !params.logprobs) {
     throw new BadRequestError('top_logprobs requires logprobs to be true.', { param: 'top_logprobs' });
   }
@@ -42,7 +46,7 @@ export function checkChatParams(params: ChatCompletionCreateParams): void {
     });
   }
   // response_format schemas, tools, tool_choice: every problem is a 400 here (structured.ts).
-  resolveStructured(params);
+  if (structured) resolveStructured(params);
 }
 
 /** Content a model cannot take is a 400 naming the part, before anything is rendered. */

@@ -1,4 +1,6 @@
-import type { ChatMessage, Tool } from '../protocol/chat.js';
+import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, Tool } from '../protocol/chat.js';
+import type { RemoteTarget, RoutingMode } from '../protocol/routing.js';
+import type { Completion, CompletionCreateParams } from '../protocol/completions.js';
 import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
 import type { ResolvedMedia } from './media/types.js';
 
@@ -28,6 +30,12 @@ export interface ModelSpec {
   ownedBy?: string;
   /** Engine-specific settings (dtype, model_lib URL, ...). */
   options?: Record<string, unknown>;
+  /**
+   * The same model on a remote OpenAI-compatible server: the whole model when `engine` is
+   * `'remote'`, else the local model's counterpart, chosen as `routing` says (core/routing.ts).
+   */
+  remote?: RemoteTarget;
+  routing?: RoutingMode;
 }
 
 export interface EngineCapabilities {
@@ -202,4 +210,33 @@ export interface LoadedModel {
    * tool-call format and reasoning tags from it.
    */
   readonly chatTemplate?: string | null;
+}
+
+/**
+ * A backend that does not produce tokens: a remote OpenAI-compatible server that takes
+ * the request and does prompt, sampling, stop strings and tools itself. Core still
+ * validates every request first, routes it, and hands over only what the server should
+ * see (core/remote-request.ts); the engine owns the fetch (and the key), the retries, the
+ * timeouts, and maps the server's errors to typed ones.
+ */
+export interface PassThroughEngine {
+  readonly name: string;
+  readonly passThrough: true;
+  open(id: string, target: RemoteTarget): PassThroughModel;
+}
+
+export interface PassThroughModel {
+  readonly id: string;
+  /**
+   * Sends a validated chat request; resolves once the server accepted it (every status
+   * error before that, typed). The chunks are OpenAI's shape, with `model` the registered
+   * id; a non-streaming request still yields chunks (the answer split as a stream would be).
+   */
+  chat(body: ChatCompletionCreateParams, signal: AbortSignal): Promise<AsyncIterableIterator<ChatCompletionChunk>>;
+  /** The same for legacy completions (`/v1/completions`). */
+  completion(body: CompletionCreateParams, signal: AbortSignal): Promise<AsyncIterableIterator<Completion>>;
+}
+
+export function isPassThrough(engine: Engine | PassThroughEngine): engine is PassThroughEngine {
+  return (engine as PassThroughEngine).passThrough === true;
 }

@@ -45,5 +45,6 @@ export function describeModel(spec: ModelSpec, loaded: boolean, contextLength: n
     context_length: contextLength ?? spec.contextLength ?? null,
     loaded,
     size_bytes: spec.sizeBytes ?? null,
+    ...(spec.remote && spec.engine !== 'remote' ? { routing: spec.routing ?? 'prefer_on_device' } : {}),
   };
 }

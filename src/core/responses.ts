@@ -114,11 +114,13 @@ export function toChatRequest(params: ResponseCreateParams, resolved?: ResolvedI
     stream_options: { include_usage: true },
   };
   const copy = ['temperature', 'top_p', 'seed', 'presence_penalty', 'frequency_penalty', 'user', 'top_k', 'min_p',
-    'repetition_penalty', 'min_tokens', 'ignore_eos', 'parallel_tool_calls', 'chat_template_kwargs'] as const;
+    'repetition_penalty', 'min_tokens', 'ignore_eos', 'parallel_tool_calls', 'chat_template_kwargs', 'routing'] as const;
   for (const key of copy) {
     if (params[key] != null) (chat as Record<string, unknown>)[key] = params[key];
   }
-  if (params.max_output_tokens != null) chat.max_completion_tokens = params.max_output_tokens;
+  // max_tokens: what every OpenAI-compatible server reads (a remote model gets this request;
+  // transformers serve ignores max_completion_tokens). Core reads both alike.
+  if (params.max_output_tokens != null) chat.max_tokens = params.max_output_tokens;
   if (params.tools?.length) {
     chat.tools = params.tools.map((tool, i) => {
       if (tool.type !== 'function') {

@@ -4,10 +4,14 @@ import { CompletionCreateParams, type Completion } from '../protocol/completions
 import { BadRequestError } from '../protocol/errors.js';
 import type { LoadProgress, LoadedModelInfo, Model, ModelList } from '../protocol/models.js';
 import { parseRequest } from '../protocol/validate.js';
-import { AbortError } from './abort.js';
+import { AbortError, isAbort } from './abort.js';
 import { chatChunks, checkChatParams, checkModalities, collectChat, prepareChatJob } from './chat.js';
 import { checkCompletionParams, checkPromptShape, completionChunks, prepareCompletionJob } from './completions.js';
-import type { Engine, LoadedModel, ModelSpec } from './engine.js';
+import { isPassThrough, type Engine, type LoadedModel, type ModelSpec, type PassThroughEngine, type PassThroughModel } from './engine.js';
+import { remoteChatBody, remoteCompletionBody } from './remote-request.js';
+import { LocalLoadFailure, Router, type RouterOptions } from './routing.js';
+import type { Served } from '../protocol/routing.js';
+import type { RoutingStats } from '../protocol/rpc.js';
 import { RequestQueue, type Release } from './queue.js';
 import { mediaLimits } from './media/limits.js';
 import { hasMedia, mediaContext, resolveMedia, type MediaOptions } from './media/resolve.js';
@@ -25,7 +29,7 @@ import { foldResponse, responseEvents, responseId } from './response-events.js';
  */
 export interface RuntimeOptions {
   /** Engine name -> loader; engines load lazily, on their first model. */
-  engines: Record<string, () => Promise<Engine>>;
+  engines: Record<string, () => Promise<Engine | PassThroughEngine>>;
   models?: ModelSpec[];
   /** Requests allowed to wait behind the running one before a 429. */
   maxQueue?: number;
@@ -38,6 +42,8 @@ export interface RuntimeOptions {
    * be interrupted, so a constraint predicted to take longer is a 400 `grammar_too_complex`.
    */
   grammarCompileBudgetMs?: number;
+  /** Hybrid routing's view of the device (core/routing.ts). */
+  routing?: RouterOptions;
 }
 
 /** What comes with a request besides its body (the in-page client's binary media). */
@@ -56,7 +62,12 @@ export interface RuntimeStats {
   loads: Record<string, number>;
   loaded: string[];
   queue: { running: boolean; pending: number };
+  /** Per model id: which side (device, remote server) served how many requests. */
+  routing: Record<string, RoutingStats>;
 }
+
+/** A started request's output, and which side serves it (hybrid models). */
+export type Routed<T> = AsyncIterableIterator<T> & { served?: Served };
 
 interface Resident {
   model: LoadedModel;
@@ -65,7 +76,8 @@ interface Resident {
 
 export class Runtime {
   readonly registry: ModelRegistry;
-  private readonly engines = new Map<string, Promise<Engine>>();
+  private readonly engines = new Map<string, Promise<Engine | PassThroughEngine>>();
+  private readonly router: Router;
   private readonly resident = new Map<string, Resident>();
   private readonly loadCounts = new Map<string, number>();
   private readonly queue: RequestQueue;
@@ -74,6 +86,7 @@ export class Runtime {
 
   constructor(private readonly options: RuntimeOptions) {
     this.registry = new ModelRegistry(options.models);
+    this.router = new Router(options.routing);
     this.queue = new RequestQueue(options.maxQueue ?? 32);
     this.responses = new ResponseStore(options.responseStore);
     if (options.grammarCompileBudgetMs !== undefined) setCompileBudget(options.grammarCompileBudgetMs);
@@ -90,6 +103,9 @@ export class Runtime {
   }
 
   registerModel(spec: ModelSpec): void {
+    if (spec.remote && !this.options.engines.remote) {
+      throw new BadRequestError('This host has no remote engine.', { param: 'engine' });
+    }
     if (!this.options.engines[spec.engine]) {
       throw new BadRequestError(`Unknown engine '${spec.engine}'. Known: ${Object.keys(this.options.engines).join(', ')}.`, {
         param: 'engine',
@@ -102,7 +118,10 @@ export class Runtime {
   async loadModel(id: string, req: LoadRequest = {}): Promise<LoadedModelInfo> {
     const spec = this.registry.get(id, 'model');
     const signal = req.signal ?? new AbortController().signal;
-    return this.queue.run(async () => (await this.ensureLoaded(spec, req, signal)).info, signal);
+    if (spec.engine === 'remote') return remoteInfo(spec);
+    const info = await this.queue.run(async () => (await this.ensureLoaded(spec, req, signal)).info, signal);
+    this.router.loaded(id);
+    return info;
   }
 
   async unloadModel(id: string): Promise<void> {
@@ -119,6 +138,7 @@ export class Runtime {
       loads: Object.fromEntries(this.loadCounts),
       loaded: [...this.resident.keys()],
       queue: { running: this.queue.running, pending: this.queue.pending },
+      routing: this.router.snapshot(),
     };
   }
 
@@ -130,14 +150,33 @@ export class Runtime {
    * here, before the first chunk. Iterating the result generates; ending the iteration
    * early (or the signal) stops the engine and frees the queue.
    */
-  async startChatCompletion(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
+  async startChatCompletion(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<Routed<ChatCompletionChunk>> {
     const params = parseRequest(ChatCompletionCreateParams, body);
-    checkChatParams(params);
+    checkChatParams(params, false);
     const spec = this.registry.get(params.model, 'model');
+    const order = this.router.order(spec, params.routing);
+    // Schemas and tools this runtime must enforce are checked before anything queues or loads.
+    if (order[0] === 'local') checkChatParams(params);
+    const { result, served } = await this.router.run(
+      spec.id,
+      order,
+      (side) => (side === 'local' ? this.startLocalChat(params, spec, signal, extras) : this.startRemoteChat(params, spec, signal)),
+      signal,
+    );
+    return Object.assign(result, { served });
+  }
+
+  /** The request on this device: the queue, the engine, core's OpenAI semantics. */
+  private async startLocalChat(
+    params: ChatCompletionCreateParams,
+    spec: ModelSpec,
+    signal: AbortSignal,
+    extras: RequestExtras,
+  ): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
     const early = await this.mediaBeforeQueue(params, spec, signal, extras);
     const release = await this.queue.acquire(signal);
     try {
-      const { model } = await this.ensureLoaded(spec, {}, signal);
+      const { model } = await this.loadForRequest(spec, signal);
       const media = { ...mediaContext(this.options.media, extras.attachments, signal), ...(early ? { resolved: early } : {}) };
       const job = await prepareChatJob(params, model, { id: newId('chatcmpl'), created: now() }, media);
       const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
@@ -146,6 +185,27 @@ export class Runtime {
       release();
       throw err;
     }
+  }
+
+  /**
+   * The request on the model's remote server: no local queue (the server schedules); the
+   * server does prompt, sampling, stop strings and tools; its chunks come back as they are.
+   */
+  private async startRemoteChat(params: ChatCompletionCreateParams, spec: ModelSpec, signal: AbortSignal): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
+    return (await this.remote(spec)).chat(remoteChatBody(params), signal);
+  }
+
+  private async remote(spec: ModelSpec): Promise<PassThroughModel> {
+    const engine = await this.engine('remote');
+    if (!isPassThrough(engine)) throw new Error("the 'remote' engine must be a pass-through engine");
+    return engine.open(spec.id, spec.remote!);
+  }
+
+  /** Must be called holding the queue. A model that cannot load here (no WebGPU, download failed, quota...) may go remote (routing.ts). */
+  private loadForRequest(spec: ModelSpec, signal: AbortSignal): Promise<Resident> {
+    return this.ensureLoaded(spec, {}, signal).catch((err: unknown) => {
+      throw isAbort(err) ? err : new LocalLoadFailure(err);
+    });
   }
 
   async createChatCompletion(body: unknown, signal: AbortSignal): Promise<ChatCompletion> {
@@ -162,19 +222,20 @@ export class Runtime {
    * startChatCompletion: every status error before the first event. Unless `store` is
    * false, the finished response is stored before its last event is handed out.
    */
-  async startResponse(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<AsyncIterableIterator<ResponseStreamEvent>> {
+  async startResponse(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<Routed<ResponseStreamEvent>> {
     const params = parseRequest(ResponseCreateParams, body);
     checkResponseParams(params);
     const resolved = resolveInput(params, this.responses);
     const { chat, origins } = toChatRequest(params, resolved);
-    let chunks: AsyncIterableIterator<ChatCompletionChunk>;
+    let chunks: Routed<ChatCompletionChunk>;
     try {
       chunks = await this.startChatCompletion(chat, signal, extras);
     } catch (err) {
       throw mapChatError(err, origins);
     }
     const events = responseEvents(chunks, params, { id: responseId('resp'), created: now(), model: params.model }, signal);
-    return params.store === false ? events : storing(events, resolved.items, this.responses);
+    const out = params.store === false ? events : storing(events, resolved.items, this.responses);
+    return Object.assign(out, { served: chunks.served });
   }
 
   async createResponse(body: unknown, signal: AbortSignal): Promise<Response> {
@@ -201,14 +262,24 @@ export class Runtime {
   // ---- legacy completions --------------------------------------------------------------
 
   /** `/v1/completions`, the same pattern as startChatCompletion: every status error before the first chunk. */
-  async startCompletion(body: unknown, signal: AbortSignal): Promise<AsyncIterableIterator<Completion>> {
+  async startCompletion(body: unknown, signal: AbortSignal): Promise<Routed<Completion>> {
     checkPromptShape(body);
     const params = parseRequest(CompletionCreateParams, body);
     checkCompletionParams(params);
     const spec = this.registry.get(params.model, 'model');
+    const { result, served } = await this.router.run(
+      spec.id,
+      this.router.order(spec, params.routing),
+      (side) => (side === 'local' ? this.startLocalCompletion(params, spec, signal) : this.remote(spec).then((m) => m.completion(remoteCompletionBody(params), signal))),
+      signal,
+    );
+    return Object.assign(result, { served });
+  }
+
+  private async startLocalCompletion(params: CompletionCreateParams, spec: ModelSpec, signal: AbortSignal): Promise<AsyncIterableIterator<Completion>> {
     const release = await this.queue.acquire(signal);
     try {
-      const { model } = await this.ensureLoaded(spec, {}, signal);
+      const { model } = await this.loadForRequest(spec, signal);
       const job = await prepareCompletionJob(params, model, { id: newId('cmpl'), created: now() });
       const includeUsage = params.stream ? params.stream_options?.include_usage === true : true;
       return releasing(completionChunks(job, signal, includeUsage), release, signal);
@@ -255,6 +326,7 @@ export class Runtime {
       return existing;
     }
     const engine = await this.engine(spec.engine);
+    if (isPassThrough(engine)) throw new BadRequestError(`Model '${spec.id}' runs on a remote server; there is nothing to load.`, { param: 'model' });
     const started = performance.now();
     const model = await engine.load(spec, {
       device: req.device ?? 'auto',
@@ -280,7 +352,7 @@ export class Runtime {
     return resident;
   }
 
-  private engine(name: string): Promise<Engine> {
+  private engine(name: string): Promise<Engine | PassThroughEngine> {
     let engine = this.engines.get(name);
     if (!engine) {
       const loader = this.options.engines[name];
@@ -338,6 +410,11 @@ async function* storing(events: AsyncIterable<ResponseStreamEvent>, input: Store
     }
     yield event;
   }
+}
+
+/** A remote-only model has nothing to load: its server runs it. */
+function remoteInfo(spec: ModelSpec): LoadedModelInfo {
+  return { id: spec.id, engine: spec.engine, device: 'remote', context_length: spec.contextLength ?? null, modalities: spec.modalities ?? ['text'], load_ms: 0 };
 }
 
 export function newId(prefix: string): string {

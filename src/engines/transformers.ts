@@ -30,6 +30,7 @@ import { Sampler } from '../core/sampling.js';
 import { BadRequestError } from '../protocol/errors.js';
 import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
 import { toTemplateMessages, toTemplateTools } from './hf-chat.js';
+import { DTYPE_SUFFIX, dtypeFor, preferredDtype } from './dtype-choice.js';
 
 /**
  * transformers.js (ONNX Runtime Web): ONNX chat models from the Hugging Face hub or any
@@ -71,12 +72,14 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
       const config = (await AutoConfig.from_pretrained(spec.source.repo, common)) as unknown as Record<string, unknown>;
       const multimodal = await import('./transformers-multimodal.js');
       const kind = multimodal.multimodalKind(config);
-      const dtype = dtypeFor(spec, device, f16);
-      progress.expect(await fileSizes(spec.source.repo, { config, device, ...dtype, include_processor: kind !== null }, common));
-      if (kind) return multimodal.loadMultimodalModel(spec, ctx, kind, { device, common, dtype });
+      const dtype = dtypeFor(spec, device, f16) ?? (await availableDtype(spec.source.repo, config, device, f16, common));
+      if (!kind) await detectExternalData(spec.source.repo, config, dtype, common);
+      const dtypeOption = dtype ? { dtype: dtype as 'fp32' } : {};
+      progress.expect(await fileSizes(spec.source.repo, { config, device, ...dtypeOption, include_processor: kind !== null }, common));
+      if (kind) return multimodal.loadMultimodalModel(spec, ctx, kind, { device, common, dtype: dtypeOption });
       const [tokenizer, model] = await Promise.all([
         AutoTokenizer.from_pretrained(spec.source.repo, common),
-        AutoModelForCausalLM.from_pretrained(spec.source.repo, { ...common, device, ...dtype }),
+        AutoModelForCausalLM.from_pretrained(spec.source.repo, { ...common, config: config as never, device, ...dtypeOption }),
       ]);
       ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
       return new TransformersModel(spec, tokenizer, model, device);
@@ -115,18 +118,37 @@ export async function pickDevice(wanted: LoadContext['device']): Promise<{ devic
   return { device: 'wasm', f16: false };
 }
 
+async function availableDtype(repo: string, config: unknown, device: DeviceKind, f16: boolean, common: { revision: string }): Promise<string | undefined> {
+  try {
+    const available = await ModelRegistry.get_available_dtypes(repo, { config: config as never, revision: common.revision });
+    return preferredDtype(available, device, f16);
+  } catch {
+    // Unreachable or odd folder: leave the choice to transformers.js, whose own load reports the error.
+    return undefined;
+  }
+}
+
 /**
- * `options.dtype` is one dtype, or one per device (`{ webgpu: 'q4f16', wasm: 'q4' }`).
- * An f16 dtype on an adapter without `shader-f16` falls back to the WASM choice.
+ * A standard export of a large model keeps its weights in `model.onnx_data` next to
+ * `model.onnx`; transformers.js only fetches that when config.json says so
+ * (`transformers.js_config.use_external_data_format`). When it does not, look for the data
+ * files and say so in the config (which the load and the progress totals both read).
  */
-export function dtypeFor(spec: ModelSpec, device: DeviceKind, f16: boolean): { dtype?: 'fp32' } {
-  const dtype = spec.options?.dtype;
-  if (!dtype) return {};
-  if (typeof dtype === 'string') return { dtype: dtype as 'fp32' };
-  const perDevice = dtype as Partial<Record<DeviceKind, string>>;
-  let chosen = perDevice[device];
-  if (device === 'webgpu' && chosen?.includes('f16') && !f16) chosen = perDevice.wasm ?? 'q4';
-  return chosen ? { dtype: chosen as 'fp32' } : {};
+async function detectExternalData(repo: string, config: Record<string, unknown>, dtype: string | undefined, common: { revision: string }): Promise<void> {
+  const custom = (config['transformers.js_config'] ?? {}) as Record<string, unknown>;
+  if (custom.use_external_data_format !== undefined) return;
+  const suffix = dtype && dtype !== 'fp32' ? DTYPE_SUFFIX[dtype] : '';
+  if (suffix === undefined) return;
+  const file = `model${suffix}.onnx`;
+  let chunks = 0;
+  // model.onnx_data, model.onnx_data_1, ... (transformers.js's chunk names).
+  while (chunks < 16) {
+    const name = `onnx/${file}_data${chunks === 0 ? '' : `_${chunks}`}`;
+    const meta = await ModelRegistry.get_file_metadata(repo, name, common).catch(() => ({ exists: false }));
+    if (!meta.exists) break;
+    chunks++;
+  }
+  if (chunks > 0) config['transformers.js_config'] = { ...custom, use_external_data_format: { [file]: chunks } };
 }
 
 /**

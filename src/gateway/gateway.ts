@@ -239,17 +239,22 @@ async function respond(
     const done = new Promise<void>((resolve) => { ended = resolve; });
     ctx.options.waitUntil?.(done);
     const bodyOptions = { lost: backend.lost, onEnd: () => { detach(); ended(); } };
+    // Hybrid models: which side (the device, or the model's remote server) answers.
+    const served: Record<string, string> = first.value.type === 'started' && first.value.served ? { [SERVED_HEADER]: first.value.served } : {};
     if (!streaming) {
-      return new Response(jsonFromHost(reader, bodyOptions), { status: 200, headers: baseHeaders(ctx.requestId, JSON_CONTENT_TYPE) });
+      return new Response(jsonFromHost(reader, bodyOptions), { status: 200, headers: baseHeaders(ctx.requestId, JSON_CONTENT_TYPE, served) });
     }
     const body = sseFromHost(reader, { ...bodyOptions, framing });
-    return new Response(body, { status: 200, headers: baseHeaders(ctx.requestId, SSE_CONTENT_TYPE) });
+    return new Response(body, { status: 200, headers: baseHeaders(ctx.requestId, SSE_CONTENT_TYPE, served) });
   } catch (err) {
     detach();
     cancel();
     throw err;
   }
 }
+
+/** `local` or `remote`: which side served a hybrid model's request. */
+export const SERVED_HEADER = 'x-webinfer-served';
 
 /** Nobody reads this (the client is gone); it only settles the fetch event. */
 function clientClosed(requestId: string): Response {

@@ -1,5 +1,6 @@
 import { toAPIError, type SerializedError } from '../protocol/errors.js';
 import { chunkJsonUnpacker, type PackedChunk } from '../protocol/chunk-pack.js';
+import type { StartedMessage } from '../protocol/rpc.js';
 
 /**
  * Server-sent events as OpenAI streams them: one `data: <json>\n\n` frame per chunk,
@@ -20,7 +21,7 @@ export function sseFrame(data: unknown): Uint8Array {
 
 /** What an engine-host stream carries (chat and legacy completions alike). */
 export type HostMessage =
-  | { type: 'started' }
+  | StartedMessage
   | { type: 'chunks'; chunks: Array<PackedChunk<object>> }
   | { type: 'completion'; completion: unknown }
   | { type: 'error'; error: SerializedError };

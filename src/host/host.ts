@@ -2,6 +2,10 @@ import * as Comlink from 'comlink';
 import { Runtime } from '../core/runtime.js';
 import type { ModelSpec } from '../core/engine.js';
 import type { RuntimeOptions } from '../core/runtime.js';
+import { z } from 'zod';
+import { RemoteTarget, RoutingMode } from '../protocol/routing.js';
+import { parseRequest } from '../protocol/validate.js';
+import type { Served } from '../protocol/routing.js';
 import { serializeError } from '../protocol/errors.js';
 import type { LoadOptions } from '../protocol/models.js';
 import type { ChatMessageOut, CompletionMessageOut, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
@@ -51,11 +55,14 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       transformers: async () => (await import('../engines/transformers.js')).createTransformersEngine({ wasmPaths: config.wasmPaths, hubUrl: config.hubUrl }),
       // web-llm (6.8 MB of JS) loads with its first model.
       webllm: async () => (await import('../engines/webllm.js')).createWebLLMEngine(),
+      remote: async () => (await import('../engines/remote.js')).createRemoteEngine(),
       ...options.engines,
     },
     models: [...defaultModels, ...(initial.models ?? []).map(toSpec)],
     maxQueue: initial.maxQueue,
     media: { limits: () => media },
+    // navigator.deviceMemory: GiB, rounded down and capped (8 in Chromium); absent elsewhere.
+    routing: { deviceMemory: () => ((globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory ?? 0) * 2 ** 30 || null },
   });
 
   const api: HostApi = {
@@ -159,7 +166,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
 function generationPort<Out extends { type: string }, Chunk extends object>(
   body: unknown,
   lifeline: string | undefined,
-  start: (request: unknown, signal: AbortSignal) => Promise<AsyncIterable<Chunk>>,
+  start: (request: unknown, signal: AbortSignal) => Promise<AsyncIterable<Chunk> & { served?: Served }>,
   collect: (chunks: AsyncIterable<Chunk>) => Promise<unknown>,
 ): MessagePort {
   const port = messagePort<Out>(async (send, cancelled) => {
@@ -170,7 +177,7 @@ function generationPort<Out extends { type: string }, Chunk extends object>(
       const streaming = typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
       const chunks = await start(streaming ? body : { ...(body as object), stream: false }, signal);
       const out = send as (m: { type: string; [key: string]: unknown }) => void;
-      out({ type: 'started' });
+      out({ type: 'started', ...(chunks.served ? { served: chunks.served } : {}) });
       if (!streaming) return out({ type: 'completion', completion: await collect(chunks) });
       const pack = chunkPacker<Chunk>();
       for await (const chunk of chunks) out({ type: 'chunk', chunk: pack(chunk) });
@@ -191,13 +198,32 @@ function checkedMediaLimits(settings: Partial<MediaLimits> | undefined): MediaLi
 }
 
 function toSpec(m: ModelRegistration): ModelSpec {
+  const engine = m.engine ?? 'transformers';
   return {
     id: m.id,
-    engine: m.engine ?? 'transformers',
-    source: { repo: m.repo ?? m.id, baseUrl: m.baseUrl, revision: m.revision },
+    engine,
+    source: { repo: m.repo ?? m.id, baseUrl: engine === 'remote' ? undefined : m.baseUrl, revision: m.revision },
+    ...remoteOf(m, engine),
     contextLength: m.contextLength,
     sizeBytes: m.sizeBytes,
     modalities: m.modalities,
     options: m.options,
   };
+}
+
+/**
+ * The remote server of a registration: `engine: 'remote'` with the server's fields at the
+ * top level (`baseURL`, `apiKey`, `model`, ...; `baseUrl` is taken too), or a local model's
+ * `remote: {...}`. Checked here, so a bad registration is a 400 naming the field.
+ */
+function remoteOf(m: ModelRegistration, engine: string): Pick<ModelSpec, 'remote' | 'routing' | 'ownedBy'> {
+  const fields = engine === 'remote'
+    ? { baseURL: m.baseURL ?? m.baseUrl, apiKey: m.apiKey, model: m.model, headers: m.headers, timeoutMs: m.timeoutMs, maxRetries: m.maxRetries }
+    : m.remote;
+  const routing = m.routing !== undefined ? parseRequest(z.object({ routing: RoutingMode }), { routing: m.routing }) : {};
+  if (fields === undefined) return routing;
+  const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  // 400s name the registration's own field: `baseURL` for a remote model, `remote.baseURL` for a local one's.
+  const remote = engine === 'remote' ? parseRequest(RemoteTarget, defined) : parseRequest(z.object({ remote: RemoteTarget }), { remote: defined }).remote;
+  return { remote, ...routing, ...(engine === 'remote' ? { ownedBy: 'remote' } : {}) };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RoutingMode } from './routing.js';
 
 /** Shared pieces of the request schemas (chat and legacy completions). */
 
@@ -35,6 +36,8 @@ export const samplingFields = {
   repetition_penalty: z.number().gt(0).max(10).nullish(),
   min_tokens: z.number().int().min(0).nullish(),
   ignore_eos: z.boolean().nullish(),
+  /** Extension: this request's hybrid routing (protocol/routing.ts), over the model's own. */
+  routing: RoutingMode.nullish(),
 };
 
 export const Usage = z.object({

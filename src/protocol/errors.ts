@@ -88,7 +88,8 @@ export class APIUserAbortError extends Error {
   constructor(message = 'Request was aborted.') { super(message); }
 }
 
-function defaultType(status: number): string {
+/** OpenAI's error `type` for a status. */
+export function defaultType(status: number): string {
   if (status === 401) return 'authentication_error';
   if (status === 403) return 'permission_error';
   if (status === 404) return 'not_found_error';

@@ -5,4 +5,5 @@ export * from './completions.js';
 export * from './models.js';
 export * from './validate.js';
 export * from './rpc.js';
+export * from './routing.js';
 export * from './port-stream.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RoutingMode } from './routing.js';
 
 /** `/v1/models` objects, plus the runtime's own model facts (engine, modalities, state). */
 
@@ -16,6 +17,8 @@ export const Model = z.object({
   context_length: z.number().int().nullable(),
   loaded: z.boolean(),
   size_bytes: z.number().int().nullable(),
+  /** Hybrid models (a local engine and a remote server): where requests run by default. */
+  routing: RoutingMode.optional(),
 });
 export type Model = z.infer<typeof Model>;
 
@@ -51,7 +54,8 @@ export type LoadOptions = z.infer<typeof LoadOptions>;
 export const LoadedModelInfo = z.object({
   id: z.string(),
   engine: z.string(),
-  device: DeviceKind,
+  /** 'remote': a remote-only model, which has nothing to load (its server runs it). */
+  device: z.union([DeviceKind, z.literal('remote')]),
   context_length: z.number().int().nullable(),
   modalities: z.array(Modality),
   load_ms: z.number(),

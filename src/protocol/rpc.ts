@@ -5,6 +5,7 @@ import type { PackedChunk } from './chunk-pack.js';
 import type { SerializedError } from './errors.js';
 import type { LoadOptions, LoadProgress, LoadedModelInfo, Model, ModelList } from './models.js';
 import type { MediaAttachment, MediaLimits } from './media.js';
+import type { RemoteTarget, RoutingMode, Served } from './routing.js';
 
 /**
  * What crosses a port between a client (page, Service Worker) and the engine host.
@@ -15,27 +16,30 @@ import type { MediaAttachment, MediaLimits } from './media.js';
 
 export type ErrorMessage = { type: 'error'; error: SerializedError };
 
+/** The host accepted a generation request; `served` says which side runs it (hybrid models). */
+export type StartedMessage = { type: 'started'; served?: Served };
+
 /**
  * Streamed chunks travel in `chunks` batches (one port message per batch, not per
  * token), plain-text chunks packed to their text (chunk-pack.ts: read them with
  * `chunkUnpacker()`).
  */
 export type ChatMessageOut =
-  | { type: 'started' }
+  | StartedMessage
   | { type: 'chunks'; chunks: Array<PackedChunk<ChatCompletionChunk>> }
   | { type: 'completion'; completion: ChatCompletion }
   | ErrorMessage;
 
 /** Legacy completions: `chunks` when streaming, else one `completion`. */
 export type CompletionMessageOut =
-  | { type: 'started' }
+  | StartedMessage
   | { type: 'chunks'; chunks: Array<PackedChunk<Completion>> }
   | { type: 'completion'; completion: Completion }
   | ErrorMessage;
 
 /** Responses API: its streaming events in `chunks` batches when streaming, else one `completion` (the Response). */
 export type ResponseMessageOut =
-  | { type: 'started' }
+  | StartedMessage
   | { type: 'chunks'; chunks: ResponseStreamEvent[] }
   | { type: 'completion'; completion: Response }
   | ErrorMessage;
@@ -66,6 +70,20 @@ export interface ModelRegistration {
   sizeBytes?: number;
   modalities?: Array<'text' | 'image' | 'audio'>;
   options?: Record<string, unknown>;
+  /**
+   * `engine: 'remote'`: the OpenAI-compatible server's base URL (`/v1` included), and its
+   * key, model name, headers, timeout and retries (protocol/routing.ts `RemoteTarget`).
+   */
+  baseURL?: string;
+  apiKey?: string;
+  model?: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  maxRetries?: number;
+  /** A local model's remote counterpart: the same model on a server, used as routing says. */
+  remote?: RemoteTarget;
+  /** Where requests run when both exist (default `prefer_on_device`). */
+  routing?: RoutingMode;
 }
 
 export interface HostConfig {
@@ -100,8 +118,20 @@ export interface HostStats {
   loads: Record<string, number>;
   loaded: string[];
   queue: { running: boolean; pending: number };
+  /** Per model id with a remote side: which side served how many requests (core/routing.ts). */
+  routing: Record<string, RoutingStats>;
   /** How many ports (pages, Service Workers) this host has served. */
   connections: number;
+}
+
+export interface RoutingStats {
+  local: number;
+  remote: number;
+  /** Requests that went to the other side after the preferred one failed. */
+  fallbacks: number;
+  last: Served | null;
+  /** Why the last fallback (or skip of the device) happened: an error code or message. */
+  lastFallbackReason: string | null;
 }
 
 export interface HostApi {

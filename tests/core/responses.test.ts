@@ -109,7 +109,7 @@ describe('Responses: the request as a chat request', () => {
     expect(origins.map((o) => o.path)).toEqual(['instructions', 'input[0]', 'input[1]', 'input[2]', 'input[5]', 'input[6]']);
     expect(origins[3]!.toolCalls).toEqual(['input[3]', 'input[4]']);
     expect(chat).toMatchObject({
-      max_completion_tokens: 7,
+      max_tokens: 7,
       temperature: 0,
       seed: 3,
       top_k: 5,
