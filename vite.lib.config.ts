@@ -52,7 +52,9 @@ export default defineConfig({
       // transformers.js's browser build is bundled (into the lazily loaded engine chunk),
       // so installing webinfer never installs its Node-only dependencies (onnxruntime-node,
       // sharp); onnxruntime-web stays a dependency, resolved by the app's bundler.
-      external: [/^@mlc-ai\//, /^onnxruntime-/, /^comlink/, /^zod/],
+      // xgrammar's source text (`?raw`, evaluated per instance: see src/core/grammar/xgrammar.ts)
+      // is bundled as a lazily loaded string chunk, so the app's bundler needs no `?raw` support.
+      external: [/^@mlc-ai\/(?!web-xgrammar\/lib\/index\.js\?raw$)/, /^onnxruntime-/, /^comlink/, /^zod/],
     },
   },
 });

@@ -20,7 +20,12 @@ self.onmessage = async (event: MessageEvent<{ op: 'load' | 'run' | 'run-constrai
     return;
   }
   if (event.data.op === 'compile') {
-    self.postMessage({ op: 'compiled', compile: await compileBench(BENCH_MID_SCHEMA) });
+    // An error is reported, not thrown: a worker's uncaught error would leave the page waiting.
+    try {
+      self.postMessage({ op: 'compiled', compile: await compileBench(BENCH_MID_SCHEMA) });
+    } catch (err) {
+      self.postMessage({ op: 'compiled', error: String(err) });
+    }
     return;
   }
   const start = performance.now();

@@ -99,3 +99,15 @@ export const BENCH_MID_SCHEMA = {
   required: ['id', 'created', 'customer', 'items', 'status', 'gift'],
   additionalProperties: false,
 };
+
+/** A value of BENCH_MID_SCHEMA, written the way models do (newlines and indents): per-token mask time. */
+export const BENCH_MID_INSTANCE = JSON.stringify({
+  id: 'ABC-123456',
+  created: '2024-01-02T03:04:05Z',
+  customer: { name: 'Jane Doe', email: 'jane@example.com', tier: 'pro', age: 42, address: { street: '1 Main Street', city: 'Springfield', zip: '12345', country: 'US' } },
+  items: [{ sku: 'X-1', qty: 2, price: 3.5, tags: ['red', 'sale'] }, { sku: 'Y-22', qty: 1, price: 120 }],
+  discount: 0.1,
+  status: 'paid',
+  notes: 'Leave it at the door, please.',
+  gift: false,
+}, null, 2);

@@ -22,7 +22,7 @@ declare global {
 function directWorker() {
   const worker = new Worker(new URL('./direct-worker.ts', import.meta.url), { type: 'module' });
   const call = (op: string) =>
-    new Promise<{ op: string; sample?: Sample; compile?: CompileBench }>((resolve) => {
+    new Promise<{ op: string; sample?: Sample; compile?: CompileBench; error?: string }>((resolve) => {
       worker.onmessage = (e) => resolve(e.data);
       worker.postMessage({ op, maxTokens: MAX_TOKENS });
     });
@@ -30,7 +30,11 @@ function directWorker() {
     load: () => call('load'),
     run: async () => (await call('run')).sample!,
     runConstrained: async () => (await call('run-constrained')).sample!,
-    compile: async () => (await call('compile')).compile!,
+    compile: async () => {
+      const reply = await call('compile');
+      if (!reply.compile) throw new Error(`grammar bench failed: ${reply.error}`);
+      return reply.compile;
+    },
   };
 }
 

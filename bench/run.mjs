@@ -130,9 +130,15 @@ function reportStructured({ unconstrained, constrained, compile }) {
   console.log(`${'free text'.padEnd(30)}${free.toFixed(0).padStart(8)}${median(unconstrained.map((s) => s.ttftMs)).toFixed(1).padStart(12)}`);
   console.log(`${'json_schema (xgrammar mask)'.padEnd(30)}${json.toFixed(0).padStart(8)}${median(constrained.map((s) => s.ttftMs)).toFixed(1).padStart(12)}`);
   console.log(`constrained/free tokens/s ratio ${ratio.toFixed(3)} [95% ${lo.toFixed(3)}-${hi.toFixed(3)}] (target >= 0.9) ${verdict}`);
-  console.log(`\ngrammar compile, mid-sized schema (${compile.ebnfBytes} bytes of EBNF), cold:`);
+  console.log(`\ngrammar, mid-sized schema (${compile.ebnfBytes} bytes of EBNF):`);
   console.log(`  xgrammar module init (once per worker)   ${compile.initMs.toFixed(1)} ms`);
   console.log(`  schema -> EBNF (checks + our rules)       ${compile.lowerMs.toFixed(1)} ms`);
-  for (const v of compile.vocabs) console.log(`  compile for ${`${v.name}, ${v.size} tokens`.padEnd(38)} ${v.compileMs.toFixed(1)} ms`);
-  console.log('  (then cached per model: the same schema again costs a lookup)');
+  console.log('  vocabulary                                tokenizer ms   cold compile ms   warm ms   mask p50 us   mask p99 us');
+  for (const v of compile.vocabs) {
+    console.log(
+      `  ${`${v.name}, ${v.size}`.padEnd(40)}${v.tokenizerMs.toFixed(0).padStart(13)}${v.coldMs.toFixed(0).padStart(18)}` +
+        `${v.warmMs.toFixed(2).padStart(10)}${v.maskP50Us.toFixed(0).padStart(14)}${v.maskP99Us.toFixed(0).padStart(14)}`,
+    );
+  }
+  console.log(`  (mask: TokenMask.next over ${compile.vocabs[0].steps} steps of a valid instance, one byte token per step; warm: cached compile + new matcher)`);
 }

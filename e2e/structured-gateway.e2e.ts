@@ -88,6 +88,51 @@ describe('openai SDK via /v1: structured output', () => {
   });
 });
 
+describe('hostile constraints (issue #11): true 400s, no leaked engine text, the host answers right after', () => {
+  test('through the in-page client and /v1: unsatisfiable schema, recursive $ref, root ::= root, unmatchable regex, a schema that crashes the engine', async () => {
+    const cases = [
+      { name: 'unsatisfiable', rf: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', properties: {}, required: ['a'], additionalProperties: false } } }, message: /no value satisfies/ },
+      { name: 'self $ref', rf: { type: 'json_schema', json_schema: { name: 'x', schema: { $defs: { a: { $ref: '#/$defs/a' } }, $ref: '#/$defs/a' } } }, message: /no JSON value satisfies/ },
+      { name: 'root ::= root', rf: { type: 'grammar', grammar: 'root ::= root' }, message: /no finite output/ },
+      { name: 'regex', rf: { type: 'regex', regex: '[^\\s\\S]' }, message: /no finite output/ },
+      // Built in the page (a 200-deep object does not cross page.evaluate).
+      { name: '200 levels deep', rf: null, message: /too complex/ },
+    ];
+    const results = await page.evaluate(async ({ cases, messages }) => {
+      const w = window as any;
+      const plain = { type: 'json_schema', json_schema: { name: 'y', schema: { type: 'object', properties: { y: { type: 'boolean' } }, required: ['y'], additionalProperties: false } } };
+      let deep: unknown = { type: 'boolean' };
+      for (let i = 0; i < 200; i++) deep = { type: 'object', properties: { x: deep }, required: ['x'] };
+      const out = [];
+      for (const c of cases) {
+        c.rf ??= { type: 'json_schema', json_schema: { name: 'x', schema: deep } };
+        for (const via of ['client', 'v1']) {
+          const api = via === 'client' ? w.client : w.makeOpenAI();
+          const started = performance.now();
+          let error = null;
+          try {
+            await api.chat.completions.create({ model: 'tiny-chat', messages, max_tokens: 20, response_format: c.rf });
+          } catch (e) {
+            error = w.describeError(e);
+          }
+          const ms = performance.now() - started;
+          const next = await api.chat.completions.create({ model: 'tiny-chat', messages, response_format: plain, max_tokens: 300 });
+          out.push({ name: c.name, via, error, ms, next: next.choices[0].message.content });
+        }
+      }
+      return out;
+    }, { cases: cases.map(({ name, rf }) => ({ name, rf: rf as unknown })), messages });
+    for (const r of results) {
+      const c = cases.find((x) => x.name === r.name)!;
+      expect(r.error, `${r.name} via ${r.via}`).toMatchObject({ status: 400, param: 'response_format' });
+      expect(r.error!.message, `${r.name} via ${r.via}`).toMatch(c.message);
+      expect(r.error!.message).not.toMatch(/memory access|Aborted|ASSERTIONS|RuntimeError/);
+      expect(r.ms, `${r.name} via ${r.via}`).toBeLessThan(5000);
+      expect(typeof JSON.parse(r.next).y, `the request after ${r.name} via ${r.via}`).toBe('boolean');
+    }
+  }, 120_000);
+});
+
 describe('openai SDK via /v1: tools', () => {
   test('parse with zodFunction and tool_choice required: parsed_arguments pass the zod schema; the stream helper assembles the same call', async () => {
     const out = await page.evaluate(async (messages) => {

@@ -1,3 +1,4 @@
+import { setCompileBudget } from './grammar/matcher.js';
 import { ChatCompletionCreateParams, type ChatCompletion, type ChatCompletionChunk } from '../protocol/chat.js';
 import { CompletionCreateParams, type Completion } from '../protocol/completions.js';
 import { BadRequestError } from '../protocol/errors.js';
@@ -41,6 +42,11 @@ export interface RuntimeOptions {
   media?: MediaOptions;
   /** Bounds of the in-memory Responses store (default 256 responses, 32 MiB). */
   responseStore?: ResponseStoreLimits;
+  /**
+   * How long one grammar compile may take, in ms (default 5000). xgrammar's compile cannot
+   * be interrupted, so a constraint predicted to take longer is a 400 `grammar_too_complex`.
+   */
+  grammarCompileBudgetMs?: number;
   /** Hybrid routing's view of the device (core/routing.ts). */
   routing?: RouterOptions;
 }
@@ -90,6 +96,7 @@ export class Runtime {
     this.router = new Router(options.routing);
     this.queue = new RequestQueue({ maxWaiting: options.maxQueue ?? DEFAULT_MAX_WAITING, maxPerCaller: options.maxQueuePerCaller });
     this.responses = new ResponseStore(options.responseStore);
+    if (options.grammarCompileBudgetMs !== undefined) setCompileBudget(options.grammarCompileBudgetMs);
   }
 
   // ---- models --------------------------------------------------------------------------

@@ -91,7 +91,7 @@ describe('response_format on a model that writes noise', () => {
     for (let seed = 0; seed < 50; seed++) {
       const out = await complete(runtime, { ...body, seed });
       expect(out.choices[0]!.finish_reason).toBe('stop');
-      const value = JSON.parse(out.choices[0]!.message.content!);
+      let value; try { value = JSON.parse(out.choices[0]!.message.content!); } catch (e) { throw new Error(`seed ${seed}: ${out.choices[0]!.message.content}`); }
       expect(validate(value), JSON.stringify(validate.errors)).toBe(true);
       if (seed % 10 === 0) {
         const folded = await collectChat((async function* () { yield* await stream(runtime, { ...body, seed }); })());

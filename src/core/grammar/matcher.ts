@@ -1,8 +1,8 @@
 import type { CompiledGrammar, GrammarCompiler, GrammarMatcher, TokenizerInfo } from '@mlc-ai/web-xgrammar';
 import type { GrammarConstraint, LoadedModel, TokenMask, TokenMaskSource, TokenVocabulary } from '../engine.js';
-import { GrammarError, JSON_OBJECT_EBNF, toFormat } from './constraint.js';
+import { GrammarError, JSON_OBJECT_EBNF, toFormat, validateConstraint, valueOf } from './constraint.js';
 import { tokenBytes, Utf8Guard, utf8Tables, type Utf8Tables } from './utf8.js';
-import { diagnose, xgrammar } from './xgrammar.js';
+import { diagnose, generation, xgrammar } from './xgrammar.js';
 
 /**
  * Core's grammar enforcement for engines that expose logits: xgrammar compiles the
@@ -27,7 +27,7 @@ class VocabCompiler {
       const info = await xg.TokenizerInfo.createTokenizerInfo(vocab.tokens, vocab.vocabType, vocab.prependSpace, vocab.vocabSize, vocab.stopTokenIds);
       const compiler = await xg.GrammarCompiler.createGrammarCompiler(info);
       return { info, compiler };
-    });
+    }, 'match');
     if (result.error !== undefined) throw new Error(`xgrammar could not read the tokenizer: ${result.error}`);
     return new VocabCompiler(result.value!.info, result.value!.compiler, vocab);
   }
@@ -41,8 +41,12 @@ class VocabCompiler {
     return this.utf8 ? new Utf8Guard(this.utf8) : null;
   }
 
+  has(constraint: GrammarConstraint): boolean {
+    return this.cache.has(compiledKey(constraint));
+  }
+
   /** The compiled grammar for a constraint; throws GrammarError with xgrammar's reason. */
-  compile(constraint: GrammarConstraint): Promise<CompiledGrammar> {
+  compile(constraint: GrammarConstraint, work: number): Promise<CompiledGrammar> {
     const key = compiledKey(constraint);
     const hit = this.cache.get(key);
     if (hit) {
@@ -51,15 +55,16 @@ class VocabCompiler {
       return hit;
     }
     const compiled = (async () => {
-      const result = await diagnose((): Promise<CompiledGrammar> => {
+      const started = performance.now();
+      const compiled = valueOf(await diagnose((): Promise<CompiledGrammar> => {
         switch (constraint.type) {
           case 'grammar': return this.compiler.compileGrammar(constraint.grammar);
           case 'json_object': return this.compiler.compileGrammar(JSON_OBJECT_EBNF);
           default: return this.compiler.compileStructuralTag({ type: 'structural_tag', format: toFormat(constraint) });
         }
-      });
-      if (result.error !== undefined) throw new GrammarError(result.error);
-      return result.value!;
+      }, 'match'));
+      budget.observe(performance.now() - started, work);
+      return compiled;
     })();
     compiled.catch(() => this.cache.delete(key));
     this.cache.set(key, compiled);
@@ -79,16 +84,49 @@ function compiledKey(c: GrammarConstraint): string {
   return `tag:${JSON.stringify(toFormat(c))}`;
 }
 
-const compilers = new WeakMap<LoadedModel, Promise<VocabCompiler>>();
+/**
+ * xgrammar's compile is one synchronous WebAssembly call: nothing can interrupt it, and the
+ * engine host is a SharedWorker, which cannot start a worker to run it in. So the deadline
+ * is enforced before the call, on a prediction: compile time is about (terminal positions x
+ * vocabulary size) x a rate, the rate learnt from this device's own compiles (starting from
+ * the one measured on a 2-core VM). A constraint predicted past the budget is a 400
+ * `grammar_too_complex` at once, and the host never freezes on it.
+ */
+class CompileBudget {
+  /** Milliseconds per (position x token): 1.8e-7 measured on an idle 2-core VM (3-5e-7 when loaded). */
+  private rate = 1.8e-7;
+  budgetMs = 5_000;
+
+  predictMs(work: number): number {
+    return work * this.rate;
+  }
+
+  observe(ms: number, work: number): void {
+    // Only compiles long enough to measure; the rate follows the device, never below a tenth of the start.
+    if (ms < 50 || work <= 0) return;
+    this.rate = Math.max(2e-8, 0.7 * this.rate + 0.3 * (ms / work));
+  }
+}
+
+const budget = new CompileBudget();
+
+/** How long one grammar compile may take (default 5000 ms); longer predicted compiles are refused. */
+export function setCompileBudget(ms: number): void {
+  budget.budgetMs = ms;
+}
+
+const compilers = new WeakMap<LoadedModel, { generation: number; compiler: Promise<VocabCompiler> }>();
 
 function compilerFor(model: LoadedModel): Promise<VocabCompiler> {
   let entry = compilers.get(model);
-  if (!entry) {
-    entry = Promise.resolve(model.tokenVocabulary!()).then((vocab) => VocabCompiler.create(vocab));
-    entry.catch(() => compilers.delete(model));
+  // A compiler from a replaced xgrammar instance is gone with it.
+  if (!entry || entry.generation !== generation()) {
+    const compiler = Promise.resolve(model.tokenVocabulary!()).then((vocab) => VocabCompiler.create(vocab));
+    entry = { generation: generation(), compiler };
+    compiler.catch(() => { if (compilers.get(model) === entry) compilers.delete(model); });
     compilers.set(model, entry);
   }
-  return entry;
+  return entry.compiler;
 }
 
 /**
@@ -96,25 +134,69 @@ function compilerFor(model: LoadedModel): Promise<VocabCompiler> {
  * and returns the source of per-generation matchers.
  */
 export async function tokenMaskSource(model: LoadedModel, constraint: GrammarConstraint): Promise<TokenMaskSource> {
+  const facts = await validateConstraint(constraint);
   const compiler = await compilerFor(model);
-  const compiled = await compiler.compile(constraint);
+  const work = facts.positions * compiler.vocab.vocabSize;
+  if (!compiler.has(constraint)) {
+    const predicted = budget.predictMs(work);
+    if (predicted > budget.budgetMs) {
+      throw new GrammarError(
+        `compiling it for this model's ${compiler.vocab.vocabSize}-token vocabulary would take about ${(predicted / 1000).toFixed(1)} s ` +
+          `(${facts.positions} grammar positions; the limit is ${(budget.budgetMs / 1000).toFixed(1)} s). ` +
+          'Long maxLength/maxItems bounds and long literal texts are what costs; lower them',
+        'grammar_too_complex',
+      );
+    }
+  }
+  const compiled = await compiler.compile(constraint, work);
   return {
     async create() {
-      const xg = await xgrammar();
+      const xg = await xgrammar('match');
       const matcher = await xg.GrammarMatcher.createGrammarMatcher(compiled);
       return new XGrammarTokenMask(matcher, compiler.utf8Guard());
     },
   };
 }
 
-/** Measures one compile without caching (bench). */
-export async function compileUncached(vocab: TokenVocabulary, constraint: GrammarConstraint): Promise<number> {
+/** One vocabulary's figures for `npm run bench` (no budget, nothing shared with requests). */
+export interface GrammarBench {
+  /** xgrammar's tokenizer tables for the vocabulary (once per model). */
+  tokenizerMs: number;
+  /** The first compile of the constraint. */
+  coldMs: number;
+  /** The same constraint again: the per-model cache, plus a new matcher. */
+  warmMs: number;
+  /** Microseconds per mask (TokenMask.next) while `ids` are accepted one by one. */
+  maskUs: number[];
+}
+
+export async function benchGrammar(vocab: TokenVocabulary, constraint: GrammarConstraint, ids: number[]): Promise<GrammarBench> {
+  let t = performance.now();
   const compiler = await VocabCompiler.create(vocab);
-  const started = performance.now();
-  const compiled = await compiler.compile(constraint);
-  const ms = performance.now() - started;
+  const tokenizerMs = performance.now() - t;
+  t = performance.now();
+  await compiler.compile(constraint, 0);
+  const coldMs = performance.now() - t;
+  t = performance.now();
+  const compiled = await compiler.compile(constraint, 0);
+  const matcher = await (await xgrammar('match')).GrammarMatcher.createGrammarMatcher(compiled);
+  const warmMs = performance.now() - t;
+  const mask = new XGrammarTokenMask(matcher, compiler.utf8Guard());
+  const maskUs: number[] = [];
+  for (const id of ids) {
+    t = performance.now();
+    await mask.next();
+    maskUs.push((performance.now() - t) * 1000);
+    if (!mask.accept(id)) throw new Error(`the grammar refused token ${id} at step ${maskUs.length}`);
+  }
+  mask.dispose();
   compiled.dispose();
-  return ms;
+  return { tokenizerMs, coldMs, warmMs, maskUs };
+}
+
+/** Measures one compile without caching. */
+export async function compileUncached(vocab: TokenVocabulary, constraint: GrammarConstraint): Promise<number> {
+  return (await benchGrammar(vocab, constraint, [])).coldMs;
 }
 
 class XGrammarTokenMask implements TokenMask {

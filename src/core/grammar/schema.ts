@@ -194,7 +194,38 @@ function walk(node: unknown, ptr: string, ctx: Ctx): unknown {
         throw new SchemaError(`unknown keyword '${key}' (it would not be enforced)`, at);
     }
   }
+  checkSatisfiable(out, ptr);
   return replaceLeaves(out, ptr, ctx);
+}
+
+/**
+ * Contradictions within one schema that no value can satisfy: refused rather than compiled
+ * to a grammar that writes an invalid value (a required property no property may be).
+ * Contradictions across `$ref`s and branches are found later, on the grammar itself.
+ */
+function checkSatisfiable(node: Record<string, unknown>, ptr: string): void {
+  const bound = (min: string, max: string) => {
+    if (typeof node[min] === 'number' && typeof node[max] === 'number' && (node[min] as number) > (node[max] as number)) {
+      throw new SchemaError(`no value satisfies it: ${min} is greater than ${max}`, ptr);
+    }
+  };
+  bound('minItems', 'maxItems');
+  bound('minProperties', 'maxProperties');
+  const required = (node.required as string[] | undefined) ?? [];
+  const properties = (node.properties as Record<string, unknown> | undefined) ?? {};
+  const patterns = Object.keys((node.patternProperties as Record<string, unknown> | undefined) ?? {}).map((p) => new RegExp(p, 'u'));
+  // unevaluatedProperties also sees what allOf/anyOf/$ref evaluate: only judged without them.
+  const composed = 'allOf' in node || 'anyOf' in node || '$ref' in node;
+  const closed = node.additionalProperties === false || (node.unevaluatedProperties === false && node.additionalProperties === undefined && !composed);
+  for (const key of required) {
+    if (properties[key] === false) throw new SchemaError(`no value satisfies it: required property '${key}' has the schema false`, ptr);
+    if (closed && !(key in properties) && !patterns.some((p) => p.test(key))) {
+      throw new SchemaError(`no value satisfies it: property '${key}' is required but additionalProperties is false and no property allows it`, ptr);
+    }
+  }
+  if (typeof node.maxProperties === 'number' && new Set(required).size > node.maxProperties) {
+    throw new SchemaError('no value satisfies it: more properties are required than maxProperties allows', ptr);
+  }
 }
 
 /** Bounded numbers and strings with lengths or a pattern become sentinels for our EBNF. */
