@@ -8,7 +8,7 @@ import { readGgufMetadata, metaNumber, metaString, type GgufMetadata } from './g
 import { completionBody, toTokenEvents, type WllamaChunk } from './gguf/request.js';
 import { ggufUrl } from './gguf/source.js';
 import { addsBos, tokenizerFromGguf } from './gguf/tokenizer.js';
-import { toTemplateMessages, toTemplateTools } from './hf-chat.js';
+import { renderChatTemplate } from './hf-chat.js';
 import { pickDevice } from './transformers.js';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 
@@ -183,18 +183,7 @@ export class GgufModel implements LoadedModel {
     if (!this.chatTemplate) {
       throw new BadRequestError(`Model '${this.id}' has no chat template in its GGUF; use the completions endpoint.`, { param: 'model' });
     }
-    let text: string;
-    try {
-      text = this.tokenizer.apply_chat_template(toTemplateMessages(input.messages) as never, {
-        tools: toTemplateTools(input.tools),
-        add_generation_prompt: true,
-        tokenize: false,
-        ...input.templateKwargs,
-      }) as string;
-    } catch (err) {
-      throw new BadRequestError(`The model's chat template rejected these messages: ${(err as Error).message}`, { param: 'messages' });
-    }
-    return this.prepareText(text);
+    return this.prepareText(renderChatTemplate(this.tokenizer, input));
   }
 
   async prepareText(text: string): Promise<PreparedPrompt> {

@@ -1,4 +1,6 @@
 import type { ChatMessage, Tool } from '../protocol/chat.js';
+import { BadRequestError } from '../protocol/errors.js';
+import type { PromptInput } from '../core/engine.js';
 import { messageText } from '../core/message-text.js';
 
 /**
@@ -42,6 +44,28 @@ export function toTemplateMessages(messages: ChatMessage[], keepMediaParts = fal
         return { role: 'tool', content: m.content ?? '', name: m.name };
     }
   });
+}
+
+/** Anything with Hugging Face's `apply_chat_template` (a tokenizer, a processor). */
+interface ChatTemplater {
+  apply_chat_template(messages: never, options: never): unknown;
+}
+
+/**
+ * Renders a chat request with the model's own Jinja template, as text. Templates raise
+ * for conversations they do not support (e.g. roles out of order): a 400 naming `messages`.
+ */
+export function renderChatTemplate(templater: ChatTemplater, input: PromptInput, keepMediaParts = false): string {
+  try {
+    return templater.apply_chat_template(toTemplateMessages(input.messages, keepMediaParts) as never, {
+      tools: toTemplateTools(input.tools),
+      add_generation_prompt: true,
+      tokenize: false,
+      ...input.templateKwargs,
+    } as never) as string;
+  } catch (err) {
+    throw new BadRequestError(`The model's chat template rejected these messages: ${(err as Error).message}`, { param: 'messages' });
+  }
 }
 
 /** OpenAI tool definitions are already the shape HF templates take (`{type, function}`). */

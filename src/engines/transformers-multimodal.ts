@@ -19,7 +19,7 @@ import { resample } from '../core/media/resample.js';
 import type { DecodedAudio, DecodedImage } from '../core/media/types.js';
 import { BadRequestError } from '../protocol/errors.js';
 import type { DeviceKind, Modality } from '../protocol/models.js';
-import { toTemplateMessages, toTemplateTools } from './hf-chat.js';
+import { renderChatTemplate } from './hf-chat.js';
 import { TransformersModel } from './transformers.js';
 
 /**
@@ -96,17 +96,7 @@ export class TransformersMultimodalModel extends TransformersModel {
   override async prepareChat(input: PromptInput): Promise<PreparedPrompt> {
     const images = input.media?.images ?? [];
     const audio = input.media?.audio ?? [];
-    let text: string;
-    try {
-      text = this.processor.apply_chat_template(toTemplateMessages(input.messages, true) as never, {
-        tools: toTemplateTools(input.tools),
-        add_generation_prompt: true,
-        tokenize: false,
-        ...input.templateKwargs,
-      } as never) as unknown as string;
-    } catch (err) {
-      throw new BadRequestError(`The model's chat template rejected these messages: ${(err as Error).message}`, { param: 'messages' });
-    }
+    const text = renderChatTemplate(this.processor, input, true);
     if (images.length === 0 && audio.length === 0) return this.prepareText(text);
     let inputs: Record<string, unknown>;
     try {

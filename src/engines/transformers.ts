@@ -30,7 +30,7 @@ import { nextTask } from '../core/tasks.js';
 import { Sampler } from '../core/sampling.js';
 import { BadRequestError } from '../protocol/errors.js';
 import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
-import { toTemplateMessages, toTemplateTools } from './hf-chat.js';
+import { renderChatTemplate } from './hf-chat.js';
 import { encoderTask, loadEncoderModel } from './transformers-encoders.js';
 import { modelTokenizer } from './transformers-tokenizer.js';
 import { DEFAULT_PREFIX_CACHE_LIMITS, type PrefixCache, type PrefixCacheLimits } from '../core/prefix-cache.js';
@@ -301,19 +301,7 @@ export class TransformersModel implements LoadedModel {
     if (!this.tokenizer.chat_template) {
       throw new BadRequestError(`Model '${this.id}' has no chat template; use the completions endpoint.`, { param: 'model' });
     }
-    let text: string;
-    try {
-      text = this.tokenizer.apply_chat_template(toTemplateMessages(input.messages) as never, {
-        tools: toTemplateTools(input.tools),
-        add_generation_prompt: true,
-        tokenize: false,
-        ...input.templateKwargs,
-      }) as string;
-    } catch (err) {
-      // Templates raise for conversations they do not support (e.g. roles out of order).
-      throw new BadRequestError(`The model's chat template rejected these messages: ${(err as Error).message}`, { param: 'messages' });
-    }
-    return this.prepareText(text);
+    return this.prepareText(renderChatTemplate(this.tokenizer, input));
   }
 
   async prepareText(text: string): Promise<PreparedPrompt> {
