@@ -1,7 +1,7 @@
 import Ajv from 'ajv';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { collectChat } from '../src/core/chat.js';
+import { collectChat } from '../src/core/endpoints/chat.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../src/protocol/chat.js';
 import { launch, openPage, type Device } from './support/browser.js';
 

@@ -5,8 +5,8 @@ import { BadRequestError } from '../protocol/errors.js';
 import type { LoadProgress, LoadedModelInfo, Model, ModelList } from '../protocol/models.js';
 import { parseRequest } from '../protocol/validate.js';
 import { AbortError, isAbort } from './abort.js';
-import { chatChunks, checkChatParams, checkModalities, collectChat, prepareChatJob } from './chat.js';
-import { checkCompletionParams, checkPromptShape, completionChunks, prepareCompletionJob } from './completions.js';
+import { chatChunks, checkChatParams, checkModalities, collectChat, prepareChatJob } from './endpoints/chat.js';
+import { checkCompletionParams, checkPromptShape, completionChunks, prepareCompletionJob } from './endpoints/completions.js';
 import { isPassThrough, type Engine, type LoadedModel, type ModelSpec, type PassThroughEngine, type PassThroughModel } from './engine.js';
 import { checkLogitBias, refuseOverContext, verbatimTexts } from './model-bounds.js';
 import { remoteChatBody, remoteCompletionBody } from './remote-request.js';
@@ -19,10 +19,10 @@ import { hasMedia, mediaContext, resolveMedia, type MediaOptions } from './media
 import type { MediaAttachment, ResolvedMedia } from './media/types.js';
 import { ModelRegistry, describeModel } from './registry.js';
 import { ResponseCreateParams, type Response, type ResponseDeleted, type ResponseStreamEvent } from '../protocol/responses.js';
-import { checkResponseParams, mapChatError, toChatRequest } from './responses.js';
-import { resolveInput } from './response-chain.js';
-import { ResponseStore, listInputItems, type InputItemList, type InputItemsQuery, type ResponseStoreLimits, type StoredItem } from './response-store.js';
-import { foldResponse, responseEvents, responseId } from './response-events.js';
+import { checkResponseParams, mapChatError, toChatRequest } from './endpoints/responses.js';
+import { resolveInput } from './endpoints/response-chain.js';
+import { ResponseStore, listInputItems, type InputItemList, type InputItemsQuery, type ResponseStoreLimits, type StoredItem } from './endpoints/response-store.js';
+import { foldResponse, responseEvents, responseId } from './endpoints/response-events.js';
 import { ENDPOINTS, type Endpoint, type EndpointContext } from './endpoints/index.js';
 import type { EndpointName, EndpointResults } from '../protocol/rpc.js';
 

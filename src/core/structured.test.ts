@@ -4,7 +4,7 @@ import { grammarRuntime } from '../../tests/support/grammar-engine.js';
 import { useXGrammarInNode } from '../../tests/support/xgrammar-node.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../protocol/chat.js';
 import { BadRequestError } from '../protocol/errors.js';
-import { collectChat } from './chat.js';
+import { collectChat } from './endpoints/chat.js';
 
 /**
  * Core's structured output, tools and reasoning against a model that writes random

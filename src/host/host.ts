@@ -11,12 +11,12 @@ import type { LoadOptions } from '../protocol/models.js';
 import type { ChatMessageOut, CompletionMessageOut, EndpointMessageOut, GenerationCallOptions, ResponseMessageOut, HostApi, HostConfig, HostStats, LoadMessageOut, ModelRegistration } from '../protocol/rpc.js';
 import { installErrorTransfer } from '../protocol/rpc-errors.js';
 import { defaultModels } from '../engines/catalog.js';
-import { collectChat } from '../core/chat.js';
+import { collectChat } from '../core/endpoints/chat.js';
 import { mediaLimits } from '../core/media/limits.js';
 import { BadRequestError } from '../protocol/errors.js';
 import { checkRequestShape } from '../protocol/limits.js';
 import type { MediaLimits } from '../protocol/media.js';
-import { collectCompletion } from '../core/completions.js';
+import { collectCompletion } from '../core/endpoints/completions.js';
 import { deleteCache, listCache, type StoredFile } from './cache.js';
 import { messagePort } from './message-port.js';
 import { watchLifeline } from '../protocol/lifeline.js';
@@ -24,7 +24,7 @@ import { chunkPacker } from '../protocol/chunk-pack.js';
 import type { ChatCompletionChunk } from '../protocol/chat.js';
 import type { Completion } from '../protocol/completions.js';
 import type { ResponseStreamEvent } from '../protocol/responses.js';
-import { foldResponse } from '../core/response-events.js';
+import { foldResponse } from '../core/endpoints/response-events.js';
 
 /**
  * The engine host: one Runtime, served to any number of ports (every tab of the origin

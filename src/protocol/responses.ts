@@ -129,11 +129,11 @@ export const ResponseCreateParams = z.strictObject({
   text: TextConfig.nullish(),
   max_output_tokens: z.number().int().min(1).nullish(),
   ...sampling,
-  /** The stored response this one continues (core/response-chain.ts). */
+  /** The stored response this one continues (core/endpoints/response-chain.ts). */
   previous_response_id: z.string().min(1).nullish(),
   /** The Conversations API does not exist here: a 400 (core). */
   conversation: z.unknown().optional(),
-  /** Default true: the response is kept in the host's in-memory store (core/response-store.ts). */
+  /** Default true: the response is kept in the host's in-memory store (core/endpoints/response-store.ts). */
   store: z.boolean().nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
   reasoning: z.record(z.string(), z.unknown()).nullish(),

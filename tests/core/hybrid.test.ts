@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Runtime } from '../../src/core/runtime.js';
 import type { ModelSpec } from '../../src/core/engine.js';
 import { createRemoteEngine } from '../../src/engines/remote.js';
-import { collectCompletion } from '../../src/core/completions.js';
+import { collectCompletion } from '../../src/core/endpoints/completions.js';
 import { createHost } from '../../src/host/host.js';
 import { createGateway } from '../../src/gateway/gateway.js';
 import { hostBackend } from '../../src/gateway/port-backend.js';

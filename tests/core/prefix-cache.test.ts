@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { PrefixCache, commonPrefix } from '../../src/core/prefix-cache.js';
-import { responseUsage } from '../../src/core/response-events.js';
-import { usage } from '../../src/core/chat.js';
+import { responseUsage } from '../../src/core/endpoints/response-events.js';
+import { usage } from '../../src/core/endpoints/chat.js';
 
 /** A cache of labelled states that records which were freed. */
 function cache(maxEntries = 4, maxBytes = 1000) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resolveInput } from '../../src/core/response-chain.js';
-import { ResponseStore, listInputItems, type StoredItem, type StoredResponse } from '../../src/core/response-store.js';
-import { toChatRequest } from '../../src/core/responses.js';
+import { resolveInput } from '../../src/core/endpoints/response-chain.js';
+import { ResponseStore, listInputItems, type StoredItem, type StoredResponse } from '../../src/core/endpoints/response-store.js';
+import { toChatRequest } from '../../src/core/endpoints/responses.js';
 import type { APIError } from '../../src/protocol/errors.js';
 import { ResponseCreateParams, type Response } from '../../src/protocol/responses.js';
 import { parseRequest } from '../../src/protocol/validate.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toChatRequest } from '../../src/core/responses.js';
+import { toChatRequest } from '../../src/core/endpoints/responses.js';
 import type { APIError } from '../../src/protocol/errors.js';
 import { Response, ResponseCreateParams, type ResponseStreamEvent } from '../../src/protocol/responses.js';
 import { parseRequest } from '../../src/protocol/validate.js';

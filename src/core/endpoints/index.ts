@@ -7,8 +7,10 @@ import type { Endpoint } from './endpoint.js';
 
 /**
  * The non-generating OpenAI-style endpoints, by name (the name the host API and the
- * gateway use). Chat, completions and responses stream and live in core/ beside the
- * generation machinery they share.
+ * gateway use), run through Runtime.runEndpoint. The generating ones (chat.ts,
+ * completions.ts, responses.ts and its chain, events and store) sit beside them in this
+ * folder and are driven by the Runtime directly: they stream, and share the generation
+ * machinery in core/ (queue, plan, sampling, stop strings, grammar, prefix cache).
  */
 export const ENDPOINTS = {
   embeddings: embeddingsEndpoint,

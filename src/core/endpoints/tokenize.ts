@@ -8,7 +8,7 @@ import {
   type TokenCheckResponse,
   type TokenizeResponse,
 } from '../../protocol/tokenize.js';
-import { checkModalities } from '../chat.js';
+import { checkModalities } from './chat.js';
 import type { LoadedModel, PreparedPrompt } from '../engine.js';
 import { hasMedia } from '../media/resolve.js';
 import { messageText } from '../message-text.js';

@@ -1,6 +1,6 @@
-import { BadRequestError, NotFoundError } from '../protocol/errors.js';
-import type { InputItem, OutputItem, Response } from '../protocol/responses.js';
-import type { InputItemList, InputItemsQuery } from '../protocol/rpc.js';
+import { BadRequestError, NotFoundError } from '../../protocol/errors.js';
+import type { InputItem, OutputItem, Response } from '../../protocol/responses.js';
+import type { InputItemList, InputItemsQuery } from '../../protocol/rpc.js';
 
 export type { InputItemList, InputItemsQuery };
 

@@ -1,5 +1,5 @@
-import type { ChatCompletionChunk } from '../protocol/chat.js';
-import type { Usage } from '../protocol/common.js';
+import type { ChatCompletionChunk } from '../../protocol/chat.js';
+import type { Usage } from '../../protocol/common.js';
 import type {
   OutputFunctionCall,
   OutputItem,
@@ -8,8 +8,8 @@ import type {
   Response,
   ResponseCreateParams,
   ResponseStreamEvent,
-} from '../protocol/responses.js';
-import { AbortError, isAbort } from './abort.js';
+} from '../../protocol/responses.js';
+import { AbortError, isAbort } from '../abort.js';
 
 /**
  * A chat chunk stream (one choice, ending with its usage chunk) as the Responses API's

@@ -1,5 +1,5 @@
-import { BadRequestError } from '../protocol/errors.js';
-import type { ResponseCreateParams } from '../protocol/responses.js';
+import { BadRequestError } from '../../protocol/errors.js';
+import type { ResponseCreateParams } from '../../protocol/responses.js';
 import { responseId } from './response-events.js';
 import type { ResponseStore, StoredItem } from './response-store.js';
 

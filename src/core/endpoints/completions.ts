@@ -1,12 +1,12 @@
-import type { TokenLogprob } from '../protocol/chat.js';
-import type { Usage } from '../protocol/common.js';
-import type { Completion, CompletionChoice, CompletionCreateParams, CompletionLogprobs } from '../protocol/completions.js';
-import { APIError, BadRequestError } from '../protocol/errors.js';
+import type { TokenLogprob } from '../../protocol/chat.js';
+import type { Usage } from '../../protocol/common.js';
+import type { Completion, CompletionChoice, CompletionCreateParams, CompletionLogprobs } from '../../protocol/completions.js';
+import { APIError, BadRequestError } from '../../protocol/errors.js';
 import { fingerprint, usage } from './chat.js';
-import { runChoice } from './choice.js';
-import type { LoadedModel, PreparedPrompt } from './engine.js';
-import { planGeneration, type GenerationPlan } from './plan.js';
-import { foldChunks } from './fold.js';
+import { runChoice } from '../choice.js';
+import type { LoadedModel, PreparedPrompt } from '../engine.js';
+import { planGeneration, type GenerationPlan } from '../plan.js';
+import { foldChunks } from '../fold.js';
 
 /** Legacy text completions (`/v1/completions`) on top of any engine. */
 

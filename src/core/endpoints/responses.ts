@@ -1,8 +1,8 @@
-import type { ChatCompletionCreateParams, ChatMessage, ToolCall, UserContentPart } from '../protocol/chat.js';
-import { APIError, BadRequestError } from '../protocol/errors.js';
-import { ResponseFunctionTool, type InputContentPart, type InputItem, type ResponseCreateParams } from '../protocol/responses.js';
+import type { ChatCompletionCreateParams, ChatMessage, ToolCall, UserContentPart } from '../../protocol/chat.js';
+import { APIError, BadRequestError } from '../../protocol/errors.js';
+import { ResponseFunctionTool, type InputContentPart, type InputItem, type ResponseCreateParams } from '../../protocol/responses.js';
 import type { ResolvedInput } from './response-chain.js';
-import { parseRequest } from '../protocol/validate.js';
+import { parseRequest } from '../../protocol/validate.js';
 
 /**
  * The Responses API as a chat request: instructions and input items become messages,

@@ -5,17 +5,17 @@ import type {
   ChatMessage,
   ChoiceLogprobs,
   FinishReason,
-} from '../protocol/chat.js';
-import type { Usage } from '../protocol/common.js';
-import { BadRequestError } from '../protocol/errors.js';
-import type { Modality } from '../protocol/models.js';
-import type { LoadedModel, PreparedPrompt } from './engine.js';
-import { runChoice } from './choice.js';
-import { planGeneration, type GenerationPlan } from './plan.js';
-import { addDelta, newMessageParts, OutputShaper, prepareStructured, resolveStructured, toMessage, type MessageParts, type OutputDelta, type OutputSpec } from './structured.js';
-import { mediaLimits } from './media/limits.js';
-import { hasMedia, resolveMedia, type MediaContext } from './media/resolve.js';
-import { foldChunks } from './fold.js';
+} from '../../protocol/chat.js';
+import type { Usage } from '../../protocol/common.js';
+import { BadRequestError } from '../../protocol/errors.js';
+import type { Modality } from '../../protocol/models.js';
+import type { LoadedModel, PreparedPrompt } from '../engine.js';
+import { runChoice } from '../choice.js';
+import { planGeneration, type GenerationPlan } from '../plan.js';
+import { addDelta, newMessageParts, OutputShaper, prepareStructured, resolveStructured, toMessage, type MessageParts, type OutputDelta, type OutputSpec } from '../structured.js';
+import { mediaLimits } from '../media/limits.js';
+import { hasMedia, resolveMedia, type MediaContext } from '../media/resolve.js';
+import { foldChunks } from '../fold.js';
 
 /** Chat Completions semantics on top of any engine. */
 
