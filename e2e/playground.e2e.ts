@@ -59,12 +59,17 @@ async function assistantTurns(count: number): Promise<Array<{ text: string; figu
 
 const promptTokensOf = (figures: string) => Number(/(\d+) prompt/.exec(figures)?.[1]);
 
+/** A chat completion through the gateway's /v1, from the page. */
+function v1Chat(body: Record<string, unknown>): Promise<any> {
+  return page.evaluate(async (b) => {
+    const r = await fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) });
+    return r.json();
+  }, body);
+}
+
 /** What /v1 counts as the prompt of `messages` (a one-token request through the gateway). */
-function apiPromptTokens(messages: unknown[]): Promise<number> {
-  return page.evaluate(async (m) => {
-    const r = await fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny-chat', messages: m, max_tokens: 1 }) });
-    return (await r.json()).usage.prompt_tokens;
-  }, messages);
+async function apiPromptTokens(messages: unknown[]): Promise<number> {
+  return (await v1Chat({ model: 'tiny-chat', messages, max_tokens: 1 })).usage.prompt_tokens;
 }
 
 async function send(text: string): Promise<void> {
@@ -346,11 +351,7 @@ describe('the playground', () => {
     await send('Hi');
     const [turn] = await assistantTurns(1);
     // The same request, not streamed, through /v1: what the fold and the answer must show.
-    const message = await page.evaluate(async (logitBias) => {
-      const body = { model: 'tiny-random-qwen3', messages: [{ role: 'user', content: 'Hi' }], temperature: 0, max_tokens: 6, presence_penalty: 2, frequency_penalty: 2, logit_bias: logitBias };
-      const r = await fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      return (await r.json()).choices[0].message;
-    }, bias);
+    const { message } = (await v1Chat({ model: 'tiny-random-qwen3', messages: [{ role: 'user', content: 'Hi' }], temperature: 0, max_tokens: 6, presence_penalty: 2, frequency_penalty: 2, logit_bias: bias })).choices[0];
     expect(message.reasoning_content).toBeTruthy();
     expect(message.content).toBeTruthy();
     const fold = await page.$eval('#messages .turn.assistant details.reasoning', (d) => ({
