@@ -2,7 +2,7 @@
  * The request parameters form: every sampling and output parameter the chat API takes,
  * built into a container (one per side in compare mode, ids suffixed `-a` / `-b`). An
  * empty field is not sent (the model's generation_config, then OpenAI's default, apply).
- * The JSON-schema and tools editors validate as you type.
+ * The JSON editors (schema, tools, logit_bias) validate as you type.
  */
 import Ajv2020 from 'ajv/dist/2020';
 import { el } from './dom.js';
@@ -52,6 +52,19 @@ export function toolsError(text: string): string | null {
   return null;
 }
 
+/** null when `text` is empty (not sent) or a logit_bias map (token id -> -100..100); otherwise what is wrong with it. */
+export function logitBiasError(text: string): string | null {
+  if (text.trim() === '') return null;
+  let bias: unknown;
+  try { bias = JSON.parse(text); } catch (err) { return `Invalid JSON: ${(err as Error).message}`; }
+  if (typeof bias !== 'object' || bias === null || Array.isArray(bias)) return 'logit_bias is a JSON object: {"token id": bias}.';
+  for (const [key, value] of Object.entries(bias)) {
+    if (!/^\d+$/.test(key)) return `"${key}" is not a token id (a whole number).`;
+    if (typeof value !== 'number' || value < -100 || value > 100) return `The bias of ${key} is a number from -100 to 100.`;
+  }
+  return null;
+}
+
 export type ParamValues = Record<string, string | boolean>;
 export type ReadResult = { ok: true; params: Record<string, unknown> } | { ok: false; error: string };
 
@@ -77,13 +90,13 @@ function field(id: string, label: string, control: HTMLElement, hint?: string): 
 }
 
 /** A JSON editor with a live status line (role=status) that says whether it parses. */
-function jsonEditor(id: string, label: string, example: string, check: (text: string) => string | null) {
-  const area = el('textarea', { id, rows: 7, spellcheck: false, value: example, className: 'code' });
+function jsonEditor(id: string, label: string, example: string, check: (text: string) => string | null, rows = 7) {
+  const area = el('textarea', { id, rows, spellcheck: false, value: example, className: 'code' });
   const status = el('small', { id: `${id}-status`, className: 'json-status' });
   status.setAttribute('role', 'status');
   const validate = () => {
     const problem = check(area.value);
-    status.textContent = problem ?? 'Valid';
+    status.textContent = problem ?? (area.value.trim() ? 'Valid' : 'Empty: not sent');
     status.dataset.kind = problem ? 'error' : 'ok';
     area.setAttribute('aria-invalid', String(problem !== null));
     return problem;
@@ -106,6 +119,8 @@ export function createParamsForm(suffix: string, onChange: () => void): ParamsFo
     grid.append(field(id(f.key), f.label, input, f.hint));
   }
   const stop = el('textarea', { rows: 2, placeholder: 'one per line' });
+  const logitBias = jsonEditor(id('logit-bias'), 'Logit bias (JSON: token id to -100..100)', '', logitBiasError, 2);
+  logitBias.area.placeholder = '{"405": 4}';
   const logprobs = el('input', { type: 'checkbox' });
   const topLogprobs = el('input', { type: 'number', min: '0', max: '20', step: '1', value: '3' });
   const ignoreEos = el('input', { type: 'checkbox' });
@@ -131,6 +146,7 @@ export function createParamsForm(suffix: string, onChange: () => void): ParamsFo
   const element = el('div', { className: 'params' },
     grid,
     field(id('stop'), 'Stop strings', stop),
+    logitBias.wrap,
     el('div', { className: 'param-grid' }, check(logprobs, 'Logprobs'), field(id('top-logprobs'), 'Top logprobs', topLogprobs)),
     check(ignoreEos, 'Ignore EOS (always max tokens)'),
     field(id('response-format'), 'Response format', format),
@@ -153,6 +169,11 @@ export function createParamsForm(suffix: string, onChange: () => void): ParamsFo
     }
     const stops = stop.value.split('\n').filter((s) => s !== '');
     if (stops.length) params.stop = stops;
+    if (logitBias.area.value.trim()) {
+      const problem = logitBias.validate();
+      if (problem) return { ok: false, error: `Logit bias: ${problem}` };
+      params.logit_bias = JSON.parse(logitBias.area.value);
+    }
     if (logprobs.checked) {
       params.logprobs = true;
       params.top_logprobs = Number(topLogprobs.value) || 0;
@@ -188,12 +209,13 @@ export function createParamsForm(suffix: string, onChange: () => void): ParamsFo
       sync();
       schema.validate();
       tools.validate();
+      logitBias.validate();
     },
     label() {
       const r = read();
       if (!r.ok) return 'invalid settings';
       return Object.entries(r.params).filter(([k]) => !['tools', 'response_format'].includes(k))
-        .map(([k, v]) => `${k} ${Array.isArray(v) ? JSON.stringify(v) : v}`).join(' · ') || 'defaults';
+        .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ') || 'defaults';
     },
   };
 }

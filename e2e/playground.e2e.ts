@@ -8,7 +8,8 @@ import { baseURL, launch } from './support/browser.js';
  * it and it serves /v1; the conversation (system prompt, edits, hand-written turns,
  * regenerate, delete, reload, export/import); logprobs; the schema editor; tools;
  * compare; the code view (Run, Copy, and the copied snippet run in a page of its own:
- * the unmodified openai SDK through /v1); attachments; registering a model. The tiny
+ * the unmodified openai SDK through /v1); attachments; reasoning folded (a real Qwen3
+ * fixture made to think with logit_bias); registering a model. The tiny
  * models' known sentences make the assertions exact; token counts are checked against
  * what /v1 itself counts for the same messages.
  */
@@ -58,12 +59,17 @@ async function assistantTurns(count: number): Promise<Array<{ text: string; figu
 
 const promptTokensOf = (figures: string) => Number(/(\d+) prompt/.exec(figures)?.[1]);
 
+/** A chat completion through the gateway's /v1, from the page. */
+function v1Chat(body: Record<string, unknown>): Promise<any> {
+  return page.evaluate(async (b) => {
+    const r = await fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) });
+    return r.json();
+  }, body);
+}
+
 /** What /v1 counts as the prompt of `messages` (a one-token request through the gateway). */
-function apiPromptTokens(messages: unknown[]): Promise<number> {
-  return page.evaluate(async (m) => {
-    const r = await fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny-chat', messages: m, max_tokens: 1 }) });
-    return (await r.json()).usage.prompt_tokens;
-  }, messages);
+async function apiPromptTokens(messages: unknown[]): Promise<number> {
+  return (await v1Chat({ model: 'tiny-chat', messages, max_tokens: 1 })).usage.prompt_tokens;
 }
 
 async function send(text: string): Promise<void> {
@@ -320,6 +326,46 @@ describe('the playground', () => {
     await send('Is the sound low or high?');
     const [alm] = await assistantTurns(1);
     expect(alm!.text).toBe('The sound is high.');
+    await page.click('#clear');
+  });
+
+  test('reasoning is shown folded: a real Qwen3 architecture registered by URL, made to think with logit_bias', async () => {
+    await page.click('#register summary');
+    await page.fill('#register-source', '/models/tiny-random-qwen3/');
+    await page.fill('#register-id', '');
+    await page.click('#register-submit');
+    await page.waitForFunction(() => document.getElementById('register-status')!.dataset.kind === 'ready');
+    await page.click('#register summary');
+    expect(await page.inputValue('#model')).toBe('tiny-random-qwen3');
+    await loadModel('tiny-random-qwen3');
+    // Random weights do not think on their own: the bias makes them write <think> (405), one
+    // token, </think> (406), then an answer; the penalties take each bias back once used.
+    await page.fill('#logit-bias-a', '{"405": 4');
+    expect(await page.textContent('#logit-bias-a-status')).toMatch(/^Invalid JSON: /);
+    const bias = { 405: 4, 406: 3 };
+    await page.fill('#logit-bias-a', JSON.stringify(bias));
+    expect(await page.textContent('#logit-bias-a-status')).toBe('Valid');
+    await page.fill('#max-tokens-a', '6');
+    await page.fill('#presence-penalty-a', '2');
+    await page.fill('#frequency-penalty-a', '2');
+    await send('Hi');
+    const [turn] = await assistantTurns(1);
+    // The same request, not streamed, through /v1: what the fold and the answer must show.
+    const { message } = (await v1Chat({ model: 'tiny-random-qwen3', messages: [{ role: 'user', content: 'Hi' }], temperature: 0, max_tokens: 6, presence_penalty: 2, frequency_penalty: 2, logit_bias: bias })).choices[0];
+    expect(message.reasoning_content).toBeTruthy();
+    expect(message.content).toBeTruthy();
+    const fold = await page.$eval('#messages .turn.assistant details.reasoning', (d) => ({
+      open: (d as HTMLDetailsElement).open,
+      summary: d.querySelector('summary')!.textContent,
+      text: d.querySelector('summary + *')!.textContent,
+      shown: d.querySelector('summary + *')!.checkVisibility(),
+    }));
+    expect(fold).toEqual({ open: false, summary: 'Reasoning', text: message.reasoning_content, shown: false });
+    expect(turn!.text).toBe(message.content);
+    await page.click('#messages .turn.assistant details.reasoning summary');
+    expect(await page.$eval('#messages .turn.assistant details.reasoning summary + *', (e) => e.checkVisibility())).toBe(true);
+    for (const f of ['#logit-bias-a', '#presence-penalty-a', '#frequency-penalty-a']) await page.fill(f, '');
+    await page.fill('#max-tokens-a', '256');
     await page.click('#clear');
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { fromMessages, toMessages, type Conversation } from '../../demo/conversation.js';
 import { registrationOf } from '../../demo/register.js';
-import { schemaError, toolsError } from '../../demo/params.js';
+import { logitBiasError, schemaError, toolsError } from '../../demo/params.js';
 import { runSnippet, snippet } from '../../demo/code-view.js';
 
 /** The playground's pure parts: messages JSON both ways, registrations, the JSON editors, snippets. */
@@ -63,6 +63,15 @@ describe('JSON editors', () => {
     expect(toolsError('[{"type": "function"}]')).toMatch(/^tools\[0\] needs/);
     expect(toolsError('[{"type": "function", "function": {"name": "f", "parameters": {"type": 3}}}]')).toMatch(/^tools\[0\]\.function\.parameters: Not a JSON Schema/);
     expect(toolsError('[{"type": "function", "function": {"name": "f"}}]')).toBeNull();
+  });
+  test('logit_bias: empty (not sent) or token ids to a bias in -100..100', () => {
+    expect(logitBiasError('  ')).toBeNull();
+    expect(logitBiasError('{"405": 4, "406": -100}')).toBeNull();
+    expect(logitBiasError('{"405": ')).toMatch(/^Invalid JSON: /);
+    expect(logitBiasError('[4]')).toMatch(/^logit_bias is a JSON object/);
+    expect(logitBiasError('{"think": 4}')).toBe('"think" is not a token id (a whole number).');
+    expect(logitBiasError('{"405": 101}')).toBe('The bias of 405 is a number from -100 to 100.');
+    expect(logitBiasError('{"405": "4"}')).toBe('The bias of 405 is a number from -100 to 100.');
   });
 });
 
