@@ -28,12 +28,17 @@ async function harness(device: Device): Promise<Page & { errors: string[] }> {
   return page;
 }
 
-/** Registers `name` (optionally one dtype of it) and loads it; returns the progress events' files and totals. */
+/**
+ * Registers `name` (optionally one dtype of it) and loads it; returns the progress events' files and totals.
+ * No prefix cache: the references prefill each prompt in one pass, and a cached prefix splits
+ * it in two; q8's dynamic activation quantization takes its scales per pass, which moved
+ * llama3-q8's multi_turn logprobs (53 tokens shared with system) by up to 0.58.
+ */
 async function load(page: Page, name: RealModel, device: Device, dtype?: string) {
   const id = dtype ? `${name}-${dtype}` : name;
   return page.evaluate(async ({ id, name, device, dtype }) => {
     const h = (window as any).harness;
-    await (window as any).client.models.register({ id, baseUrl: `/models/${name}/`, ...(dtype ? { options: { dtype } } : {}) });
+    await (window as any).client.models.register({ id, baseUrl: `/models/${name}/`, options: { prefixCache: false, ...(dtype ? { dtype } : {}) } });
     const { info, progress } = await h.load(id, { device });
     const files = [...new Set(progress.map((p: any) => p.file).filter(Boolean))];
     const last = progress.filter((p: any) => p.phase === 'download').at(-1);
