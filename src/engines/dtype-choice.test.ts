@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../core/engine.js';
 import { defaultModels } from './catalog.js';
-import { dtypeFor, preferredDtype } from './dtype-choice.js';
+import { DEFAULT_PREFIX_CACHE_LIMITS } from '../core/prefix-cache.js';
+import { dtypeFor, preferredDtype, prefixCacheLimits } from './dtype-choice.js';
 
 const spec = (dtype?: unknown): ModelSpec => ({ id: 'm', engine: 'transformers', source: { repo: 'm' }, ...(dtype ? { options: { dtype } } : {}) }) as ModelSpec;
 const HUB_SET = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16'];
@@ -37,5 +38,20 @@ describe('dtype choice', () => {
       expect(dtypeFor(m, 'wasm', false)).toBeUndefined();
       expect(dtypeFor(m, 'webgpu', true)).toBe('q4f16');
     }
+  });
+});
+
+describe('prefixCacheLimits', () => {
+  const spec = (options?: Record<string, unknown>) => ({ id: 'm', engine: 'transformers', source: { repo: 'm' }, ...(options ? { options } : {}) });
+  it('on with the defaults for pass-independent dtypes, bounded by the engine then the model', () => {
+    expect(prefixCacheLimits(spec(), undefined, 'fp32')).toEqual(DEFAULT_PREFIX_CACHE_LIMITS);
+    expect(prefixCacheLimits(spec({ prefixCache: { maxEntries: 2 } }), { maxEntries: 8 }, 'q4')?.maxEntries).toBe(2);
+    expect(prefixCacheLimits(spec(), false, 'fp32')).toBeNull();
+  });
+  it('off for dynamically quantized files unless the model opts in', () => {
+    for (const dtype of ['q8', 'int8', 'uint8']) expect(prefixCacheLimits(spec(), undefined, dtype)).toBeNull();
+    expect(prefixCacheLimits(spec(), { maxEntries: 8 }, 'q8')).toBeNull();
+    expect(prefixCacheLimits(spec({ prefixCache: true }), undefined, 'q8')).toEqual(DEFAULT_PREFIX_CACHE_LIMITS);
+    expect(prefixCacheLimits(spec({ prefixCache: false }), undefined, 'fp32')).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import type { ModelSpec } from '../core/engine.js';
+import { DEFAULT_PREFIX_CACHE_LIMITS, type PrefixCacheLimits } from '../core/prefix-cache.js';
 import type { DeviceKind } from '../protocol/models.js';
 
 /** Which ONNX file (dtype) a transformers.js model loads: the caller's choice, else the fastest that exists. */
@@ -51,3 +52,23 @@ export function preferredDtype(available: readonly string[], device: DeviceKind,
 export const DTYPE_SUFFIX: Record<string, string> = {
   fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4',
 };
+
+/**
+ * Dynamically quantized files (q8 and its int8/uint8 names) take their activation scales
+ * per forward pass, so a prompt prefilled in two passes (a cached prefix, then the rest)
+ * gives other logits than one pass: measured up to 0.58 on tiny-random-llama3's q8.
+ */
+const PASS_DEPENDENT_DTYPES = new Set(['q8', 'int8', 'uint8']);
+
+/**
+ * The prefix cache's bounds for a model: its own `options.prefixCache`, else the engine's,
+ * else the defaults. Off by default for pass-dependent dtypes, so that output never depends
+ * on what was cached (a model's own `options.prefixCache` opts in, accepting the shift).
+ */
+export function prefixCacheLimits(spec: ModelSpec, engine: Partial<PrefixCacheLimits> | false | undefined, dtype: string | undefined): PrefixCacheLimits | null {
+  const own = spec.options?.prefixCache as Partial<PrefixCacheLimits> | boolean | undefined;
+  if (own === undefined && dtype && PASS_DEPENDENT_DTYPES.has(dtype)) return null;
+  const chosen = own ?? engine;
+  if (chosen === false) return null;
+  return { ...DEFAULT_PREFIX_CACHE_LIMITS, ...engine, ...(typeof own === 'object' ? own : {}) };
+}

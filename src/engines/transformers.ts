@@ -33,10 +33,10 @@ import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
 import { renderChatTemplate } from './hf-chat.js';
 import { encoderTask, loadEncoderModel } from './transformers-encoders.js';
 import { modelTokenizer } from './transformers-tokenizer.js';
-import { DEFAULT_PREFIX_CACHE_LIMITS, type PrefixCache, type PrefixCacheLimits } from '../core/prefix-cache.js';
+import type { PrefixCache, PrefixCacheLimits } from '../core/prefix-cache.js';
 import { chooseThreads } from '../core/threads.js';
 import { createKvCache, kvBytes, kvLength, reusable, supportsPrefixCache, type KvState } from './transformers-kv.js';
-import { DTYPE_SUFFIX, dtypeCandidates, dtypeFor } from './dtype-choice.js';
+import { DTYPE_SUFFIX, dtypeCandidates, dtypeFor, prefixCacheLimits } from './dtype-choice.js';
 import { withLoadErrors } from './transformers/load-errors.js';
 
 /**
@@ -97,7 +97,7 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
         AutoModelForCausalLM.from_pretrained(spec.source.repo, { ...common, device, ...dtypeOption, ...(external ? { use_external_data_format: external } : {}) }),
       ]);
       ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
-      return new TransformersModel(spec, tokenizer, model, device, prefixCacheLimits(spec, options.prefixCache));
+      return new TransformersModel(spec, tokenizer, model, device, prefixCacheLimits(spec, options.prefixCache, dtype));
     },
   }, () => options.hubUrl);
 }
@@ -233,14 +233,6 @@ export function progressReporter(model: string, ctx: LoadContext) {
     if (last) emit(last);
   };
   return report;
-}
-
-/** The prefix cache's bounds for a model: its own `options.prefixCache`, else the engine's, else the defaults. */
-function prefixCacheLimits(spec: ModelSpec, engine: TransformersEngineOptions['prefixCache']): PrefixCacheLimits | null {
-  const own = spec.options?.prefixCache as TransformersEngineOptions['prefixCache'];
-  const chosen = own ?? engine;
-  if (chosen === false) return null;
-  return { ...DEFAULT_PREFIX_CACHE_LIMITS, ...engine, ...own };
 }
 
 export class TransformersModel implements LoadedModel {
