@@ -166,7 +166,7 @@ export class Runtime {
     const params = parseRequest(ChatCompletionCreateParams, body);
     checkChatParams(params, false);
     const spec = this.registry.get(params.model, 'model');
-    const order = this.router.order(spec, params.routing);
+    const order = await this.router.order(spec, params.routing);
     // Schemas and tools this runtime must enforce are checked before anything queues or loads.
     if (order[0] === 'local') checkChatParams(params);
     const { result, served } = await this.router.run(
@@ -175,7 +175,12 @@ export class Runtime {
       (side) => (side === 'local' ? this.startLocalChat(params, spec, signal, extras) : this.startRemoteChat(params, spec, signal)),
       signal,
     );
-    return Object.assign(result, { served });
+    if (served === 'remote' || !order.includes('remote')) return Object.assign(result, { served });
+    const out: Routed<ChatCompletionChunk> = Object.assign(
+      this.router.recovering(spec.id, result, () => this.startRemoteChat(params, spec, signal), chatHasOutput, () => (out.served = 'remote')),
+      { served },
+    );
+    return out;
   }
 
   /** The request on this device: the queue, the engine, core's OpenAI semantics. */
@@ -282,13 +287,20 @@ export class Runtime {
     const params = parseRequest(CompletionCreateParams, body);
     checkCompletionParams(params);
     const spec = this.registry.get(params.model, 'model');
+    const order = await this.router.order(spec, params.routing);
+    const startRemote = () => this.remote(spec).then((m) => m.completion(remoteCompletionBody(params), signal));
     const { result, served } = await this.router.run(
       spec.id,
-      this.router.order(spec, params.routing),
-      (side) => (side === 'local' ? this.startLocalCompletion(params, spec, signal, extras) : this.remote(spec).then((m) => m.completion(remoteCompletionBody(params), signal))),
+      order,
+      (side) => (side === 'local' ? this.startLocalCompletion(params, spec, signal, extras) : startRemote()),
       signal,
     );
-    return Object.assign(result, { served });
+    if (served === 'remote' || !order.includes('remote')) return Object.assign(result, { served });
+    const out: Routed<Completion> = Object.assign(
+      this.router.recovering(spec.id, result, startRemote, (c) => c.choices.some((x) => x.text !== '' || x.finish_reason != null), () => (out.served = 'remote')),
+      { served },
+    );
+    return out;
   }
 
   private async startLocalCompletion(params: CompletionCreateParams, spec: ModelSpec, signal: AbortSignal, extras: RequestExtras): Promise<AsyncIterableIterator<Completion>> {
@@ -407,6 +419,11 @@ export class Runtime {
     }
     return engine;
   }
+}
+
+/** A chunk that shows the caller part of the answer (anything beyond the role). */
+function chatHasOutput(chunk: ChatCompletionChunk): boolean {
+  return chunk.usage != null || chunk.choices.some((c) => c.finish_reason != null || Object.entries(c.delta).some(([k, v]) => k !== 'role' && v != null && v !== ''));
 }
 
 /** Model-dependent refusals that need no tokens (model-bounds.ts): before the queue when the model is loaded. */

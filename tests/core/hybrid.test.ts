@@ -8,7 +8,7 @@ import { createGateway } from '../../src/gateway/gateway.js';
 import { hostBackend } from '../../src/gateway/port-backend.js';
 import { ChatCompletionChunk } from '../../src/protocol/chat.js';
 import { APIError, ServiceUnavailableError } from '../../src/protocol/errors.js';
-import { ScriptedEngine, collect } from '../support/scripted-engine.js';
+import { ScriptedEngine, collect, type Script } from '../support/scripted-engine.js';
 import { chunk, startFakeServer, streamOf, type FakeServer } from '../support/fake-openai-server.js';
 
 const LOCAL = ['Lo', 'cal'];
@@ -26,8 +26,8 @@ async function fake(reply: FakeServer['reply']): Promise<FakeServer> {
 }
 
 /** A runtime with a scripted local engine and the real remote engine (backoff waits skipped). */
-function hybrid(specs: Array<Partial<ModelSpec> & { id: string }>, loadError?: Error, deviceMemory: number | null = null) {
-  const engine = new ScriptedEngine(Object.fromEntries(specs.map((s) => [s.id, { reply: LOCAL, ...(loadError ? { loadError } : {}) }])));
+function hybrid(specs: Array<Partial<ModelSpec> & { id: string }>, loadError?: Error, deviceMemory: number | null = null, more: { script?: Partial<Script>; cached?: (spec: ModelSpec) => Promise<boolean> } = {}) {
+  const engine = new ScriptedEngine(Object.fromEntries(specs.map((s) => [s.id, { reply: LOCAL, ...(loadError ? { loadError } : {}), ...more.script }])));
   const waits: number[] = [];
   const runtime = new Runtime({
     engines: {
@@ -35,7 +35,7 @@ function hybrid(specs: Array<Partial<ModelSpec> & { id: string }>, loadError?: E
       remote: async () => createRemoteEngine({ sleep: async (ms) => void waits.push(ms) }),
     },
     models: specs.map((s) => ({ engine: 'scripted', source: { repo: s.id }, ...s })),
-    routing: { deviceMemory: () => deviceMemory },
+    routing: { deviceMemory: () => deviceMemory, ...(more.cached ? { cached: more.cached } : {}) },
   });
   return { runtime, engine, waits };
 }
@@ -240,6 +240,48 @@ describe('routing', () => {
     const forced = await runtime.startChatCompletion({ model: 'big', messages: user, stream: true, routing: 'only_on_device' }, signal());
     expect(forced.served).toBe('local');
     await collect(forced);
+  });
+
+  it('a model whose files are already cached is tried on the device even when memory looks tight', async () => {
+    const server = await fake(() => ({ sse: streamOf(['big']) }));
+    const GiB = 2 ** 30;
+    const asked: string[] = [];
+    const { runtime } = hybrid([{ id: 'cached', sizeBytes: 3 * GiB, remote: { baseURL: server.baseURL } }, { id: 'fresh', sizeBytes: 3 * GiB, remote: { baseURL: server.baseURL } }, { id: 'small', sizeBytes: GiB, remote: { baseURL: server.baseURL } }], undefined, 4 * GiB, {
+      cached: async (spec) => (asked.push(spec.id), spec.id === 'cached'),
+    });
+    const served = [];
+    for (const model of ['cached', 'fresh', 'small']) {
+      const started = await runtime.startChatCompletion({ model, messages: user, stream: true }, signal());
+      served.push(started.served);
+      await collect(started);
+    }
+    expect(served).toEqual(['local', 'remote', 'local']);
+    expect(asked).toEqual(['cached', 'fresh']); // only asked when memory is tight
+  });
+
+  it('a device lost before any output moves the request to the server; after output went out, a typed 503', async () => {
+    const server = await fake(() => ({ sse: streamOf(['Re', 'mote']) }));
+    const lost = () => new ServiceUnavailableError('The GPU device was lost.', { code: 'gpu_device_lost' });
+    const early = hybrid([{ id: 'h', remote: { baseURL: server.baseURL } }], undefined, null, { script: { failAt: { step: 0, error: lost() } } });
+    const moved = await early.runtime.startChatCompletion({ model: 'h', messages: user, stream: true }, signal());
+    expect(moved.served).toBe('local');
+    const chunks = await collect(moved);
+    expect([moved.served, text(chunks)]).toEqual(['remote', 'Remote']);
+    expect(chunks.filter((c) => c.choices[0]?.delta.role)).toHaveLength(1); // the local role chunk was held back
+    expect(early.runtime.stats().routing.h).toMatchObject({ local: 0, remote: 1, fallbacks: 1, lastFallbackReason: 'gpu_device_lost (mid-generation)' });
+    const next = await early.runtime.startChatCompletion({ model: 'h', messages: user, stream: true }, signal()); // the device is skipped for a while
+    expect([next.served, text(await collect(next))]).toEqual(['remote', 'Remote']);
+
+    const late = hybrid([{ id: 'h', remote: { baseURL: server.baseURL } }], undefined, null, { script: { failAt: { step: 1, error: lost() } } });
+    const partial = await late.runtime.startChatCompletion({ model: 'h', messages: user, stream: true }, signal());
+    const got: string[] = [];
+    const err = await rejection((async () => { for await (const c of partial) got.push(c.choices[0]?.delta.content ?? ''); })());
+    expect(got.join('')).toBe('Lo');
+    expect([err.status, err.code, err.message]).toEqual([503, 'gpu_device_lost', expect.stringContaining('already been sent')]);
+    const only = hybrid([{ id: 'h', remote: { baseURL: server.baseURL }, routing: 'only_on_device' }], undefined, null, { script: { failAt: { step: 0, error: lost() } } });
+    const kept = await only.runtime.startChatCompletion({ model: 'h', messages: user, stream: true }, signal());
+    expect((await rejection(collect(kept))).code).toBe('gpu_device_lost');
+    expect(server.requests).toHaveLength(2);
   });
 
   it('prefer_remote falls back to the device when the server is down; only_remote gets the typed 503', async () => {
