@@ -305,15 +305,46 @@ describe('routing', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('the Responses API is translated to chat for the server; the remote model is listed, without its key', async () => {
-    const server = await fake(() => ({ sse: streamOf(['Hi']) }));
-    const { runtime } = hybrid([{ id: 'r', engine: 'remote', remote: { baseURL: server.baseURL, apiKey: 'sk-secret' } }]);
-    const events = await runtime.startResponse({ model: 'r', input: 'hello', instructions: 'be brief' }, signal());
+  it("the Responses API goes to the server's own /v1/responses; the chain stays in this runtime's store and the server gets the whole conversation", async () => {
+    const answer = (id: string, text: string) => ({ id, object: 'response', created_at: 1, status: 'completed', model: 'served', output: [{ type: 'message', id: `msg_${id}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] }], usage: { input_tokens: 2, output_tokens: 1, total_tokens: 3 } });
+    const server = await fake((req, i) => req.body.stream
+      ? { sse: [{ type: 'response.created', sequence_number: 0, response: { ...answer(`r${i}`, ''), status: 'in_progress', output: [] } }, { type: 'response.output_text.delta', sequence_number: 1, item_id: `msg_r${i}`, output_index: 0, content_index: 0, delta: 'Again' }, { type: 'response.completed', sequence_number: 2, response: answer(`r${i}`, 'Again') }] }
+      : { body: answer(`r${i}`, 'Native') });
+    const { runtime } = hybrid([{ id: 'r', engine: 'remote', remote: { baseURL: server.baseURL, model: 'served', responses: 'native' } }]);
+    const first = await runtime.createResponse({ model: 'r', input: 'hello', instructions: 'be brief' }, signal());
+    expect([first.id, first.model, (first.output[0] as any).content[0].text]).toEqual(['r0', 'r', 'Native']);
+    expect(server.requests[0]!.path).toBe('/v1/responses');
+    expect(server.requests[0]!.body).toEqual({ model: 'served', input: 'hello', instructions: 'be brief', stream: false, store: false });
+
+    const events = await runtime.startResponse({ model: 'r', input: 'more', previous_response_id: first.id, stream: true }, signal());
     expect(events.served).toBe('remote');
     const all = await collect(events);
-    const done = all.at(-1) as any;
-    expect(done.response.output_text ?? done.response.output[0].content[0].text).toBe('Hi');
-    expect(server.requests[0]!.body.messages).toEqual([{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: 'hello' }] }]);
+    expect(all.map((e) => e.type)).toEqual(['response.created', 'response.output_text.delta', 'response.completed']);
+    const sent = server.requests[1]!.body;
+    expect(sent.previous_response_id).toBeUndefined();
+    expect(sent.input.map((item: any) => [item.role, item.content[0].text])).toEqual([['user', 'hello'], ['assistant', 'Native'], ['user', 'more']]);
+    // Both are in this runtime's store: retrievable, and their items listed.
+    expect(runtime.retrieveResponse('r1').model).toBe('r');
+    expect(runtime.listResponseInputItems('r1').data).toHaveLength(3);
+    // An invalid request is core's 400, before the server sees anything.
+    const bad = await rejection(runtime.startResponse({ model: 'r', input: 'x', previous_response_id: 'resp_unknown' }, signal()));
+    expect([bad.status, bad.param]).toEqual([404, 'previous_response_id']);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("a server without /v1/responses (404) gets chat from then on ('auto'); 'native' gets the typed 404; the remote model is listed, without its key", async () => {
+    const server = await fake((req) => (req.path === '/v1/responses' ? { status: 404, body: { detail: 'Not Found' } } : { sse: streamOf(['Hi']) }));
+    const { runtime } = hybrid([{ id: 'r', engine: 'remote', remote: { baseURL: server.baseURL, apiKey: 'sk-secret' } }, { id: 'n', engine: 'remote', remote: { baseURL: server.baseURL, responses: 'native' } }]);
+    for (let i = 0; i < 2; i++) {
+      const events = await runtime.startResponse({ model: 'r', input: 'hello', instructions: 'be brief' }, signal());
+      expect(events.served).toBe('remote');
+      const done = (await collect(events)).at(-1) as any;
+      expect(done.response.output[0].content[0].text).toBe('Hi');
+    }
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/responses', '/v1/chat/completions', '/v1/chat/completions']);
+    expect(server.requests[1]!.body.messages).toEqual([{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: 'hello' }] }]);
+    const err = await rejection(runtime.startResponse({ model: 'n', input: 'hello' }, signal()));
+    expect([err.status, err.message]).toEqual([404, expect.stringContaining('Not Found')]);
     const listed = runtime.listModels().data.find((m) => m.id === 'r')!;
     expect(listed.engine).toBe('remote');
     expect(JSON.stringify(runtime.listModels())).not.toContain('sk-secret');
