@@ -41,13 +41,14 @@ export function remoteCompletionBody(params: CompletionCreateParams): Completion
 /**
  * A Responses request for the server's own Responses API: the whole conversation this
  * runtime's store resolved (previous_response_id and item_reference replaced by the items
- * they name) and `store: false`, so a stateless server (transformers serve ignores
+ * they name), `stream` explicit and `store: false`, so a stateless server (transformers serve ignores
  * previous_response_id) answers the same conversation, and the chain stays in one store.
  */
 export function remoteResponseBody(params: ResponseCreateParams, resolved: ResolvedInput): ResponseCreateParams {
   const { previous_response_id: previous, ...rest } = params;
   const chained = previous != null || (Array.isArray(params.input) && params.input.some((item) => item.type === 'item_reference'));
-  return dropNulls({ ...rest, input: chained ? (resolved.items as ResponseCreateParams['input']) : params.input, store: false });
+  // `stream` always said: transformers serve streams /v1/responses when it is absent.
+  return dropNulls({ ...rest, input: chained ? (resolved.items as ResponseCreateParams['input']) : params.input, stream: params.stream === true, store: false });
 }
 
 function dropNulls<T extends object>(value: T): T {

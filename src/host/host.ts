@@ -283,7 +283,7 @@ function toSpec(m: ModelRegistration): ModelSpec {
  */
 function remoteOf(m: ModelRegistration, engine: string): Pick<ModelSpec, 'remote' | 'routing' | 'ownedBy'> {
   const fields = engine === 'remote'
-    ? { baseURL: m.baseURL ?? m.baseUrl, apiKey: m.apiKey, model: m.model, headers: m.headers, timeoutMs: m.timeoutMs, maxRetries: m.maxRetries }
+    ? { baseURL: m.baseURL ?? m.baseUrl, apiKey: m.apiKey, model: m.model, headers: m.headers, timeoutMs: m.timeoutMs, maxRetries: m.maxRetries, responses: m.responses }
     : m.remote;
   const routing = m.routing !== undefined ? parseRequest(z.object({ routing: RoutingMode }), { routing: m.routing }) : {};
   if (fields === undefined) return routing;
