@@ -332,6 +332,16 @@ describe('routing', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('prefer_remote: a Responses request whose server is down is translated for the device, counted once', async () => {
+    const down = await fake(() => ({ status: 503, body: { error: { message: 'overloaded' } } }));
+    const { runtime } = hybrid([{ id: 'h', remote: { baseURL: down.baseURL, maxRetries: 0 }, routing: 'prefer_remote' }]);
+    const events = await runtime.startResponse({ model: 'h', input: 'hello' }, signal());
+    expect(events.served).toBe('local');
+    expect(((await collect(events)).at(-1) as any).response.output[0].content[0].text).toBe('Local');
+    expect(down.requests.map((r) => r.path)).toEqual(['/v1/responses']);
+    expect(runtime.stats().routing.h).toMatchObject({ local: 1, remote: 0, fallbacks: 1 });
+  });
+
   it("a server without /v1/responses (404) gets chat from then on ('auto'); 'native' gets the typed 404; the remote model is listed, without its key", async () => {
     const server = await fake((req) => (req.path === '/v1/responses' ? { status: 404, body: { detail: 'Not Found' } } : { sse: streamOf(['Hi']) }));
     const { runtime } = hybrid([{ id: 'r', engine: 'remote', remote: { baseURL: server.baseURL, apiKey: 'sk-secret' } }, { id: 'n', engine: 'remote', remote: { baseURL: server.baseURL, responses: 'native' } }]);
