@@ -28,6 +28,12 @@ beforeAll(async () => {
     startTransformersServe(fixture.dir),
     startFakeServer((req) => {
       if (req.body?.messages?.[0]?.content === 'slow') return { sse: streamOf(Array.from({ length: 400 }, () => 'x')), eventDelayMs: 20 };
+      // A server without the Responses API: webinfer translates to chat from then on.
+      if (req.path === '/v1/responses') return { status: 404, body: { detail: 'Not Found' } };
+      if (req.body?.messages?.[0]?.content?.[0]?.text === 'echo') {
+        if (req.body.stream) return { sse: streamOf(['trans', 'lated']) };
+        return { body: { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'translated' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } } };
+      }
       return { status: 400, body: { error: { message: "'temperature' is too hot", type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' } } };
     }),
     launchGateway('?device=none'),
@@ -132,9 +138,14 @@ describe('openai SDK through /v1, remote and hybrid', () => {
       let text = '';
       for await (const c of streamed.data) text += c.choices[0]?.delta.content ?? '';
       const raw = await (await fetch('/v1/models')).text();
-      // The Responses API: translated to chat for a server that has only chat (transformers serve).
+      // The Responses API: transformers serve has its own, so it is passed through; the chain stays in webinfer's store.
       const responded = await openai.responses.create({ model: 'qwen-remote', input: 'Hello', max_output_tokens: 8, temperature: 0 }).withResponse();
-      const responses = { text: responded.data.output_text, status: responded.data.status, served: responded.response.headers.get('x-webinfer-served') };
+      const chained = await openai.responses.create({ model: 'qwen-remote', input: 'And you?', previous_response_id: responded.data.id, max_output_tokens: 4, temperature: 0 });
+      const items = await (await fetch(`/v1/responses/${chained.id}/input_items`)).json();
+      // A server without it (404): translated to chat, then remembered.
+      const translated = [];
+      for (let i = 0; i < 2; i++) translated.push((await openai.responses.create({ model: 'scripted', input: 'echo' })).output_text);
+      const responses = { text: responded.data.output_text, status: responded.data.status, served: responded.response.headers.get('x-webinfer-served'), model: responded.data.model, chained: chained.output_text, items: items.data.length, translated };
       // Legacy completions: the server's own /v1/completions.
       const legacy = await openai.completions.create({ model: 'qwen-remote', prompt: 'Hello', max_tokens: 5, temperature: 0 }).withResponse();
       const completions = { text: legacy.data.choices[0].text, usage: legacy.data.usage, served: legacy.response.headers.get('x-webinfer-served'), fingerprint: legacy.data.system_fingerprint };
@@ -146,8 +157,11 @@ describe('openai SDK through /v1, remote and hybrid', () => {
     expect(out.raw).not.toContain(serve.baseURL);
     expect([out.served, out.streamedServed]).toEqual(['remote', 'remote']);
     expect(out.text).toBe(out.data.choices[0].message.content);
-    expect(out.responses).toMatchObject({ status: 'incomplete', served: 'remote' });
+    const own = await fetch(`${serve.baseURL}/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: serve.model, input: 'Hello', max_output_tokens: 8, temperature: 0, stream: false }) }).then((r) => r.json());
+    expect(out.responses).toMatchObject({ text: own.output[0].content[0].text, status: own.status, served: 'remote', model: 'qwen-remote', items: 3, translated: ['translated', 'translated'] });
     expect(out.responses.text.length).toBeGreaterThan(0);
+    expect(out.responses.chained.length).toBeGreaterThan(0);
+    expect(fake.requests.filter((r) => r.path === '/v1/responses')).toHaveLength(1);
     const server = await fetch(`${serve.baseURL}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: serve.model, prompt: 'Hello', max_tokens: 5, temperature: 0 }) }).then((r) => r.json());
     expect(out.completions).toMatchObject({ text: server.choices[0].text, served: 'remote', fingerprint: 'webinfer-remote' });
     expect(out.completions.usage.completion_tokens).toBe(server.usage.completion_tokens);

@@ -1,6 +1,7 @@
 import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, Tool } from '../protocol/chat.js';
 import type { RemoteTarget, RoutingMode } from '../protocol/routing.js';
 import type { Completion, CompletionCreateParams } from '../protocol/completions.js';
+import type { ResponseCreateParams, ResponseStreamEvent } from '../protocol/responses.js';
 import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
 import type { ResolvedMedia } from './media/types.js';
 
@@ -296,6 +297,12 @@ export interface PassThroughModel {
   chat(body: ChatCompletionCreateParams, signal: AbortSignal): Promise<AsyncIterableIterator<ChatCompletionChunk>>;
   /** The same for legacy completions (`/v1/completions`). */
   completion(body: CompletionCreateParams, signal: AbortSignal): Promise<AsyncIterableIterator<Completion>>;
+  /**
+   * `/v1/responses` on the server itself (its events as they come, `model` the registered
+   * id); null when the target says `responses: 'chat'`, or (`'auto'`) the server was found
+   * without the route (404/405, remembered): core then translates to chat.
+   */
+  response(body: ResponseCreateParams, signal: AbortSignal): Promise<AsyncIterableIterator<ResponseStreamEvent> | null>;
 }
 
 export function isPassThrough(engine: Engine | PassThroughEngine): engine is PassThroughEngine {

@@ -1,6 +1,8 @@
 import type { ChatCompletionCreateParams } from '../protocol/chat.js';
 import type { CompletionCreateParams } from '../protocol/completions.js';
 import { BadRequestError } from '../protocol/errors.js';
+import type { ResponseCreateParams } from '../protocol/responses.js';
+import type { ResolvedInput } from './endpoints/response-chain.js';
 import { ATTACHMENT_SCHEME } from '../protocol/media.js';
 
 /**
@@ -34,6 +36,19 @@ function checkRemoteMedia(messages: ChatCompletionCreateParams['messages']): voi
 export function remoteCompletionBody(params: CompletionCreateParams): CompletionCreateParams {
   const { routing: _routing, ...rest } = params;
   return dropNulls(rest);
+}
+
+/**
+ * A Responses request for the server's own Responses API: the whole conversation this
+ * runtime's store resolved (previous_response_id and item_reference replaced by the items
+ * they name), `stream` explicit and `store: false`, so a stateless server (transformers serve ignores
+ * previous_response_id) answers the same conversation, and the chain stays in one store.
+ */
+export function remoteResponseBody(params: ResponseCreateParams, resolved: ResolvedInput): ResponseCreateParams {
+  const { previous_response_id: previous, ...rest } = params;
+  const chained = previous != null || (Array.isArray(params.input) && params.input.some((item) => item.type === 'item_reference'));
+  // `stream` always said: transformers serve streams /v1/responses when it is absent.
+  return dropNulls({ ...rest, input: chained ? (resolved.items as ResponseCreateParams['input']) : params.input, stream: params.stream === true, store: false });
 }
 
 function dropNulls<T extends object>(value: T): T {

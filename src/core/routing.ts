@@ -1,4 +1,4 @@
-import { APIError, BadRequestError } from '../protocol/errors.js';
+import { APIError, BadRequestError, ServiceUnavailableError } from '../protocol/errors.js';
 import type { RoutingStats } from '../protocol/rpc.js';
 import type { RoutingMode, Served } from '../protocol/routing.js';
 import { isAbort } from './abort.js';
@@ -26,6 +26,13 @@ export const MAX_MEMORY_SHARE = 0.5;
 export interface RouterOptions {
   /** The device's memory in bytes where known (`navigator.deviceMemory`, a coarse lower bound). */
   deviceMemory?: () => number | null;
+  /**
+   * Whether the model's files are already in this origin's cache (the host reads its cache
+   * listing). A cached model is tried on the device even when memory looks tight: nothing
+   * is downloaded, deviceMemory is a coarse lower bound, and a load that does run out of
+   * memory still falls back to the server.
+   */
+  cached?: (spec: ModelSpec) => Promise<boolean>;
 }
 
 export class Router {
@@ -35,7 +42,7 @@ export class Router {
   constructor(private readonly options: RouterOptions = {}) {}
 
   /** The sides to try, in order; a 400 naming `routing` when the mode asks for a side the model lacks. */
-  order(spec: ModelSpec, requested: RoutingMode | null | undefined): Served[] {
+  async order(spec: ModelSpec, requested: RoutingMode | null | undefined): Promise<Served[]> {
     const local = spec.engine !== 'remote';
     const remote = spec.remote !== undefined;
     const mode = requested ?? spec.routing ?? 'prefer_on_device';
@@ -52,7 +59,7 @@ export class Router {
         return [...(remote ? ['remote' as const] : []), ...(local ? ['local' as const] : [])];
       default: {
         const order: Served[] = [...(local ? ['local' as const] : []), ...(remote ? ['remote' as const] : [])];
-        const skip = order.length === 2 ? this.cannotRunHere(spec) : null;
+        const skip = order.length === 2 ? await this.cannotRunHere(spec) : null;
         if (skip) {
           this.count(spec.id).lastFallbackReason = `local skipped: ${skip}`;
           return ['remote'];
@@ -86,15 +93,55 @@ export class Router {
 
   /**
    * Why the device should not even try (a remote exists): the model just failed to load
-   * here, or it is too large for the device's memory. Checks that need the engine
-   * (adapter, GPU features and limits) happen at load, before any download, and fall back.
+   * here, or it is too large for the device's memory and not already cached. Checks that
+   * need the engine (adapter, GPU features and limits) happen at load, before any
+   * download, and fall back.
    */
-  private cannotRunHere(spec: ModelSpec): string | null {
+  private async cannotRunHere(spec: ModelSpec): Promise<string | null> {
     const down = this.localDown.get(spec.id);
     if (down && down.until > Date.now()) return down.reason;
     const memory = this.options.deviceMemory?.() ?? null;
-    if (memory && spec.sizeBytes && spec.sizeBytes > memory * MAX_MEMORY_SHARE) return 'insufficient_memory';
-    return null;
+    if (!memory || !spec.sizeBytes || spec.sizeBytes <= memory * MAX_MEMORY_SHARE) return null;
+    const cached = await this.options.cached?.(spec).catch(() => false);
+    return cached ? null : 'insufficient_memory';
+  }
+
+  /**
+   * A local stream whose GPU device is lost mid-generation: when nothing has reached the
+   * caller yet (chunks without output, such as the role chunk, are held back until the
+   * first one with output), the request moves to the server and its chunks follow; once
+   * output went out, a 503 `gpu_device_lost` saying so (an answer cannot be spliced).
+   */
+  async *recovering<C>(id: string, local: AsyncIterableIterator<C>, remote: () => Promise<AsyncIterableIterator<C>>, hasOutput: (chunk: C) => boolean, moved: () => void): AsyncGenerator<C> {
+    const held: C[] = [];
+    let sent = false;
+    try {
+      for await (const chunk of local) {
+        if (!sent && !hasOutput(chunk)) {
+          held.push(chunk);
+          continue;
+        }
+        if (!sent) yield* held.splice(0);
+        sent = true;
+        yield chunk;
+      }
+      yield* held;
+      return;
+    } catch (err) {
+      if (!(err instanceof APIError) || err.code !== 'gpu_device_lost') throw err;
+      if (sent) {
+        throw new ServiceUnavailableError(`${err.message} Part of the answer had already been sent, so it was not moved to the remote server.`, { code: 'gpu_device_lost' });
+      }
+      this.localDown.set(id, { until: Date.now() + LOCAL_RETRY_MS, reason: 'gpu_device_lost' });
+      const stats = this.count(id);
+      stats.local--;
+      stats.remote++;
+      stats.fallbacks++;
+      stats.last = 'remote';
+      stats.lastFallbackReason = 'gpu_device_lost (mid-generation)';
+    }
+    moved();
+    yield* await remote();
   }
 
   /** A successful explicit load clears the device's recent failure. */

@@ -9,7 +9,7 @@ import { chatChunks, checkChatParams, checkModalities, collectChat, prepareChatJ
 import { checkCompletionParams, checkPromptShape, completionChunks, prepareCompletionJob } from './endpoints/completions.js';
 import { isPassThrough, type Engine, type LoadedModel, type ModelSpec, type PassThroughEngine, type PassThroughModel } from './engine.js';
 import { checkLogitBias, refuseOverContext, verbatimTexts } from './model-bounds.js';
-import { remoteChatBody, remoteCompletionBody } from './remote-request.js';
+import { remoteChatBody, remoteCompletionBody, remoteResponseBody } from './remote-request.js';
 import { LocalLoadFailure, Router, type RouterOptions } from './routing.js';
 import type { Served } from '../protocol/routing.js';
 import type { RoutingStats } from '../protocol/rpc.js';
@@ -20,7 +20,7 @@ import type { MediaAttachment, ResolvedMedia } from './media/types.js';
 import { ModelRegistry, describeModel } from './registry.js';
 import { ResponseCreateParams, type Response, type ResponseDeleted, type ResponseStreamEvent } from '../protocol/responses.js';
 import { checkResponseParams, mapChatError, toChatRequest } from './endpoints/responses.js';
-import { resolveInput } from './endpoints/response-chain.js';
+import { resolveInput, type ResolvedInput } from './endpoints/response-chain.js';
 import { ResponseStore, listInputItems, type InputItemList, type InputItemsQuery, type ResponseStoreLimits, type StoredItem } from './endpoints/response-store.js';
 import { foldResponse, responseEvents, responseId } from './endpoints/response-events.js';
 import { ENDPOINTS, type Endpoint, type EndpointContext } from './endpoints/index.js';
@@ -166,7 +166,7 @@ export class Runtime {
     const params = parseRequest(ChatCompletionCreateParams, body);
     checkChatParams(params, false);
     const spec = this.registry.get(params.model, 'model');
-    const order = this.router.order(spec, params.routing);
+    const order = await this.router.order(spec, params.routing);
     // Schemas and tools this runtime must enforce are checked before anything queues or loads.
     if (order[0] === 'local') checkChatParams(params);
     const { result, served } = await this.router.run(
@@ -175,7 +175,12 @@ export class Runtime {
       (side) => (side === 'local' ? this.startLocalChat(params, spec, signal, extras) : this.startRemoteChat(params, spec, signal)),
       signal,
     );
-    return Object.assign(result, { served });
+    if (served === 'remote' || !order.includes('remote')) return Object.assign(result, { served });
+    const out: Routed<ChatCompletionChunk> = Object.assign(
+      this.router.recovering(spec.id, result, () => this.startRemoteChat(params, spec, signal), chatHasOutput, () => (out.served = 'remote')),
+      { served },
+    );
+    return out;
   }
 
   /** The request on this device: the queue, the engine, core's OpenAI semantics. */
@@ -232,25 +237,61 @@ export class Runtime {
 
   /**
    * `/v1/responses`: the conversation is resolved from the response store
-   * (previous_response_id, item_reference), becomes a chat request (every 400 names the
-   * Responses param), its chunks become Responses events. Same pattern as
-   * startChatCompletion: every status error before the first event. Unless `store` is
-   * false, the finished response is stored before its last event is handed out.
+   * (previous_response_id, item_reference). Served remotely first, it goes to the server's
+   * own Responses API when the server has one (RemoteTarget.responses), as the whole
+   * conversation with `store: false`: this runtime's store holds the chain either way.
+   * Otherwise it becomes a chat request (every 400 names the Responses param) whose chunks
+   * become Responses events. Same pattern as startChatCompletion: every status error
+   * before the first event. Unless `store` is false, the finished response is stored
+   * before its last event is handed out.
    */
   async startResponse(body: unknown, signal: AbortSignal, extras: RequestExtras = {}): Promise<Routed<ResponseStreamEvent>> {
     const params = parseRequest(ResponseCreateParams, body);
     checkResponseParams(params);
     const resolved = resolveInput(params, this.responses);
+    const spec = this.registry.get(params.model, 'model');
+    let events: AsyncIterableIterator<ResponseStreamEvent>;
+    let served: Served | undefined;
+    const order = await this.router.order(spec, undefined);
+    if (order[0] === 'remote' && spec.remote?.responses !== 'chat') {
+      ({ result: events, served } = await this.router.run(spec.id, order, async (side) => {
+        if (side === 'local') return this.translatedResponse(params, resolved, signal, (chat) => this.startChatOn('local', chat, spec, signal, extras));
+        const native = await (await this.remote(spec)).response(remoteResponseBody(params, resolved), signal);
+        return native ?? this.translatedResponse(params, resolved, signal, (chat) => this.startChatOn('remote', chat, spec, signal, extras));
+      }, signal));
+    } else {
+      events = await this.translatedResponse(params, resolved, signal, async (chat) => {
+        const chunks = await this.startChatCompletion(chat, signal, extras);
+        served = chunks.served;
+        return chunks;
+      });
+    }
+    const out = params.store === false ? events : storing(events, resolved.items, this.responses);
+    return Object.assign(out, { served });
+  }
+
+  /** The Responses request as chat (`start` runs it), its chunks as Responses events. */
+  private async translatedResponse(
+    params: ResponseCreateParams,
+    resolved: ResolvedInput,
+    signal: AbortSignal,
+    start: (chat: ChatCompletionCreateParams) => Promise<AsyncIterableIterator<ChatCompletionChunk>>,
+  ): Promise<AsyncIterableIterator<ResponseStreamEvent>> {
     const { chat, origins } = toChatRequest(params, resolved);
-    let chunks: Routed<ChatCompletionChunk>;
+    let chunks: AsyncIterableIterator<ChatCompletionChunk>;
     try {
-      chunks = await this.startChatCompletion(chat, signal, extras);
+      chunks = await start(chat);
     } catch (err) {
       throw mapChatError(err, origins, params.text?.format);
     }
-    const events = responseEvents(chunks, params, { id: responseId('resp'), created: now(), model: params.model }, signal);
-    const out = params.store === false ? events : storing(events, resolved.items, this.responses);
-    return Object.assign(out, { served: chunks.served });
+    return responseEvents(chunks, params, { id: responseId('resp'), created: now(), model: params.model }, signal);
+  }
+
+  /** A chat request on the side the caller already chose (the caller counts it). */
+  private startChatOn(side: Served, body: unknown, spec: ModelSpec, signal: AbortSignal, extras: RequestExtras): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
+    const params = parseRequest(ChatCompletionCreateParams, body);
+    checkChatParams(params, side === 'local');
+    return side === 'local' ? this.startLocalChat(params, spec, signal, extras) : this.startRemoteChat(params, spec, signal);
   }
 
   async createResponse(body: unknown, signal: AbortSignal): Promise<Response> {
@@ -282,13 +323,20 @@ export class Runtime {
     const params = parseRequest(CompletionCreateParams, body);
     checkCompletionParams(params);
     const spec = this.registry.get(params.model, 'model');
+    const order = await this.router.order(spec, params.routing);
+    const startRemote = () => this.remote(spec).then((m) => m.completion(remoteCompletionBody(params), signal));
     const { result, served } = await this.router.run(
       spec.id,
-      this.router.order(spec, params.routing),
-      (side) => (side === 'local' ? this.startLocalCompletion(params, spec, signal, extras) : this.remote(spec).then((m) => m.completion(remoteCompletionBody(params), signal))),
+      order,
+      (side) => (side === 'local' ? this.startLocalCompletion(params, spec, signal, extras) : startRemote()),
       signal,
     );
-    return Object.assign(result, { served });
+    if (served === 'remote' || !order.includes('remote')) return Object.assign(result, { served });
+    const out: Routed<Completion> = Object.assign(
+      this.router.recovering(spec.id, result, startRemote, (c) => c.choices.some((x) => x.text !== '' || x.finish_reason != null), () => (out.served = 'remote')),
+      { served },
+    );
+    return out;
   }
 
   private async startLocalCompletion(params: CompletionCreateParams, spec: ModelSpec, signal: AbortSignal, extras: RequestExtras): Promise<AsyncIterableIterator<Completion>> {
@@ -407,6 +455,11 @@ export class Runtime {
     }
     return engine;
   }
+}
+
+/** A chunk that shows the caller part of the answer (anything beyond the role). */
+function chatHasOutput(chunk: ChatCompletionChunk): boolean {
+  return chunk.usage != null || chunk.choices.some((c) => c.finish_reason != null || Object.entries(c.delta).some(([k, v]) => k !== 'role' && v != null && v !== ''));
 }
 
 /** Model-dependent refusals that need no tokens (model-bounds.ts): before the queue when the model is loaded. */

@@ -3,7 +3,9 @@ import { AbortError } from '../core/abort.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from '../protocol/chat.js';
 import { APIError, ServiceUnavailableError } from '../protocol/errors.js';
 import type { RemoteTarget } from '../protocol/routing.js';
-import { CHAT, COMPLETION, badResponse, chunkShaper, completionAsChunks, textCompletionAsChunks, type ChunkShape, type Dialect } from './remote/chunks.js';
+import { CHAT, COMPLETION, badResponse, chunkShaper, completionAsChunks, textCompletionAsChunks, type ChunkShape } from './remote/chunks.js';
+import { responseAsEvents, responseShaper } from './remote/responses.js';
+import type { ResponseCreateParams, ResponseStreamEvent } from '../protocol/responses.js';
 import type { Completion, CompletionCreateParams } from '../protocol/completions.js';
 import { remoteError, streamError } from './remote/errors.js';
 import { sseData } from './remote/sse.js';
@@ -33,6 +35,8 @@ export interface RemoteEngineOptions {
 export function createRemoteEngine(options: RemoteEngineOptions = {}): PassThroughEngine {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const sleep = options.sleep ?? abortableSleep;
+  /** Servers found without the Responses API (`responses: 'auto'`): `${baseURL} ${model}`. */
+  const noResponsesApi = new Set<string>();
   return {
     name: 'remote',
     passThrough: true,
@@ -83,7 +87,7 @@ export function createRemoteEngine(options: RemoteEngineOptions = {}): PassThrou
        * One validated request: resolves once the server accepted it; a non-streaming answer
        * comes back split as its stream would have been (core folds it back).
        */
-      async function call<C>(path: string, body: { stream?: boolean | null; stream_options?: { include_usage?: boolean | null } | null }, signal: AbortSignal, dialect: Dialect<C>, whole: (raw: unknown, shape: ChunkShape) => C[]): Promise<AsyncIterableIterator<C>> {
+      async function call<C>(path: string, body: { stream?: boolean | null; stream_options?: { include_usage?: boolean | null } | null }, signal: AbortSignal, shaper: (shape: ChunkShape) => Shaper<C>, whole: (raw: unknown, shape: ChunkShape) => C[]): Promise<AsyncIterableIterator<C>> {
         const streaming = body.stream === true;
         const shape: ChunkShape = { model: id, includeUsage: !streaming || body.stream_options?.include_usage === true, server };
         const watchdog = new Watchdog(timeoutMs, signal);
@@ -91,7 +95,7 @@ export function createRemoteEngine(options: RemoteEngineOptions = {}): PassThrou
           watchdog.dispose();
           throw err;
         });
-        if (streaming) return streamChunks(response, shape, dialect, watchdog, timeoutMs);
+        if (streaming) return streamChunks(response, shape, shaper(shape), watchdog, timeoutMs);
         const text = await watched(response.text(), watchdog, server, timeoutMs);
         watchdog.dispose();
         let parsed: unknown;
@@ -104,20 +108,39 @@ export function createRemoteEngine(options: RemoteEngineOptions = {}): PassThrou
         return (async function* () { yield* chunks; })();
       }
 
+      const serverKey = `${base.href} ${target.model ?? id}`;
       return {
         id,
         chat: (body: ChatCompletionCreateParams, signal: AbortSignal): Promise<AsyncIterableIterator<ChatCompletionChunk>> =>
-          call('chat/completions', body, signal, CHAT, completionAsChunks),
+          call('chat/completions', body, signal, (shape) => chunkShaper(shape, CHAT), completionAsChunks),
         completion: (body: CompletionCreateParams, signal: AbortSignal): Promise<AsyncIterableIterator<Completion>> =>
-          call('completions', body, signal, COMPLETION, textCompletionAsChunks),
+          call('completions', body, signal, (shape) => chunkShaper(shape, COMPLETION), textCompletionAsChunks),
+        async response(body: ResponseCreateParams, signal: AbortSignal): Promise<AsyncIterableIterator<ResponseStreamEvent> | null> {
+          const mode = target.responses ?? 'auto';
+          if (mode === 'chat' || (mode === 'auto' && noResponsesApi.has(serverKey))) return null;
+          try {
+            return await call('responses', body, signal, responseShaper, responseAsEvents);
+          } catch (err) {
+            // A server without the route: remembered, and translated to chat from then on.
+            if (mode === 'auto' && err instanceof APIError && (err.status === 404 || err.status === 405)) {
+              noResponsesApi.add(serverKey);
+              return null;
+            }
+            throw err;
+          }
+        },
       };
     },
   };
 }
 
-async function* streamChunks<C>(response: Response, shape: ChunkShape, dialect: Dialect<C>, watchdog: Watchdog, timeoutMs: number): AsyncGenerator<C> {
+interface Shaper<C> {
+  push(raw: unknown): C[];
+  finish(): C[];
+}
+
+async function* streamChunks<C>(response: Response, shape: ChunkShape, shaper: Shaper<C>, watchdog: Watchdog, timeoutMs: number): AsyncGenerator<C> {
   if (!response.body) throw badResponse(shape.server, 'no body');
-  const shaper = chunkShaper(shape, dialect);
   try {
     for await (const event of sseData(response.body, () => watchdog.arm())) {
       if (typeof event === 'object' && event !== null && 'error' in event) throw streamError(event as Record<string, unknown>, shape.server);

@@ -71,7 +71,11 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     maxQueuePerCaller: initial.maxQueuePerCaller,
     media: { limits: () => media },
     // navigator.deviceMemory: GiB, rounded down and capped (8 in Chromium); absent elsewhere.
-    routing: { deviceMemory: () => ((globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory ?? 0) * 2 ** 30 || null },
+    routing: {
+      deviceMemory: () => ((globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory ?? 0) * 2 ** 30 || null,
+      // Only asked when memory looks tight: a cached model is tried on the device (core/routing.ts).
+      cached: async (spec) => (await listCache([spec], cacheContext())).models.some((m) => m.registered && m.id === spec.id && m.files > 0),
+    },
   });
 
   const api: HostApi = {
@@ -279,7 +283,7 @@ function toSpec(m: ModelRegistration): ModelSpec {
  */
 function remoteOf(m: ModelRegistration, engine: string): Pick<ModelSpec, 'remote' | 'routing' | 'ownedBy'> {
   const fields = engine === 'remote'
-    ? { baseURL: m.baseURL ?? m.baseUrl, apiKey: m.apiKey, model: m.model, headers: m.headers, timeoutMs: m.timeoutMs, maxRetries: m.maxRetries }
+    ? { baseURL: m.baseURL ?? m.baseUrl, apiKey: m.apiKey, model: m.model, headers: m.headers, timeoutMs: m.timeoutMs, maxRetries: m.maxRetries, responses: m.responses }
     : m.remote;
   const routing = m.routing !== undefined ? parseRequest(z.object({ routing: RoutingMode }), { routing: m.routing }) : {};
   if (fields === undefined) return routing;

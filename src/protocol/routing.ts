@@ -33,6 +33,12 @@ export const RemoteTarget = z.strictObject({
   timeoutMs: z.number().int().min(1).optional(),
   /** Retries with exponential backoff on 429, 5xx and network errors before the answer starts (default 2). */
   maxRetries: z.number().int().min(0).max(10).optional(),
+  /**
+   * `/v1/responses` on this server: `native` passes it through, `chat` translates it to chat
+   * completions, `auto` (default) tries native once and translates from then on if the
+   * server has no such route (404/405).
+   */
+  responses: z.enum(['native', 'chat', 'auto']).optional(),
 });
 export type RemoteTarget = z.infer<typeof RemoteTarget>;
 

@@ -108,6 +108,8 @@ export interface ModelRegistration {
   headers?: Record<string, string>;
   timeoutMs?: number;
   maxRetries?: number;
+  /** `/v1/responses` on the server: `native`, `chat` (translated) or `auto` (default). */
+  responses?: 'native' | 'chat' | 'auto';
   /** A local model's remote counterpart: the same model on a server, used as routing says. */
   remote?: RemoteTarget;
   /** Where requests run when both exist (default `prefer_on_device`). */

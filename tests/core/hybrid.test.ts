@@ -8,7 +8,7 @@ import { createGateway } from '../../src/gateway/gateway.js';
 import { hostBackend } from '../../src/gateway/port-backend.js';
 import { ChatCompletionChunk } from '../../src/protocol/chat.js';
 import { APIError, ServiceUnavailableError } from '../../src/protocol/errors.js';
-import { ScriptedEngine, collect } from '../support/scripted-engine.js';
+import { ScriptedEngine, collect, type Script } from '../support/scripted-engine.js';
 import { chunk, startFakeServer, streamOf, type FakeServer } from '../support/fake-openai-server.js';
 
 const LOCAL = ['Lo', 'cal'];
@@ -26,8 +26,8 @@ async function fake(reply: FakeServer['reply']): Promise<FakeServer> {
 }
 
 /** A runtime with a scripted local engine and the real remote engine (backoff waits skipped). */
-function hybrid(specs: Array<Partial<ModelSpec> & { id: string }>, loadError?: Error, deviceMemory: number | null = null) {
-  const engine = new ScriptedEngine(Object.fromEntries(specs.map((s) => [s.id, { reply: LOCAL, ...(loadError ? { loadError } : {}) }])));
+function hybrid(specs: Array<Partial<ModelSpec> & { id: string }>, loadError?: Error, deviceMemory: number | null = null, more: { script?: Partial<Script>; cached?: (spec: ModelSpec) => Promise<boolean> } = {}) {
+  const engine = new ScriptedEngine(Object.fromEntries(specs.map((s) => [s.id, { reply: LOCAL, ...(loadError ? { loadError } : {}), ...more.script }])));
   const waits: number[] = [];
   const runtime = new Runtime({
     engines: {
@@ -35,7 +35,7 @@ function hybrid(specs: Array<Partial<ModelSpec> & { id: string }>, loadError?: E
       remote: async () => createRemoteEngine({ sleep: async (ms) => void waits.push(ms) }),
     },
     models: specs.map((s) => ({ engine: 'scripted', source: { repo: s.id }, ...s })),
-    routing: { deviceMemory: () => deviceMemory },
+    routing: { deviceMemory: () => deviceMemory, ...(more.cached ? { cached: more.cached } : {}) },
   });
   return { runtime, engine, waits };
 }
@@ -242,6 +242,48 @@ describe('routing', () => {
     await collect(forced);
   });
 
+  it('a model whose files are already cached is tried on the device even when memory looks tight', async () => {
+    const server = await fake(() => ({ sse: streamOf(['big']) }));
+    const GiB = 2 ** 30;
+    const asked: string[] = [];
+    const { runtime } = hybrid([{ id: 'cached', sizeBytes: 3 * GiB, remote: { baseURL: server.baseURL } }, { id: 'fresh', sizeBytes: 3 * GiB, remote: { baseURL: server.baseURL } }, { id: 'small', sizeBytes: GiB, remote: { baseURL: server.baseURL } }], undefined, 4 * GiB, {
+      cached: async (spec) => (asked.push(spec.id), spec.id === 'cached'),
+    });
+    const served = [];
+    for (const model of ['cached', 'fresh', 'small']) {
+      const started = await runtime.startChatCompletion({ model, messages: user, stream: true }, signal());
+      served.push(started.served);
+      await collect(started);
+    }
+    expect(served).toEqual(['local', 'remote', 'local']);
+    expect(asked).toEqual(['cached', 'fresh']); // only asked when memory is tight
+  });
+
+  it('a device lost before any output moves the request to the server; after output went out, a typed 503', async () => {
+    const server = await fake(() => ({ sse: streamOf(['Re', 'mote']) }));
+    const lost = () => new ServiceUnavailableError('The GPU device was lost.', { code: 'gpu_device_lost' });
+    const early = hybrid([{ id: 'h', remote: { baseURL: server.baseURL } }], undefined, null, { script: { failAt: { step: 0, error: lost() } } });
+    const moved = await early.runtime.startChatCompletion({ model: 'h', messages: user, stream: true }, signal());
+    expect(moved.served).toBe('local');
+    const chunks = await collect(moved);
+    expect([moved.served, text(chunks)]).toEqual(['remote', 'Remote']);
+    expect(chunks.filter((c) => c.choices[0]?.delta.role)).toHaveLength(1); // the local role chunk was held back
+    expect(early.runtime.stats().routing.h).toMatchObject({ local: 0, remote: 1, fallbacks: 1, lastFallbackReason: 'gpu_device_lost (mid-generation)' });
+    const next = await early.runtime.startChatCompletion({ model: 'h', messages: user, stream: true }, signal()); // the device is skipped for a while
+    expect([next.served, text(await collect(next))]).toEqual(['remote', 'Remote']);
+
+    const late = hybrid([{ id: 'h', remote: { baseURL: server.baseURL } }], undefined, null, { script: { failAt: { step: 1, error: lost() } } });
+    const partial = await late.runtime.startChatCompletion({ model: 'h', messages: user, stream: true }, signal());
+    const got: string[] = [];
+    const err = await rejection((async () => { for await (const c of partial) got.push(c.choices[0]?.delta.content ?? ''); })());
+    expect(got.join('')).toBe('Lo');
+    expect([err.status, err.code, err.message]).toEqual([503, 'gpu_device_lost', expect.stringContaining('already been sent')]);
+    const only = hybrid([{ id: 'h', remote: { baseURL: server.baseURL }, routing: 'only_on_device' }], undefined, null, { script: { failAt: { step: 0, error: lost() } } });
+    const kept = await only.runtime.startChatCompletion({ model: 'h', messages: user, stream: true }, signal());
+    expect((await rejection(collect(kept))).code).toBe('gpu_device_lost');
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('prefer_remote falls back to the device when the server is down; only_remote gets the typed 503', async () => {
     const down = await fake(() => ({ status: 503, body: { error: { message: 'overloaded' } } }));
     const { runtime } = hybrid([{ id: 'h', remote: { baseURL: down.baseURL, maxRetries: 0 }, routing: 'prefer_remote' }]);
@@ -263,15 +305,56 @@ describe('routing', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('the Responses API is translated to chat for the server; the remote model is listed, without its key', async () => {
-    const server = await fake(() => ({ sse: streamOf(['Hi']) }));
-    const { runtime } = hybrid([{ id: 'r', engine: 'remote', remote: { baseURL: server.baseURL, apiKey: 'sk-secret' } }]);
-    const events = await runtime.startResponse({ model: 'r', input: 'hello', instructions: 'be brief' }, signal());
+  it("the Responses API goes to the server's own /v1/responses; the chain stays in this runtime's store and the server gets the whole conversation", async () => {
+    const answer = (id: string, text: string) => ({ id, object: 'response', created_at: 1, status: 'completed', model: 'served', output: [{ type: 'message', id: `msg_${id}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] }], usage: { input_tokens: 2, output_tokens: 1, total_tokens: 3 } });
+    const server = await fake((req, i) => req.body.stream
+      ? { sse: [{ type: 'response.created', sequence_number: 0, response: { ...answer(`r${i}`, ''), status: 'in_progress', output: [] } }, { type: 'response.output_text.delta', sequence_number: 1, item_id: `msg_r${i}`, output_index: 0, content_index: 0, delta: 'Again' }, { type: 'response.completed', sequence_number: 2, response: answer(`r${i}`, 'Again') }] }
+      : { body: answer(`r${i}`, 'Native') });
+    const { runtime } = hybrid([{ id: 'r', engine: 'remote', remote: { baseURL: server.baseURL, model: 'served', responses: 'native' } }]);
+    const first = await runtime.createResponse({ model: 'r', input: 'hello', instructions: 'be brief' }, signal());
+    expect([first.id, first.model, (first.output[0] as any).content[0].text]).toEqual(['r0', 'r', 'Native']);
+    expect(server.requests[0]!.path).toBe('/v1/responses');
+    expect(server.requests[0]!.body).toEqual({ model: 'served', input: 'hello', instructions: 'be brief', stream: false, store: false });
+
+    const events = await runtime.startResponse({ model: 'r', input: 'more', previous_response_id: first.id, stream: true }, signal());
     expect(events.served).toBe('remote');
     const all = await collect(events);
-    const done = all.at(-1) as any;
-    expect(done.response.output_text ?? done.response.output[0].content[0].text).toBe('Hi');
-    expect(server.requests[0]!.body.messages).toEqual([{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: 'hello' }] }]);
+    expect(all.map((e) => e.type)).toEqual(['response.created', 'response.output_text.delta', 'response.completed']);
+    const sent = server.requests[1]!.body;
+    expect(sent.previous_response_id).toBeUndefined();
+    expect(sent.input.map((item: any) => [item.role, item.content[0].text])).toEqual([['user', 'hello'], ['assistant', 'Native'], ['user', 'more']]);
+    // Both are in this runtime's store: retrievable, and their items listed.
+    expect(runtime.retrieveResponse('r1').model).toBe('r');
+    expect(runtime.listResponseInputItems('r1').data).toHaveLength(3);
+    // An invalid request is core's 400, before the server sees anything.
+    const bad = await rejection(runtime.startResponse({ model: 'r', input: 'x', previous_response_id: 'resp_unknown' }, signal()));
+    expect([bad.status, bad.param]).toEqual([404, 'previous_response_id']);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('prefer_remote: a Responses request whose server is down is translated for the device, counted once', async () => {
+    const down = await fake(() => ({ status: 503, body: { error: { message: 'overloaded' } } }));
+    const { runtime } = hybrid([{ id: 'h', remote: { baseURL: down.baseURL, maxRetries: 0 }, routing: 'prefer_remote' }]);
+    const events = await runtime.startResponse({ model: 'h', input: 'hello' }, signal());
+    expect(events.served).toBe('local');
+    expect(((await collect(events)).at(-1) as any).response.output[0].content[0].text).toBe('Local');
+    expect(down.requests.map((r) => r.path)).toEqual(['/v1/responses']);
+    expect(runtime.stats().routing.h).toMatchObject({ local: 1, remote: 0, fallbacks: 1 });
+  });
+
+  it("a server without /v1/responses (404) gets chat from then on ('auto'); 'native' gets the typed 404; the remote model is listed, without its key", async () => {
+    const server = await fake((req) => (req.path === '/v1/responses' ? { status: 404, body: { detail: 'Not Found' } } : { sse: streamOf(['Hi']) }));
+    const { runtime } = hybrid([{ id: 'r', engine: 'remote', remote: { baseURL: server.baseURL, apiKey: 'sk-secret' } }, { id: 'n', engine: 'remote', remote: { baseURL: server.baseURL, responses: 'native' } }]);
+    for (let i = 0; i < 2; i++) {
+      const events = await runtime.startResponse({ model: 'r', input: 'hello', instructions: 'be brief' }, signal());
+      expect(events.served).toBe('remote');
+      const done = (await collect(events)).at(-1) as any;
+      expect(done.response.output[0].content[0].text).toBe('Hi');
+    }
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/responses', '/v1/chat/completions', '/v1/chat/completions']);
+    expect(server.requests[1]!.body.messages).toEqual([{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: 'hello' }] }]);
+    const err = await rejection(runtime.startResponse({ model: 'n', input: 'hello' }, signal()));
+    expect([err.status, err.message]).toEqual([404, expect.stringContaining('Not Found')]);
     const listed = runtime.listModels().data.find((m) => m.id === 'r')!;
     expect(listed.engine).toBe('remote');
     expect(JSON.stringify(runtime.listModels())).not.toContain('sk-secret');

@@ -54,6 +54,8 @@ export interface Script {
   byteLevel?: boolean;
   /** Make load() fail with this error. */
   loadError?: Error;
+  /** Make generate() throw this error before the token of this step (a device lost mid-generation). */
+  failAt?: { step: number; error: Error };
 }
 
 /** One generate() call, as the engine saw it. */
@@ -171,6 +173,7 @@ export class ScriptedModel implements LoadedModel {
     try {
       for (let step = 0; step < options.maxTokens; step++) {
         await pause(script.stepDelayMs ?? 0);
+        if (script.failAt?.step === step) throw script.failAt.error;
         if (signal.aborted) {
           call.aborted = true;
           return;

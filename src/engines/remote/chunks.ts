@@ -133,7 +133,7 @@ function parseUsage(usage: unknown, server: string): Usage {
   return out;
 }
 
-function checkObject(value: unknown, server: string): Raw {
+export function checkObject(value: unknown, server: string): Raw {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badResponse(server, 'something that is not a JSON object');
   return value as Raw;
 }
