@@ -33,6 +33,7 @@ import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
 import { renderChatTemplate } from './hf-chat.js';
 import { encoderTask, loadEncoderModel } from './transformers-encoders.js';
 import { modelTokenizer } from './transformers-tokenizer.js';
+import { encodeCooperatively } from './transformers/cooperative-encode.js';
 import { DEFAULT_PREFIX_CACHE_LIMITS, type PrefixCache, type PrefixCacheLimits } from '../core/prefix-cache.js';
 import { chooseThreads } from '../core/threads.js';
 import { createKvCache, kvBytes, kvLength, reusable, supportsPrefixCache, type KvState } from './transformers-kv.js';
@@ -306,7 +307,7 @@ export class TransformersModel implements LoadedModel {
 
   async prepareText(text: string): Promise<PreparedPrompt> {
     // The template already holds the special tokens (BOS etc.): add none (HF semantics).
-    const tokenIds = this.tokenizer.encode(text, { add_special_tokens: false });
+    const tokenIds = await encodeCooperatively(this.tokenizer, text);
     return { text, tokenIds };
   }
 
