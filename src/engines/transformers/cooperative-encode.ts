@@ -3,17 +3,17 @@ import { nextTask } from '../../core/tasks.js';
 
 /**
  * `tokenizer.encode(text, { add_special_tokens: false })` that gives the event loop a turn
- * every `sliceMs`: a prompt of megabytes takes seconds to tokenize (≈1 s per MB for a
+ * every `sliceMs`: a prompt of megabytes takes seconds to tokenize (≈2 s per MB for a
  * byte-level BPE on this VM), and the engine host would stall every other stream meanwhile.
  *
- * Exact by construction, not by a proof about where text may be cut: it runs the very
+ * Exact by construction, not by a guess about where text may be cut: it runs the very
  * steps of @huggingface/tokenizers' `Tokenizer.encode_text` (added-token split, normalizer,
- * pre-tokenizer, model) with the tokenizer's own objects, and cuts only the model's list of
- * pre-tokenized words, which BPE/WordPiece/Unigram encode one word at a time. A model that
- * fuses unknown tokens across words (`fuse_unk`) gets its words whole. Not cut: one
- * pre-tokenizer pass over a section (regex, fast) and one word (a tokenizer without a
- * pre-tokenizer, SentencePiece-style, sees a whole section as one word: its cost is
- * bounded by the context bound in core/model-bounds.ts instead).
+ * pre-tokenizer, model) with the tokenizer's own objects, and cuts only (1) the
+ * pre-tokenizer's regex walk, which is lazy anyway, and (2) the model's list of words,
+ * which BPE/WordPiece/Unigram encode one word at a time; plus (3) a long SentencePiece
+ * word only where no merge can cross (safeCuts). Not cut: the added-token split and the
+ * normalizer (one fast pass each), and a word of a non-BPE model with no pre-tokenizer.
+ * tests/reliability/cooperative-encode.test.ts checks equal ids over every fixture.
  */
 export async function encodeCooperatively(tokenizer: PreTrainedTokenizer, text: string, sliceMs = 10): Promise<number[]> {
   const inner = innerOf(tokenizer);
@@ -38,17 +38,22 @@ export async function encodeCooperatively(tokenizer: PreTrainedTokenizer, text: 
       if (sub.length === 0) continue;
       if (inner.added_tokens_map.has(sub)) { tokens.push(sub); continue; }
       // Words from the pre-tokenizer one by one; a batch of them at a time to the model,
-      // which encodes each word on its own.
-      if (inner.model.fuse_unk) { pushAll(tokens, inner.model(preTokenize(inner.pre_tokenizer, sub, sectionIndex))); await breathe(); continue; }
+      // which encodes each word on its own (`model.encode`), then fuses unknowns over the
+      // whole list when it does (`model(words)` is fuse_unk(encode(words))).
+      const model = inner.model;
+      const cuts = safeCuts(model);
+      const out: string[] = [];
       let batch: string[] = [];
       for (const word of lazyWords(inner.pre_tokenizer, sub, sectionIndex)) {
-        batch.push(word);
+        if (cuts && word.length > LONG_WORD) pushAll(batch, cutWord(word, cuts));
+        else batch.push(word);
         if (batch.length < WORDS_PER_BATCH) continue;
-        pushAll(tokens, inner.model(batch));
+        pushAll(out, model.encode(batch));
         batch = [];
         await breathe();
       }
-      if (batch.length > 0) pushAll(tokens, inner.model(batch));
+      if (batch.length > 0) pushAll(out, model.encode(batch));
+      pushAll(tokens, model.fuse_unk ? fuseUnknown(out, model.tokens_to_ids, model.unk_token_id) : out);
       await breathe();
     }
   }
@@ -94,6 +99,57 @@ function lazyByteLevel(pre: PreTokenizer, text: string): Generator<string> | nul
   })();
 }
 
+const LONG_WORD = 256;
+const MARK = '\u2581'; // SentencePiece's space
+
+/**
+ * A tokenizer without a pre-tokenizer (SentencePiece-style BPE: phi3, mistral, gemma)
+ * hands the model a whole message as one word (≈0.9 s per 100 KB). BPE merges a pair only
+ * if it is in `merges`, so no symbol can ever span a point between `x` and `▁` when no
+ * merge joins a left part ending in `x` to a right part starting with `▁`: the word
+ * encodes as its parts cut there, each on its own (merge order within a part is by rank,
+ * then position, either way). The set of such `x` that do have a merge, from the merges;
+ * null for models where a cut changes more than merges (BPE suffixes, ignore_merges) or
+ * that are not BPE.
+ */
+function safeCuts(model: object): Set<string> | null {
+  if (cutsCache.has(model)) return cutsCache.get(model)!;
+  let joined: Set<string> | null = null;
+  const m = model as unknown as { merges?: unknown; bpe_ranks?: unknown; end_of_word_suffix?: string; continuing_subword_suffix?: string | null; ignore_merges?: boolean };
+  if (Array.isArray(m.merges) && m.bpe_ranks instanceof Map && !m.end_of_word_suffix && !m.continuing_subword_suffix && !m.ignore_merges) {
+    joined = new Set();
+    for (const [left, right] of m.merges as Array<[string, string]>) {
+      if (right.startsWith(MARK)) joined.add(String.fromCodePoint(left.codePointAt(left.length - 1 - (isLowSurrogate(left, left.length - 1) ? 1 : 0))!));
+    }
+  }
+  cutsCache.set(model, joined);
+  return joined;
+}
+const cutsCache = new WeakMap<object, Set<string> | null>();
+
+/** The word cut before each `▁` that no merge can join to the character before it. */
+function cutWord(word: string, joined: Set<string>): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  let prev = '';
+  let i = 0;
+  for (const ch of word) {
+    if (ch === MARK && i > start && !joined.has(prev)) {
+      parts.push(word.slice(start, i));
+      start = i;
+    }
+    prev = ch;
+    i += ch.length;
+  }
+  parts.push(word.slice(start));
+  return parts;
+}
+
+function isLowSurrogate(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return i > 0 && c >= 0xdc00 && c <= 0xdfff;
+}
+
 function preTokenize(pre: PreTokenizer | null, text: string, sectionIndex: number): string[] {
   return pre === null ? [text] : pre(text, { section_index: sectionIndex });
 }
@@ -125,6 +181,20 @@ function stripAround(inner: InnerTokenizer, parts: string[]): string[] {
   return parts;
 }
 
+/** @huggingface/tokenizers' fuse_unk, as its Model applies it to a model call's tokens: a run of unknown tokens becomes one. */
+function fuseUnknown(tokens: string[], ids: Map<string, number>, unk: number | undefined): string[] {
+  const fused: string[] = [];
+  let i = 0;
+  while (i < tokens.length) {
+    fused.push(tokens[i]!);
+    if ((ids.get(tokens[i]!) ?? unk) !== unk) { ++i; continue; }
+    while (++i < tokens.length && (ids.get(tokens[i]!) ?? unk) === unk) {
+      if (ids.get(fused.at(-1)!) !== unk) fused[fused.length - 1] = fused.at(-1)! + tokens[i]!;
+    }
+  }
+  return fused;
+}
+
 function pushAll(into: string[], from: string[]): void {
   for (const t of from) into.push(t);
 }
@@ -138,7 +208,7 @@ interface InnerTokenizer {
   do_lowercase_and_remove_accent?: boolean;
   normalizer: ((text: string) => string) | null;
   pre_tokenizer: PreTokenizer | null;
-  model: ((words: string[]) => string[]) & { fuse_unk?: boolean; tokens_to_ids: Map<string, number>; unk_token_id?: number };
+  model: { encode(words: string[]): string[]; fuse_unk?: boolean; tokens_to_ids: Map<string, number>; unk_token_id?: number };
   post_processor: ((tokens: string[], pair: null, addSpecial: boolean) => { tokens: string[] }) | null;
   encode_text: unknown;
 }
@@ -160,7 +230,7 @@ interface PreTokenizer {
 function innerOf(tokenizer: PreTrainedTokenizer): InnerTokenizer | null {
   const inner = (tokenizer as unknown as { _tokenizer?: Partial<InnerTokenizer> })._tokenizer;
   if (!inner || typeof inner.encode_text !== 'function' || !inner.splitter_unnormalized || !inner.splitter_normalized ||
-      !(inner.added_tokens_map instanceof Map) || typeof inner.model !== 'function') return null;
+      !(inner.added_tokens_map instanceof Map) || typeof inner.model?.encode !== 'function') return null;
   // A subclass with its own encode (none today) is not mirrored.
   if (tokenizer.encode !== PreTrainedTokenizer.prototype.encode) return null;
   return inner as InnerTokenizer;
