@@ -82,6 +82,8 @@ describe('model load failures are typed, and the host keeps serving', () => {
     // A model loaded after the failures (onnxruntime's session chain is still healthy) and the loaded one answer.
     expect(out['rel-good']!.body.choices?.[0].message.content).toBe(SENTENCE);
     expect(out['tiny-chat']!.body.choices?.[0].message.content).toBe(SENTENCE);
+    // With room to spare, the first load's files went into the cache, and it says so.
+    expect(await page.evaluate(() => (window as any).loaded.storage)).toEqual({ cached: true, reason: null, uncached_files: [] });
     console.log(`[reliability] load failures (WASM): ${Object.entries(out).map(([id, r]) => `${id} ${r.status} in ${r.ms} ms`).join(', ')}`);
   }, 120_000);
 });
@@ -308,13 +310,16 @@ describe('the storage quota exhausted while a model downloads', () => {
         const served = (await (await fetch(request.url, { cache: 'no-store' })).arrayBuffer()).byteLength;
         files.push({ url: request.url.replace(location.origin, ''), cached, served });
       }
-      return { text: r.choices[0].message.content, files, estimate: await navigator.storage.estimate() };
+      return { text: r.choices[0].message.content, files, storage: w.loaded.storage, estimate: await navigator.storage.estimate() };
     });
     await quotaContext.close();
     expect(out.text).toBe(SENTENCE);
     // Whatever was cached is whole; the weights did not fit and are absent, not truncated.
     for (const f of out.files) expect(f.cached, f.url).toBe(f.served);
     expect(out.files.some((f) => f.url.endsWith('.onnx'))).toBe(false);
-    console.log(`[reliability] quota 64 KiB: the model served uncached; cached whole: ${out.files.map((f) => f.url.split('/').pop()).join(', ') || 'nothing'}`);
+    // ...and the load said so: not cached, the quota the reason, the weights named.
+    expect(out.storage).toMatchObject({ cached: false, reason: 'storage_quota_exceeded' });
+    expect(out.storage.uncached_files.some((f: string) => /^onnx\/model.*\.onnx$/.test(f)), out.storage.uncached_files.join(', ')).toBe(true);
+    console.log(`[reliability] quota 64 KiB: the model served uncached; cached whole: ${out.files.map((f) => f.url.split('/').pop()).join(', ') || 'nothing'}; reported uncached (${out.storage.reason}): ${out.storage.uncached_files.join(', ')}`);
   }, 120_000);
 });

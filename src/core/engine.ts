@@ -2,7 +2,7 @@ import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, Tool
 import type { RemoteTarget, RoutingMode } from '../protocol/routing.js';
 import type { Completion, CompletionCreateParams } from '../protocol/completions.js';
 import type { ResponseCreateParams, ResponseStreamEvent } from '../protocol/responses.js';
-import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
+import type { DeviceKind, LoadProgress, Modality, ModelStorage } from '../protocol/models.js';
 import type { ResolvedMedia } from './media/types.js';
 
 /**
@@ -198,6 +198,8 @@ export interface LoadedModel {
   readonly modalities: Modality[];
   /** The model's own defaults (generation_config), applied where a request says nothing. */
   readonly defaults: Partial<SamplingParams>;
+  /** Whether the load's files went into the browser's cache (engines that know; set by the engine's load). */
+  storage?: ModelStorage;
   prepareChat(input: PromptInput): Promise<PreparedPrompt>;
   prepareText(text: string): Promise<PreparedPrompt>;
   /**

@@ -436,11 +436,13 @@ export class Runtime {
       context_length: model.contextLength,
       modalities: model.modalities,
       load_ms: Math.round(performance.now() - started),
+      ...(model.storage ? { storage: model.storage } : {}),
     };
     const resident = { model, info };
     this.resident.set(spec.id, resident);
     this.loadCounts.set(spec.id, (this.loadCounts.get(spec.id) ?? 0) + 1);
-    req.onProgress?.({ model: spec.id, phase: 'ready', progress: 1, loaded: null, total: null, file: null, text: 'Ready' });
+    const uncached = model.storage && !model.storage.cached ? ` (not cached: ${model.storage.reason})` : '';
+    req.onProgress?.({ model: spec.id, phase: 'ready', progress: 1, loaded: null, total: null, file: null, text: `Ready${uncached}` });
     return resident;
   }
 

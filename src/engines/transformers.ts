@@ -33,11 +33,13 @@ import type { DeviceKind, LoadProgress, Modality } from '../protocol/models.js';
 import { renderChatTemplate } from './hf-chat.js';
 import { encoderTask, loadEncoderModel } from './transformers-encoders.js';
 import { modelTokenizer } from './transformers-tokenizer.js';
+import { encodeCooperatively } from './transformers/cooperative-encode.js';
 import type { PrefixCache, PrefixCacheLimits } from '../core/prefix-cache.js';
 import { chooseThreads } from '../core/threads.js';
 import { createKvCache, kvBytes, kvLength, reusable, supportsPrefixCache, type KvState } from './transformers-kv.js';
 import { DTYPE_SUFFIX, dtypeCandidates, dtypeFor, prefixCacheLimits } from './dtype-choice.js';
 import { withLoadErrors } from './transformers/load-errors.js';
+import { recordCacheWrites, withCacheReport } from './transformers/cache-writes.js';
 
 /**
  * transformers.js (ONNX Runtime Web): ONNX chat models from the Hugging Face hub or any
@@ -68,11 +70,13 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
   // onnxruntime-web's own default is half the cores, at most 4 (1 on a 2-core machine).
   if (wasm) wasm.numThreads = chooseThreads(options.numThreads);
   env.useBrowserCache = options.browserCache ?? true;
+  recordCacheWrites();
   env.allowLocalModels = false;
   env.allowRemoteModels = true;
 
-  // Every load failure typed (404, 503, 422, 507), never a 500: transformers/load-errors.ts.
-  return withLoadErrors({
+  // Every load failure typed (404, 503, 422, 507), never a 500: transformers/load-errors.ts;
+  // each load says whether its files were cached: transformers/cache-writes.ts.
+  return withCacheReport(withLoadErrors({
     name: 'transformers',
     capabilities: { modalities: ['text'], chatTemplate: false, logits: true, grammar: false, embeddings: true },
     async load(spec, ctx) {
@@ -99,7 +103,7 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
       ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
       return new TransformersModel(spec, tokenizer, model, device, prefixCacheLimits(spec, options.prefixCache, dtype));
     },
-  }, () => options.hubUrl);
+  }, () => options.hubUrl), () => options.hubUrl);
 }
 
 /** transformers.js resolves files through global env: aim it at this model's files. */
@@ -298,7 +302,7 @@ export class TransformersModel implements LoadedModel {
 
   async prepareText(text: string): Promise<PreparedPrompt> {
     // The template already holds the special tokens (BOS etc.): add none (HF semantics).
-    const tokenIds = this.tokenizer.encode(text, { add_special_tokens: false });
+    const tokenIds = await encodeCooperatively(this.tokenizer, text);
     return { text, tokenIds };
   }
 

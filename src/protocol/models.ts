@@ -50,6 +50,19 @@ export const LoadOptions = z.strictObject({
 });
 export type LoadOptions = z.infer<typeof LoadOptions>;
 
+/** Why a load's files are not in the browser's cache (the model still runs, from memory). */
+export const UncachedReason = z.enum(['storage_quota_exceeded', 'cache_write_failed']);
+export type UncachedReason = z.infer<typeof UncachedReason>;
+
+/** Whether a load's downloaded files were cached, so the next load skips the download. */
+export const ModelStorage = z.object({
+  cached: z.boolean(),
+  reason: UncachedReason.nullable(),
+  /** Files not cached, relative to the model's base URL. */
+  uncached_files: z.array(z.string()),
+});
+export type ModelStorage = z.infer<typeof ModelStorage>;
+
 /** What a load returns: where and how the model now runs. */
 export const LoadedModelInfo = z.object({
   id: z.string(),
@@ -59,5 +72,7 @@ export const LoadedModelInfo = z.object({
   context_length: z.number().int().nullable(),
   modalities: z.array(Modality),
   load_ms: z.number(),
+  /** Engines that cache files in the browser (transformers.js) say whether this load's were. */
+  storage: ModelStorage.optional(),
 });
 export type LoadedModelInfo = z.infer<typeof LoadedModelInfo>;

@@ -1,6 +1,7 @@
 import { env } from '@huggingface/transformers';
 import type { Engine, LoadedModel, ModelSpec } from '../../core/engine.js';
 import { APIError, NotFoundError, ServiceUnavailableError } from '../../protocol/errors.js';
+import { modelUrlPrefix } from './cache-writes.js';
 
 /**
  * Typed errors for transformers.js model loads, so that no load failure is a 500:
@@ -143,14 +144,11 @@ export async function typed(err: unknown, spec: ModelSpec, tracker: LoadTracker,
 }
 
 /** Drops the model's files from transformers.js's Cache API store. */
-async function evict(spec: ModelSpec, hubUrl = 'https://huggingface.co/'): Promise<void> {
+async function evict(spec: ModelSpec, hubUrl?: string): Promise<void> {
   const storage = (globalThis as { caches?: CacheStorage }).caches;
   if (!storage) return;
   try {
-    const base = (globalThis as { location?: { href: string } }).location?.href;
-    const prefix = spec.source.baseUrl
-      ? new URL(spec.source.baseUrl.endsWith('/') ? spec.source.baseUrl : `${spec.source.baseUrl}/`, base).href
-      : `${hubUrl.endsWith('/') ? hubUrl : `${hubUrl}/`}${spec.source.repo}/resolve/`;
+    const prefix = modelUrlPrefix(spec, hubUrl);
     const cache = await storage.open('transformers-cache');
     for (const request of await cache.keys()) {
       if (request.url.startsWith(prefix)) await cache.delete(request);
