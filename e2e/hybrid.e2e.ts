@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { openPage } from './support/browser.js';
+import { openPage } from './support/browser.js';
 import { launchGateway } from './support/ready-page.js';
 import { freePort, qwenFixture, startTransformersServe, type TransformersServe } from './support/transformers-serve.js';
 import { startFakeServer, streamOf, type FakeServer } from '../tests/support/fake-openai-server.js';
@@ -12,6 +12,8 @@ import { startFakeServer, streamOf, type FakeServer } from '../tests/support/fak
  * locally through transformers.js (WASM), so local and remote answers can be compared.
  * A scripted localhost server stands in only where exact failures are needed (a 400 with
  * a param, a slow stream to cancel); a closed port is the server that is down.
+ * Last, the playground driven as a user would: the fixture by URL and the server through
+ * the register form, compared side by side (local on A, remote on B).
  */
 const HELLO = [{ role: 'user', content: 'Hello, how are you?' }];
 
@@ -242,4 +244,58 @@ describe('openai SDK through /v1, remote and hybrid', () => {
     expect(results.prefer_remote!.text).toBe(results.prefer_on_device!.text);
     expect(out.bad).toMatchObject({ status: 400, param: 'routing' });
   });
+});
+
+describe('the playground, local against remote', () => {
+  test('registers the fixture by URL and transformers serve through the form; compare: both answer the same at temperature 0, each with its figures', async () => {
+    // A context of its own: a fresh playground (its own storage and engine host).
+    const own = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const p = await openPage(own, '/demo/');
+    const register = async (id: string, fields: Record<string, string>) => {
+      await p.click('#register summary');
+      for (const [id, value] of Object.entries(fields)) {
+        if (id === 'register-engine') await p.selectOption(`#${id}`, value);
+        else await p.fill(`#${id}`, value);
+      }
+      await p.click('#register-submit');
+      // The status of this registration (the last one's may still be shown until it answers).
+      await p.waitForFunction((id) => { const s = document.getElementById('register-status')!; return s.dataset.kind === 'error' || s.textContent!.startsWith(`Registered ${id}:`); }, id, { timeout: 20_000 });
+      expect(await p.getAttribute('#register-status', 'data-kind'), (await p.textContent('#register-status'))!).toBe('ready');
+      await p.click('#register summary');
+    };
+    try {
+      await p.waitForSelector('#load:not([disabled])', { timeout: 20_000 });
+      await register('tiny-random-qwen2.5', { 'register-engine': 'transformers', 'register-source': qwenFixture().url, 'register-id': '' });
+      await register('served', { 'register-engine': 'remote', 'register-source': serve.baseURL, 'register-id': 'served', 'register-remote-model': serve.model });
+      await p.selectOption('#model', 'tiny-random-qwen2.5');
+      await p.selectOption('#device', 'wasm');
+      await p.click('#load');
+      await p.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('Ready: tiny-random-qwen2.5 on wasm'), null, { timeout: 60_000 });
+      await p.check('#compare');
+      await p.selectOption('#model-b', 'served');
+      for (const side of ['a', 'b']) {
+        await p.fill(`#temperature-${side}`, '0');
+        await p.fill(`#max-tokens-${side}`, '12');
+      }
+      await p.fill('#prompt', 'Hello, how are you?');
+      await p.click('#send');
+      await p.waitForFunction(() => document.querySelectorAll('#answers .pane').length === 2 && [...document.querySelectorAll('#answers .pane')].every((e) => (e as HTMLElement).dataset.state), null, { timeout: 60_000 });
+      const panes = await p.$$eval('#answers .pane', (els) => els.map((e) => ({
+        state: (e as HTMLElement).dataset.state,
+        title: e.querySelector('h3')!.textContent,
+        text: e.querySelector('.answer-text')?.textContent ?? '',
+        figures: e.querySelector('.figures-text')?.textContent ?? '',
+      })));
+      const all = JSON.stringify(panes);
+      expect(panes.map((x) => x.state), all).toEqual(['done', 'done']);
+      expect(panes[0]!.title, all).toMatch(/^A: tiny-random-qwen2\.5 · /);
+      expect(panes[1]!.title, all).toMatch(/^B: served · /);
+      expect(panes[0]!.text.length, all).toBeGreaterThan(0);
+      expect(panes[1]!.text, all).toBe(panes[0]!.text);
+      for (const pane of panes) expect(pane.figures, all).toMatch(/^TTFT \d+ ms · [\d.]+ tok\/s( \(whole request: one batch\))? · \d+ prompt \+ 12 completion tokens · finish: length$/);
+      expect(p.errors).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  }, 120_000);
 });
