@@ -43,7 +43,8 @@ describe.each(DEVICES)('prefix cache on %s', (device: Device) => {
       await w.prefixClient.models.load(cached, { device });
       await w.prefixClient.models.load(plain, { device });
     }, { files: FILES, cached: CACHED, plain: PLAIN, device });
-  });
+    // Two loads on SwiftShader's WebGPU: ~30 s alone, over 90 s on a loaded 2-core machine.
+  }, 240_000);
   afterAll(async () => {
     expect(page.errors).toEqual([]);
     await page.close();
