@@ -47,6 +47,19 @@ async function loadModel(id: string): Promise<void> {
   await page.waitForFunction((m) => document.getElementById('status')!.textContent!.startsWith(`Ready: ${m} on wasm`), id, { timeout: 30_000 });
 }
 
+/**
+ * Registers a model folder through the page's form (`idField` '' = the id defaults to the
+ * folder's name) and waits for this registration's own status: an earlier test's
+ * "Registered …" may still be on screen.
+ */
+async function registerByUrl(source: string, id: string, idField = id): Promise<void> {
+  await page.click('#register summary');
+  await page.fill('#register-source', source);
+  await page.fill('#register-id', idField);
+  await page.click('#register-submit');
+  await page.waitForFunction((want) => document.getElementById('register-status')!.textContent!.startsWith(`Registered ${want}:`), id);
+}
+
 /** Waits until nothing is generating and `count` assistant turns are in the conversation. */
 async function assistantTurns(count: number): Promise<Array<{ text: string; figures: string }>> {
   await page.waitForFunction((n) => !document.querySelector('.streaming') && (document.getElementById('stop') as HTMLButtonElement).disabled
@@ -330,11 +343,7 @@ describe('the playground', () => {
   });
 
   test('reasoning is shown folded: a real Qwen3 architecture registered by URL, made to think with logit_bias', async () => {
-    await page.click('#register summary');
-    await page.fill('#register-source', '/models/tiny-random-qwen3/');
-    await page.fill('#register-id', '');
-    await page.click('#register-submit');
-    await page.waitForFunction(() => document.getElementById('register-status')!.textContent!.startsWith('Registered tiny-random-qwen3:'));
+    await registerByUrl('/models/tiny-random-qwen3/', 'tiny-random-qwen3', '');
     await page.click('#register summary');
     expect(await page.inputValue('#model')).toBe('tiny-random-qwen3');
     await loadModel('tiny-random-qwen3');
@@ -370,12 +379,7 @@ describe('the playground', () => {
   });
 
   test('register a model by URL from the page, load it and chat; its snippet sets it up; registered again after a reload', async () => {
-    await page.click('#register summary');
-    await page.fill('#register-source', '/models/tiny-chat/');
-    await page.fill('#register-id', 'my-tiny');
-    await page.click('#register-submit');
-    // This registration's own status: the reasoning test's "Registered tiny-random-qwen3" may still be on screen.
-    await page.waitForFunction(() => document.getElementById('register-status')!.textContent!.startsWith('Registered my-tiny:'));
+    await registerByUrl('/models/tiny-chat/', 'my-tiny');
     expect(await page.inputValue('#model')).toBe('my-tiny');
     await loadModel('my-tiny');
     await send('Hi');
