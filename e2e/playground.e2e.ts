@@ -292,6 +292,8 @@ describe('the playground', () => {
       else expect(raw.trimEnd().endsWith('data: [DONE]')).toBe(true);
       if (kind === 'client') continue;
 
+      // The clipboard takes writes only from the focused page; the previous snippet's page may hold the focus.
+      await page.bringToFront();
       await page.click('#copy');
       await page.waitForFunction(() => document.getElementById('code-status')!.textContent === 'Copied.');
       const copied = await page.evaluate(() => navigator.clipboard.readText());
