@@ -119,7 +119,7 @@ describe('the engine worker behind the SharedWorker host', () => {
               if (tokens === 1) w.streaming = true;
             }
             return { ok: true, tokens };
-          } catch (e) {
+          } catch (e: any) {
             return { ok: false, tokens, error: { status: e?.status ?? null, code: e?.code ?? null, message: String(e?.message ?? e) } };
           }
         })();
