@@ -29,12 +29,12 @@ export function connect(target: HostTarget): Connection {
   if (endpoint instanceof MessagePort) endpoint.start();
   const api = Comlink.wrap<HostApi>(endpoint);
   // A SharedWorker host cannot start the workers that threads and GGUF need: each tab
-  // offers to run them (client/election.ts); a dedicated host starts its own.
-  const election = typeof SharedWorker !== 'undefined' && target instanceof SharedWorker ? joinElection(api) : null;
+  // offers to run them (client/election.ts); a dedicated host names no election.
+  const election = joinElection(api);
   return {
     api,
     close() {
-      election?.leave();
+      election.leave();
       api[Comlink.releaseProxy]();
       if (endpoint instanceof MessagePort) endpoint.close();
     },

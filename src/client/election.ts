@@ -1,8 +1,6 @@
 import * as Comlink from 'comlink';
 import type { HostApi } from '../protocol/rpc.js';
 
-/** The Web Lock every tab with a client queues for; its holder owns the engine worker. */
-const ELECTION = 'webinfer-engine-worker';
 /** Held by the leader while it leads: the host watches it (protocol/lifeline.ts naming). */
 const LEADERSHIP = 'webinfer-lifeline-engine-worker-';
 
@@ -12,18 +10,20 @@ export interface Election {
 }
 
 /**
- * Every tab with a client of the shared host takes part: the tab that holds the lock
- * starts the engine worker (worker/engine-worker.ts) and hands the host a port to it. When
- * that tab closes, the browser grants the lock to the next tab, which starts a new one;
- * the host sees the old leader's lock released and moves its models over on next use.
+ * Every tab with a client of a SharedWorker host takes part, on the lock the host names
+ * (one election per host): the tab that holds it starts the engine worker
+ * (worker/engine-worker.ts) and hands the host a port to it. When that tab closes, the
+ * browser grants the lock to the next tab, which starts a new one; the host sees the old
+ * leader's lock released and moves its models over on next use.
  */
 export function joinElection(host: Comlink.Remote<HostApi>): Election {
   const locks = (globalThis.navigator as Navigator & { locks?: LockManager }).locks;
   const left = new AbortController();
   if (!locks || typeof Worker === 'undefined') return { leave: () => left.abort() };
-  locks
-    .request(ELECTION, { signal: left.signal }, () => lead(locks, host, left.signal))
-    .catch(() => {}); // left before winning
+  void host.engineWorkerElection().then((name) => {
+    if (!name || left.signal.aborted) return;
+    return locks.request(name, { signal: left.signal }, () => lead(locks, host, left.signal));
+  }).catch(() => {}); // left before winning, or a host without placement
   return { leave: () => left.abort() };
 }
 

@@ -168,6 +168,9 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     async connect(port) {
       serve(port);
     },
+    async engineWorkerElection() {
+      return placement.election;
+    },
     async attachEngineWorker(port, lifeline) {
       await placement.slot.attach(port, lifeline);
     },

@@ -225,8 +225,13 @@ export interface HostApi {
   /** Serve one more port (e.g. one that a page hands to its Service Worker). */
   connect(port: MessagePort): Promise<void>;
   /**
-   * The elected tab's engine worker (client/election.ts): a port to it, and the name of
-   * the lock the tab holds while it leads (the host learns of its end when it is granted).
+   * The Web Lock the host's clients queue for to run its engine worker (client/election.ts),
+   * unique to this host; null when the host needs none (a dedicated worker starts its own).
+   */
+  engineWorkerElection(): Promise<string | null>;
+  /**
+   * The elected tab's engine worker: a port to it, and the name of the lock the tab holds
+   * while it leads (the host learns of its end when that lock is granted).
    */
   attachEngineWorker(port: MessagePort, lifeline: string | undefined): Promise<void>;
   /** The engines' cached model files (Cache API), by model, with the origin's storage quota. */

@@ -19,9 +19,13 @@ const FIRST_WORKER_MS = 3_000;
  */
 export class EnginePlacement {
   readonly slot = new EngineWorkerSlot();
+  /** The lock this host's clients hold an election with (one per host instance); null: none needed. */
+  readonly election: string | null;
   private readonly placed = new Map<string, ModelPlacement>();
 
-  constructor(private readonly dedicatedHost: boolean, private readonly config: () => EngineConfig) {}
+  constructor(private readonly dedicatedHost: boolean, private readonly config: () => EngineConfig) {
+    this.election = dedicatedHost ? null : `webinfer-engine-worker-${crypto.randomUUID()}`;
+  }
 
   /** `local` with the placed engines (transformers, gguf) choosing per model. */
   engines(local: RuntimeOptions['engines']): RuntimeOptions['engines'] {
