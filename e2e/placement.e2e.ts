@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launch, openPage } from './support/browser.js';
@@ -36,7 +37,7 @@ async function greedy(page: Tab, model: string) {
     await w.client.models.load(model, { device: 'wasm' });
     const res = await w.client.chat.completions.create({ ...body, model });
     const stats = await w.client.stats();
-    return { ids: res.choices[0].logprobs.content.map((t: any) => t.token), text: res.choices[0].message.content, placement: stats.placement, loads: stats.loads };
+    return { ids: res.choices[0].logprobs.content.map((t: any) => t.token), text: res.choices[0].message.content, promptTokens: res.usage.prompt_tokens, placement: stats.placement, loads: stats.loads };
   }, [model, GREEDY] as const);
 }
 
@@ -64,6 +65,21 @@ describe('the engine worker behind the SharedWorker host', () => {
       if (cores > 1) expect(page.workers().length).toBeGreaterThan(workersBefore);
       const http = await viaHttp(page, 'llama-wasm');
       expect(http).toMatchObject({ status: 200, text: many.text });
+
+      // The host's copy of the tokenizer (core's ModelTokenizer is synchronous) counts as the model does.
+      const counted = await page.evaluate(async (body) => (await (window as any).client.tokenize({ model: 'llama-wasm', messages: body.messages })).count, GREEDY);
+      expect(counted).toBe(many.promptTokens);
+      // An embedding model in the engine worker: tokenized in the host, embedded in the worker.
+      const ref = JSON.parse(readFileSync('public/models/tiny-random-bge-embed/reference.json', 'utf8'));
+      const emb = await page.evaluate(async (texts) => {
+        const w = window as any;
+        await w.client.models.load('bge', { device: 'wasm' });
+        const out = await w.client.embeddings.create({ model: 'bge', input: texts });
+        return { vectors: out.data.map((d: any) => d.embedding), usage: out.usage, where: (await w.client.stats()).placement.models.bge };
+      }, ref.texts);
+      expect(emb.where).toMatchObject({ where: 'engine-worker' });
+      expect(emb.usage.prompt_tokens).toBe(ref.tokens.reduce((a: number, b: number) => a + b, 0));
+      for (const [i, v] of emb.vectors.entries()) for (const [j, x] of v.entries()) expect(Math.abs(x - ref.embeddings[i][j])).toBeLessThan(1e-4);
 
       const one = await greedy(await tab(single, '?threads=1'), 'llama-wasm');
       expect(one.placement.models['llama-wasm']).toEqual({ where: 'engine-worker', threads: 1 });

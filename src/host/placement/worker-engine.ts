@@ -24,7 +24,7 @@ export function workerEngine(name: string, slot: EngineWorkerSlot, config: () =>
     capabilities: { modalities: ['text'], chatTemplate: false, logits: name === 'transformers', grammar: false, embeddings: name === 'transformers' },
     async load(spec, ctx) {
       const bound = await loadOnWorker(slot, name, spec, ctx.device, config, ctx);
-      const tokenizer = bound.model.has.textTokenizer ? await hostTokenizer(await bound.worker.api.tokenizerData(bound.model.handle)) : null;
+      const tokenizer = bound.model.has.textTokenizer ? await hostTokenizer(await untilLost(bound.worker.api.tokenizerData(bound.model.handle), bound.worker.lost, ctx.signal)) : null;
       return new WorkerModel(spec, name, bound, (device, signal) => loadOnWorker(slot, name, spec, device, config, { signal, onProgress: () => {} }), tokenizer);
     },
   };
@@ -110,7 +110,12 @@ class WorkerModel implements LoadedModel {
     if (d.labels) this.labels = d.labels;
     if (tokenizer) this.textTokenizer = tokenizer;
     // Optional capabilities exist only where the worker's model has them (core tests for them).
-    if (d.has.tokenVocabulary) this.tokenVocabulary = () => (this.vocabulary ??= this.call(new AbortController().signal, (api, h) => api.tokenVocabulary(h)));
+    if (d.has.tokenVocabulary) {
+      this.tokenVocabulary = () => (this.vocabulary ??= this.call(new AbortController().signal, (api, h) => api.tokenVocabulary(h)).catch((err) => {
+        this.vocabulary = null;
+        throw err;
+      }));
+    }
     if (d.has.embed) this.embed = (inputs, signal) => this.call(signal, (api, h) => api.embed(h, inputs));
     if (d.has.classify) this.classify = (inputs, signal) => this.call(signal, (api, h) => api.classify(h, inputs));
   }
@@ -202,7 +207,7 @@ class WorkerModel implements LoadedModel {
     if (this.unloaded) throw new ServiceUnavailableError(`Model '${this.id}' was unloaded.`, { code: 'model_not_loaded' });
     if (!this.bound.worker.lost.aborted) return this.bound;
     this.reloading ??= this.reload(this.device, new AbortController().signal).then(
-      (bound) => { this.bound = bound; this.vocabulary = null; this.reloading = null; return bound; },
+      (bound) => { this.bound = bound; this.reloading = null; return bound; },
       (err) => { this.reloading = null; throw err; },
     );
     return untilLost(this.reloading, new AbortController().signal, signal);
