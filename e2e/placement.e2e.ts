@@ -50,6 +50,28 @@ async function viaHttp(page: Tab, model: string) {
   }, [model, GREEDY] as const);
 }
 
+/**
+ * A long stream aborted after its first chunk, then a short greedy request: how long that
+ * one took (it waits for the engine in the worker to be free again).
+ */
+async function abortThenAsk(page: Tab, model: string, maxTokens: number, content: string) {
+  return page.evaluate(async ([model, maxTokens, content]) => {
+    const w = window as any;
+    const controller = new AbortController();
+    const messages = [{ role: 'user', content }];
+    const stream = await w.client.chat.completions.create({ model, messages, max_tokens: maxTokens, ignore_eos: true, stream: true }, { signal: controller.signal });
+    let error = null;
+    try {
+      for await (const _ of stream) controller.abort();
+    } catch (e: any) {
+      error = e?.name;
+    }
+    const t0 = performance.now();
+    const next = await w.client.chat.completions.create({ model, messages, max_tokens: 12, temperature: 0, ignore_eos: true });
+    return { error, text: next.choices[0].message.content, ms: performance.now() - t0, queue: (await w.client.stats()).queue };
+  }, [model, maxTokens, content] as const);
+}
+
 describe('the engine worker behind the SharedWorker host', () => {
   test('isolated page: transformers.js WASM runs in the engine worker with every core, same greedy tokens as 1 thread', async () => {
     const threaded = await browser.newContext();
@@ -63,6 +85,10 @@ describe('the engine worker behind the SharedWorker host', () => {
       expect(many.placement.models['llama-wasm']).toEqual({ where: 'engine-worker', threads: Math.min(8, cores) });
       // onnxruntime-web's pool: its thread workers start inside the engine worker.
       if (cores > 1) expect(page.workers().length).toBeGreaterThan(workersBefore);
+      // Abort reaches the engine in the worker: without it, the next request would wait behind 100k tokens.
+      const abort = await abortThenAsk(page, 'llama-wasm', 100_000, 'Go on.');
+      expect(abort.error).toBe('APIUserAbortError');
+      expect(abort.ms).toBeLessThan(15_000);
       const http = await viaHttp(page, 'llama-wasm');
       expect(http).toMatchObject({ status: 200, text: many.text });
 
@@ -111,6 +137,10 @@ describe('the engine worker behind the SharedWorker host', () => {
       expect(out.httpText).toBe(ref.text);
       expect(out.stats.placement.models['gguf-qwen']).toEqual({ where: 'engine-worker', threads: 1 });
       expect(out.stats.placement.engineWorker).toMatchObject({ attached: true, isolated: false, threads: false });
+
+      // Abort = cancel, through the engine worker too; the next request answers.
+      const abort = await abortThenAsk(page, 'gguf-qwen', 1900, ref.content);
+      expect(abort).toMatchObject({ error: 'APIUserAbortError', text: ref.text, queue: { running: false, pending: 0 } });
     } finally {
       await context.close();
     }

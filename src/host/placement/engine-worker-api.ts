@@ -64,6 +64,8 @@ export function createEngineWorkerApi(engineLoaders: (config: () => EngineConfig
         const threads = chooseThreads(config.numThreads);
         const placed: ModelSpec = name === 'gguf' ? { ...spec, options: { n_threads: threads, ...spec.options } } : spec;
         const model = await (await engine(name)).load(placed, { device, signal, onProgress: (progress) => send({ type: 'progress', progress }) });
+        // Cancelled while it finished: nobody holds this copy, so it does not stay.
+        if (signal.aborted) return void (await model.unload());
         const handle = nextId++;
         models.set(handle, { model, idle: Promise.resolve() });
         send({ type: 'done', model: describe(handle, model, model.device === 'wasm' ? ((placed.options?.n_threads as number | undefined) ?? threads) : 1) });

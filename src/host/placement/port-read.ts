@@ -1,6 +1,7 @@
 import { AbortError } from '../../core/abort.js';
 import { toAPIError } from '../../protocol/errors.js';
 import type { ErrorMessage } from '../../protocol/rpc.js';
+import { CANCEL } from '../../protocol/port-stream.js';
 
 /**
  * Waiting on the engine worker: a call or a read that ends early when the worker's tab
@@ -30,4 +31,18 @@ export async function nextMessage<M extends { type: string }>(reader: ReadableSt
   if (done) return null;
   if (value.type === 'error') throw toAPIError((value as ErrorMessage).error);
   return value as M;
+}
+
+/**
+ * A request port from the worker (a load, a generation). When the caller stops waiting
+ * before it arrives (abort, lost worker), the port is cancelled on arrival, so the work
+ * it stands for stops in the worker instead of running on unread.
+ */
+export async function requestPort(call: Promise<MessagePort>, lost: AbortSignal, signal?: AbortSignal): Promise<MessagePort> {
+  try {
+    return await untilLost(call, lost, signal);
+  } catch (err) {
+    void call.then((port) => { port.postMessage(CANCEL); port.close(); }, () => {});
+    throw err;
+  }
 }

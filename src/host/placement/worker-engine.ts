@@ -6,7 +6,7 @@ import type { DeviceKind, Modality, ModelStorage } from '../../protocol/models.j
 import { portStream } from '../../protocol/port-stream.js';
 import type { EngineConfig } from '../engines.js';
 import { serveMask } from './mask-port.js';
-import { nextMessage, untilLost } from './port-read.js';
+import { nextMessage, requestPort, untilLost } from './port-read.js';
 import type { EngineLoadMessage, EngineTokenMessage, LoadedDescription, PromptRequest, WirePrompt } from './protocol.js';
 import type { EngineWorker, EngineWorkerSlot } from './slot.js';
 import { hostTokenizer } from './tokenizer.js';
@@ -40,7 +40,7 @@ async function loadOnWorker(slot: EngineWorkerSlot, name: string, spec: ModelSpe
   for (;;) {
     const worker = await slot.current(ctx.signal);
     try {
-      const port = await untilLost(worker.api.load(name, spec, device, config()), worker.lost, ctx.signal);
+      const port = await requestPort(worker.api.load(name, spec, device, config()), worker.lost, ctx.signal);
       const reader = portStream<EngineLoadMessage>(port).getReader();
       try {
         for (;;) {
@@ -142,7 +142,7 @@ class WorkerModel implements LoadedModel {
           serveMask(channel.port1, tokenMask);
           mask = Comlink.transfer(channel.port2, [channel.port2]);
         }
-        const port = await untilLost(worker.api.generate(model.handle, wire, wireOptions, mask), worker.lost, signal);
+        const port = await requestPort(worker.api.generate(model.handle, wire, wireOptions, mask), worker.lost, signal);
         reader = portStream<EngineTokenMessage>(port).getReader();
         for (;;) {
           const m = await nextMessage<Extract<EngineTokenMessage, { type: 'chunks' }>>(reader, worker.lost, signal);
