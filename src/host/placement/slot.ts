@@ -2,6 +2,7 @@ import * as Comlink from 'comlink';
 import { watchLifeline } from '../../protocol/lifeline.js';
 import { ServiceUnavailableError } from '../../protocol/errors.js';
 import type { EngineWorkerApi, EngineWorkerInfo } from './protocol.js';
+import { untilLost } from './port-read.js';
 
 /** One engine worker as the host sees it: its API, what it can do, and a signal that fires when its tab is gone. */
 export interface EngineWorker {
@@ -12,6 +13,8 @@ export interface EngineWorker {
   lost: AbortSignal;
 }
 
+/** How long a new engine worker may take to answer its first call. */
+const INFO_MS = 15_000;
 /** How long a request that needs the engine worker waits for a tab to provide one. */
 const WAIT_MS = 60_000;
 
@@ -32,7 +35,12 @@ export class EngineWorkerSlot {
 
   async attach(port: MessagePort, lifeline: string | undefined): Promise<void> {
     const api = Comlink.wrap<EngineWorkerApi>(port);
-    const info = await api.info();
+    // A worker whose script failed to start never answers: the tab's attach fails instead of hanging.
+    const silent = AbortSignal.timeout(INFO_MS);
+    const info = await untilLost(api.info(), silent).catch((err) => {
+      port.close();
+      throw new ServiceUnavailableError(`The engine worker did not start: ${(err as Error).message}`, { code: 'engine_worker_unavailable' });
+    });
     const lost = new AbortController();
     const watching = new AbortController();
     const worker: EngineWorker = { api, info, generation: ++this.generations, lost: lost.signal };
