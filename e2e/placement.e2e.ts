@@ -85,6 +85,17 @@ describe('the engine worker behind the SharedWorker host', () => {
       expect(many.placement.models['llama-wasm']).toEqual({ where: 'engine-worker', threads: Math.min(8, cores) });
       // onnxruntime-web's pool: its thread workers start inside the engine worker.
       if (cores > 1) expect(page.workers().length).toBeGreaterThan(workersBefore);
+      // Core's grammar (host) constrains the engine in the worker, mask by mask.
+      const schema = { type: 'object', properties: { city: { type: 'string', maxLength: 10 }, temp: { type: 'integer', minimum: -50, maximum: 50 } }, required: ['city', 'temp'], additionalProperties: false };
+      const structured = await page.evaluate(async (schema) => {
+        const r = await (window as any).client.chat.completions.create({ model: 'llama-wasm', messages: [{ role: 'user', content: 'Weather?' }], max_tokens: 80, temperature: 0.8, seed: 3, response_format: { type: 'json_schema', json_schema: { name: 'w', schema, strict: true } } });
+        return { content: r.choices[0].message.content, finish: r.choices[0].finish_reason };
+      }, schema);
+      expect(structured.finish).toBe('stop');
+      const value = JSON.parse(structured.content);
+      expect(Object.keys(value).sort()).toEqual(['city', 'temp']);
+      expect(Number.isInteger(value.temp) && value.temp >= -50 && value.temp <= 50).toBe(true);
+
       // Abort reaches the engine in the worker: without it, the next request would wait behind 100k tokens.
       const abort = await abortThenAsk(page, 'llama-wasm', 100_000, 'Go on.');
       expect(abort.error).toBe('APIUserAbortError');
