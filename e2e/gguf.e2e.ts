@@ -120,8 +120,6 @@ describe('GGUF engine, WASM, dedicated worker', () => {
       const a = await ask({ temperature: 1, seed: 7, n: 2 });
       const b = await ask({ temperature: 1, seed: 7, n: 2 });
       const c = await ask({ temperature: 1, seed: 8, n: 2 });
-      const schema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false };
-      const json = await w.settle(ask({ max_tokens: 40, response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } }));
       const controller = new AbortController();
       const stream = await w.client.chat.completions.create({ model, messages, logit_bias, max_tokens: 2000, ignore_eos: true, stream: true }, { signal: controller.signal });
       let seen = 0;
@@ -130,22 +128,77 @@ describe('GGUF engine, WASM, dedicated worker', () => {
       const after = await ask({ temperature: 0, max_tokens: 2 });
       const afterMs = performance.now() - t0;
       const minTokens = await w.settle(ask({ min_tokens: 3 }));
-      const regex = await w.settle(ask({ response_format: { type: 'regex', regex: '[a-z]+' } }));
       await w.client.models.unload(model);
-      return { stopAt, stopped, a, b, c, json, seen, aborted, after, afterMs, minTokens, regex, expect: ref.text };
+      return { stopAt, stopped, a, b, c, seen, aborted, after, afterMs, minTokens, expect: ref.text };
     });
     const text = (x: any) => x.choices.map((ch: any) => ch.message.content);
     expect(r.stopped.choices[0].finish_reason).toBe('stop');
     expect(r.expect.startsWith(r.stopped.choices[0].message.content + r.stopAt)).toBe(true);
     expect(text(r.a)).toEqual(text(r.b));
     expect(text(r.a)).not.toEqual(text(r.c));
-    expect(r.json.error).toMatchObject({ status: 400, param: 'response_format', code: 'unsupported_parameter' });
     expect(r.seen).toBe(3);
     expect(r.aborted.ok ? null : r.aborted.error.name).toMatch(/Abort/);
     expect(r.after.choices[0].message.content.length).toBeGreaterThan(0);
     expect(r.afterMs).toBeLessThan(5000);
     expect(r.minTokens.error).toMatchObject({ status: 400, param: 'min_tokens' });
-    expect(r.regex.error).toMatchObject({ status: 400, param: 'response_format' });
+  });
+
+  // llama.cpp enforces core's constraints as GBNF (src/engines/gguf/gbnf.ts); random weights
+  // would never write valid JSON by chance, so each valid output is the grammar at work.
+  test.each(['tiny-gguf-q8_0', 'tiny-gguf-qwen2.5', 'tiny-gguf-qwen3'])('%s: json_schema, json_object, regex, a GBNF grammar and forced tool calls are enforced; bad constraints stay 400s', async (model) => {
+    const r = await page.evaluate(async (model) => {
+      const w = window as any;
+      await w.client.models.load(model, { device: 'wasm' });
+      const ref = w.references[model];
+      const messages = [{ role: 'user', content: ref.content }];
+      // Qwen3's grammar allows a <think> block first, where random weights would spend every token: banned (id 405).
+      const banned = model === 'tiny-gguf-qwen3' ? [...ref.partial_utf8_ids, 405] : ref.partial_utf8_ids;
+      const logit_bias = Object.fromEntries(banned.map((id: number) => [id, -100]));
+      // Random weights love whitespace (up to 16 per JSON gap): room for it.
+      const ask = (extra: object) => w.client.chat.completions.create({ model, messages, max_tokens: 300, temperature: 1, seed: 3, logit_bias, ...extra });
+      const schema = {
+        type: 'object',
+        properties: { ok: { type: 'boolean' }, n: { type: 'integer', minimum: 2, maximum: 9 }, tag: { type: 'string', enum: ['red', 'blue'] }, code: { type: 'string', pattern: '^[A-Z]{2}[0-9]$' } },
+        required: ['ok', 'n', 'tag', 'code'], additionalProperties: false,
+      };
+      const json = await ask({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema, strict: true } } });
+      const object = await ask({ max_tokens: 60, response_format: { type: 'json_object' } });
+      const regex = await ask({ response_format: { type: 'regex', regex: '(yes|no): [a-z]{3,6}\\.' } });
+      const grammar = await ask({ response_format: { type: 'grammar', grammar: 'root ::= "say " word (" " word){0,2}\nword ::= [a-z]+' } });
+      const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string', enum: ['Paris', 'Oslo'] }, days: { type: 'integer', minimum: 1, maximum: 3 } }, required: ['city', 'days'], additionalProperties: false } } }];
+      const forced = await ask({ tools, tool_choice: { type: 'function', function: { name: 'get_weather' } } });
+      const required = await ask({ tools, tool_choice: 'required', seed: 4 });
+      const badSchema = await w.settle(ask({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'nope' } } } }));
+      const badRegex = await w.settle(ask({ response_format: { type: 'regex', regex: '(' } }));
+      const lookahead = await w.settle(ask({ response_format: { type: 'regex', regex: 'a(?=b)b' } }));
+      const after = await ask({ max_tokens: 3 });
+      await w.client.models.unload(model);
+      const msg = (x: any) => x.choices[0].message;
+      return { json: msg(json).content, object: msg(object).content, objectFinish: object.choices[0].finish_reason, regex: msg(regex).content, grammar: msg(grammar).content, forced: msg(forced), forcedFinish: forced.choices[0].finish_reason, required: msg(required), badSchema, badRegex, lookahead, after: after.choices[0].finish_reason };
+    }, model);
+    const value = JSON.parse(r.json);
+    expect(Object.keys(value).sort()).toEqual(['code', 'n', 'ok', 'tag']);
+    expect(typeof value.ok).toBe('boolean');
+    expect(Number.isInteger(value.n) && value.n >= 2 && value.n <= 9).toBe(true);
+    expect(['red', 'blue']).toContain(value.tag);
+    expect(value.code).toMatch(/^[A-Z]{2}[0-9]$/);
+    // json_object: valid JSON when it finished; cut by max_tokens it is a prefix of one
+    if (r.objectFinish === 'stop') expect(typeof JSON.parse(r.object)).toBe('object');
+    expect(r.object.trimStart()).toMatch(/^\{/);
+    expect(r.regex).toMatch(/^(yes|no): [a-z]{3,6}\.$/);
+    expect(r.grammar).toMatch(/^say [a-z]+( [a-z]+){0,2}$/);
+    for (const m of [r.forced, r.required]) {
+      expect(m.tool_calls).toHaveLength(1);
+      expect(m.tool_calls[0].function.name).toBe('get_weather');
+      const args = JSON.parse(m.tool_calls[0].function.arguments);
+      expect(['Paris', 'Oslo']).toContain(args.city);
+      expect([1, 2, 3]).toContain(args.days);
+    }
+    expect(r.forcedFinish).toBe('tool_calls');
+    expect(r.badSchema.error).toMatchObject({ status: 400, param: 'response_format' });
+    expect(r.badRegex.error).toMatchObject({ status: 400, param: 'response_format' });
+    expect(r.lookahead.error).toMatchObject({ status: 400, param: 'response_format' });
+    expect(['stop', 'length']).toContain(r.after);
   });
 });
 

@@ -1,11 +1,13 @@
 import type { Wllama } from '@wllama/wllama';
 import { AbortError } from '../core/abort.js';
 import { IncrementalDetokenizer } from '../core/detokenizer.js';
-import type { Engine, GenerateOptions, GeneratedToken, LoadContext, LoadedModel, ModelSpec, PreparedPrompt, PromptInput, SamplingParams } from '../core/engine.js';
+import type { Engine, GenerateOptions, GeneratedToken, GrammarConstraint, LoadContext, LoadedModel, ModelSpec, PreparedPrompt, PromptInput, SamplingParams } from '../core/engine.js';
 import { BadRequestError, InternalServerError } from '../protocol/errors.js';
 import type { DeviceKind, Modality } from '../protocol/models.js';
 import { readGgufMetadata, metaNumber, metaString, type GgufMetadata } from './gguf/header.js';
 import { completionBody, toTokenEvents, type WllamaChunk } from './gguf/request.js';
+import { constraintToGbnf, GbnfError } from './gguf/gbnf.js';
+import { constraintKey } from '../core/grammar/constraint.js';
 import { ggufUrl } from './gguf/source.js';
 import { addsBos, tokenizerFromGguf } from './gguf/tokenizer.js';
 import { renderChatTemplate } from './hf-chat.js';
@@ -47,7 +49,7 @@ interface GgufModelOptions {
 export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
   return {
     name: 'gguf',
-    capabilities: { modalities: ['text'], chatTemplate: false, logits: false, grammar: false, embeddings: false },
+    capabilities: { modalities: ['text'], chatTemplate: false, logits: false, grammar: true, embeddings: false },
     async load(spec, ctx) {
       if (typeof Worker === 'undefined') {
         throw new BadRequestError(
@@ -161,6 +163,9 @@ export class GgufModel implements LoadedModel {
   readonly modalities: Modality[] = ['text'];
   readonly defaults: Partial<SamplingParams> = {};
   readonly chatTemplate: string | null;
+  /** llama.cpp enforces grammars itself (GBNF, translated from core's constraint). */
+  readonly nativeGrammar = true;
+  private readonly grammars = new Map<string, Promise<string>>();
   private readonly eogIds: number[];
   private readonly bosId: number | null;
 
@@ -194,6 +199,7 @@ export class GgufModel implements LoadedModel {
 
   async *generate(prompt: PreparedPrompt, options: GenerateOptions, signal: AbortSignal): AsyncGenerator<GeneratedToken> {
     const body = completionBody(prompt.text, options, this.contextLength);
+    if (options.grammar) body.grammar = await this.gbnf(options.grammar);
     const detokenizer = new IncrementalDetokenizer((ids) => this.tokenizer.decode(ids, { skip_special_tokens: true }));
     const tokenText = (id: number) => this.tokenizer.decode([id], { skip_special_tokens: false });
     const wantText = options.topLogprobs !== null;
@@ -228,6 +234,22 @@ export class GgufModel implements LoadedModel {
       // wllama cancels the llama.cpp request when its loop sees the signal; leaving early must too.
       inner.abort();
     }
+  }
+
+  /** The GBNF of a constraint, cached (the n choices of a request, repeated schemas). */
+  private gbnf(c: GrammarConstraint): Promise<string> {
+    const key = constraintKey(c);
+    let hit = this.grammars.get(key);
+    if (!hit) {
+      hit = constraintToGbnf(c).catch((err) => {
+        this.grammars.delete(key);
+        if (err instanceof GbnfError) throw new BadRequestError(`Model '${this.id}' (llama.cpp) cannot enforce this constraint: ${err.message}.`, { param: 'response_format', code: 'unsupported_grammar' });
+        throw err;
+      });
+      this.grammars.set(key, hit);
+      if (this.grammars.size > 32) this.grammars.delete(this.grammars.keys().next().value!);
+    }
+    return hit;
   }
 
   async unload(): Promise<void> {

@@ -15,9 +15,8 @@ import { BadRequestError } from '../../protocol/errors.js';
  *   core's sampler on other engines;
  * - `n_probs` always >= 1: each chunk then carries its token's id and, when logprobs are
  *   asked for, its logprob and alternatives from the raw logits (as core reports them).
- * No grammar: core lowers every constraint to xgrammar's EBNF and structural tags, which
- * llama.cpp's GBNF parser refuses, and wllama takes no per-step token mask; so the model
- * declares no grammar support and core answers constrained requests with a 400.
+ * Grammars: the model declares native grammar support; gguf.ts adds core's constraint as
+ * GBNF (gguf/gbnf.ts) to this body's `grammar`, which llama.cpp's grammar sampler enforces.
  */
 
 /** `context`: the loaded context length, the penalties' window. */
