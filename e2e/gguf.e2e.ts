@@ -48,7 +48,7 @@ async function greedy(model: string, n = 12, device = 'wasm') {
 }
 
 describe('GGUF engine, WASM, dedicated worker', () => {
-  test.each(['tiny-gguf-f32', 'tiny-gguf-qwen2.5', 'tiny-gguf-qwen3'])('%s (F32) reproduces HF greedy tokens; usage counts the prompt as llama.cpp tokenizes it', async (model) => {
+  test.each(['tiny-gguf-f32', 'tiny-gguf-qwen2.5', 'tiny-gguf-qwen3', 'tiny-gguf-mistral'])('%s (F32) reproduces HF greedy tokens; usage counts the prompt as llama.cpp tokenizes it', async (model) => {
     const { info, res, ref, matched } = await greedy(model);
     expect(info.device).toBe('wasm');
     expect(matched).toBe(ref.greedy_ids.length);
