@@ -88,6 +88,23 @@ describe('GGUF engine, WASM, dedicated worker', () => {
     expect(r.error).toMatchObject({ status: 400, param: 'device', code: 'webgpu_unavailable' });
   });
 
+  test("engine 'auto': ONNX where it is the faster format (WASM), GGUF where it is the only one; the chosen engine in model info", async () => {
+    const onnx = await greedy('tiny-auto', 12, 'wasm');
+    expect(onnx.info).toMatchObject({ engine: 'transformers', device: 'wasm' });
+    expect(onnx.matched).toBe(12);
+    const gguf = await greedy('tiny-auto-gguf', 12, 'wasm');
+    expect(gguf.info).toMatchObject({ engine: 'gguf', device: 'wasm' });
+    expect(gguf.matched).toBe(12);
+    const listed = await page.evaluate(async () => {
+      const w = window as any;
+      await w.client.models.load('tiny-auto-gguf', { device: 'wasm' });
+      const { data } = await w.client.models.list();
+      await w.client.models.unload('tiny-auto-gguf');
+      return data.filter((m: any) => m.id.startsWith('tiny-auto')).map((m: any) => [m.id, m.engine]);
+    });
+    expect(listed).toEqual([['tiny-auto', 'auto'], ['tiny-auto-gguf', 'gguf']]);
+  });
+
   test('cache: listed with the other engines by model id, and deleted', async () => {
     const r = await page.evaluate(async () => {
       const w = window as any;
