@@ -105,6 +105,37 @@ describe('GGUF engine, WASM, dedicated worker', () => {
     expect(listed).toEqual([['tiny-auto', 'auto'], ['tiny-auto-gguf', 'gguf']]);
   });
 
+  test.each(['qwen3-embed'])('embeddings from tiny-random-%s as GGUF (F32): the sentence-transformers vectors (cosine >= 0.9999), usage as HF counts', async (family) => {
+    const r = await page.evaluate(async (family) => {
+      const w = window as any;
+      const model = `tiny-gguf-${family}`;
+      const ref = await (await fetch(`/models/tiny-random-${family}/reference.json`)).json();
+      const info = await w.client.models.load(model, { device: 'wasm' });
+      const res = await w.client.embeddings.create({ model, input: ref.texts });
+      const ids = await w.client.embeddings.create({ model, input: [[1, 2, 3]] });
+      const chat = await w.settle(w.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }));
+      const dims = await w.settle(w.client.embeddings.create({ model, input: 'x', dimensions: 4 }));
+      await w.client.models.unload(model);
+      return { info, res, ref, idsLength: ids.data[0].embedding.length, chat, dims };
+    }, family);
+    const cos = (a: number[], b: number[]) => {
+      let dot = 0, na = 0, nb = 0;
+      for (let i = 0; i < a.length; i++) { dot += a[i]! * b[i]!; na += a[i]! ** 2; nb += b[i]! ** 2; }
+      return dot / Math.sqrt(na * nb);
+    };
+    expect(r.res.data).toHaveLength(r.ref.texts.length);
+    const cosines = r.res.data.map((d: any, i: number) => cos(d.embedding, r.ref.embeddings[i]));
+    console.log(`gguf ${family}: cosine to sentence-transformers min ${Math.min(...cosines).toFixed(7)}`);
+    for (const [i, d] of r.res.data.entries()) {
+      expect(d.embedding).toHaveLength(r.ref.embeddings[i].length);
+      expect(cosines[i]).toBeGreaterThanOrEqual(0.9999);
+    }
+    expect(r.res.usage.prompt_tokens).toBe(r.ref.tokens.reduce((a: number, b: number) => a + b, 0));
+    expect(r.idsLength).toBe(r.ref.embeddings[0].length);
+    expect(r.chat.error).toMatchObject({ status: 400, param: 'model' });
+    expect(r.dims.error).toMatchObject({ status: 400, param: 'dimensions' });
+  });
+
   test('cache: listed with the other engines by model id, and deleted', async () => {
     const r = await page.evaluate(async () => {
       const w = window as any;

@@ -7,6 +7,7 @@ import type { DeviceKind, Modality } from '../protocol/models.js';
 import { readGgufMetadata, metaNumber, metaString, type GgufMetadata } from './gguf/header.js';
 import { completionBody, toTokenEvents, type WllamaChunk } from './gguf/request.js';
 import { constraintToGbnf, GbnfError } from './gguf/gbnf.js';
+import { embeddingPooling, GgufEmbeddingModel } from './gguf/encoder.js';
 import { constraintKey } from '../core/grammar/constraint.js';
 import { ggufUrl } from './gguf/source.js';
 import { addsBos, tokenizerFromGguf } from './gguf/tokenizer.js';
@@ -49,7 +50,7 @@ interface GgufModelOptions {
 export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
   return {
     name: 'gguf',
-    capabilities: { modalities: ['text'], chatTemplate: false, logits: false, grammar: true, embeddings: false },
+    capabilities: { modalities: ['text'], chatTemplate: false, logits: false, grammar: true, embeddings: true },
     async load(spec, ctx) {
       if (typeof Worker === 'undefined') {
         throw new BadRequestError(
@@ -82,13 +83,19 @@ export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
         const nCtx = opts.n_ctx ?? spec.contextLength ?? Math.min(trained ?? 4096, 4096);
         const threads = opts.n_threads ?? (globalThis.crossOriginIsolated ? Math.max(1, Math.floor((navigator.hardwareConcurrency || 2) / 2)) : 1);
         ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
-        await wllama.loadModel(blobs, { n_ctx: nCtx, n_threads: threads, n_gpu_layers: device === 'webgpu' ? 99999 : 0 });
+        const pooling = embeddingPooling(meta);
+        await wllama.loadModel(blobs, {
+          n_ctx: nCtx, n_threads: threads, n_gpu_layers: device === 'webgpu' ? 99999 : 0,
+          // An embedding GGUF: the whole input in one batch, pooled as it declares.
+          ...(pooling ? { embeddings: true, pooling_type: pooling.wllama, n_batch: nCtx, n_ubatch: nCtx } : {}),
+        });
         aborted();
         // ggml-webgpu skips adapters it cannot use without a word (SwiftShader's, here): say where the model really runs.
         const ran: DeviceKind = device === 'webgpu' && log.gpuLayers() > 0 ? 'webgpu' : 'wasm';
         if (ctx.device === 'webgpu' && ran !== 'webgpu') {
           throw new BadRequestError(`Model '${spec.id}': llama.cpp's WebGPU backend cannot use this browser's adapter; load it with device 'wasm'.`, { param: 'device', code: 'webgpu_unavailable' });
         }
+        if (pooling) return new GgufEmbeddingModel(spec, wllama, tokenizer, pooling.ours, ran, nCtx);
         return new GgufModel(spec, wllama, meta, tokenizer, ran, nCtx, log);
       } catch (err) {
         await wllama.exit().catch(() => undefined);

@@ -64,7 +64,30 @@ export function tokenizerFromGguf(meta: GgufMetadata, modelId: string): PreTrain
     chat_template: metaString(meta, 'tokenizer.chat_template'),
     clean_up_tokenization_spaces: false,
   };
-  return new PreTrainedTokenizer({ version: '1.0', added_tokens: added, post_processor: null, ...json }, config);
+  return new PreTrainedTokenizer({ version: '1.0', added_tokens: added, post_processor: postProcessor(meta, tokens), ...json }, config);
+}
+
+/**
+ * The special tokens llama.cpp adds around a text it tokenizes with `add_special` (BOS and
+ * EOS where the GGUF says so; BERT: [CLS] text [SEP]), so that `encode(text, { add_special_tokens: true })`
+ * (embeddings, /tokenize) gives llama.cpp's ids. A pair joins with EOS/SEP as HF's templates do.
+ */
+function postProcessor(meta: GgufMetadata, tokens: string[]): TokenizerJson | null {
+  const token = (key: string) => {
+    const id = metaNumber(meta, `tokenizer.ggml.${key}_token_id`);
+    return id === null ? null : tokens[id] ?? null;
+  };
+  const bos = meta.get('tokenizer.ggml.add_bos_token') === true ? token('bos') : null;
+  const eos = meta.get('tokenizer.ggml.add_eos_token') === true ? token('eos') : null;
+  const sep = meta.get('tokenizer.ggml.add_sep_token') === true ? token('seperator') : null; // (sic: the GGUF key's spelling)
+  const end = sep ?? eos;
+  if (!bos && !end) return null;
+  const special = (id: string, type_id: number) => ({ SpecialToken: { id, type_id } });
+  const seq = (id: 'A' | 'B', type_id: number) => ({ Sequence: { id, type_id } });
+  const single = [...(bos ? [special(bos, 0)] : []), seq('A', 0), ...(end ? [special(end, 0)] : [])];
+  const pair = [...single, seq('B', 1), ...(end ? [special(end, 1)] : [])];
+  const ids = (t: string) => ({ id: t, ids: [tokens.indexOf(t)], tokens: [t] });
+  return { type: 'TemplateProcessing', single, pair, special_tokens: Object.fromEntries([bos, end].filter((t): t is string => !!t).map((t) => [t, ids(t)])) };
 }
 
 function vocabOf(tokens: string[]): Record<string, number> {
