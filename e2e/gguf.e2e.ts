@@ -105,7 +105,7 @@ describe('GGUF engine, WASM, dedicated worker', () => {
     expect(listed).toEqual([['tiny-auto', 'auto'], ['tiny-auto-gguf', 'gguf']]);
   });
 
-  test.each(['qwen3-embed'])('embeddings from tiny-random-%s as GGUF (F32): the sentence-transformers vectors (cosine >= 0.9999), usage as HF counts', async (family) => {
+  test.each(['minilm-embed', 'bge-embed', 'qwen3-embed'])('embeddings from tiny-random-%s as GGUF (F32): the sentence-transformers vectors (cosine >= 0.9999), usage as HF counts', async (family) => {
     const r = await page.evaluate(async (family) => {
       const w = window as any;
       const model = `tiny-gguf-${family}`;

@@ -36,7 +36,25 @@ test('the SentencePiece vocabulary tokenizes any text as HF: spaces, bytes beyon
   }
 });
 
-test('a vocabulary of another kind (WordPiece) is a 400 naming the model', () => {
-  const meta = new Map<string, unknown>([['tokenizer.ggml.model', 'bert'], ['tokenizer.ggml.tokens', ['a']]]);
+/** HF's own tokenizer of a fixture folder (transformers.js reads tokenizer.json as HF does). */
+function hfTokenizer(name: string): PreTrainedTokenizer {
+  const hfDir = new URL(`../../../fixtures/models/${name}/`, import.meta.url);
+  return new PreTrainedTokenizer(JSON.parse(readFileSync(new URL('tokenizer.json', hfDir), 'utf8')), JSON.parse(readFileSync(new URL('tokenizer_config.json', hfDir), 'utf8')));
+}
+
+test.each(['tiny-random-minilm-embed', 'tiny-random-bge-embed', 'tiny-random-qwen3-embed'])('%s as GGUF: texts encode with the special tokens as HF (WordPiece [CLS] ... [SEP]; Qwen3 ... <|endoftext|>)', async (name) => {
+  const meta = await readGgufMetadata(new Blob([readFileSync(new URL(`../../../fixtures/models/${name}-gguf/model-f32.gguf`, import.meta.url))]));
+  const tokenizer = tokenizerFromGguf(meta, name);
+  const hf = hfTokenizer(name);
+  const ref = JSON.parse(readFileSync(new URL(`../../../fixtures/models/${name}/reference.json`, import.meta.url), 'utf8'));
+  for (const text of [...ref.texts, 'Héllo, WORLD!! 42 ok?', 'a pair']) {
+    expect(tokenizer.encode(text)).toEqual(hf.encode(text));
+    expect(tokenizer.encode(text, { text_pair: 'second one' })).toEqual(hf.encode(text, { text_pair: 'second one' }));
+  }
+  expect(ref.texts.map((t: string) => tokenizer.encode(t).length)).toEqual(ref.tokens);
+});
+
+test('a vocabulary of another kind (T5 Unigram) is a 400 naming the model', () => {
+  const meta = new Map<string, unknown>([['tokenizer.ggml.model', 't5'], ['tokenizer.ggml.tokens', ['a']]]);
   expect(() => tokenizerFromGguf(meta as never, 'm')).toThrow(expect.objectContaining({ status: 400, param: 'model', code: 'unsupported_tokenizer' }));
 });

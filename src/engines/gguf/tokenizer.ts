@@ -38,6 +38,8 @@ export function tokenizerFromGguf(meta: GgufMetadata, modelId: string): PreTrain
     json = byteLevelBpe(tokens, (meta.get('tokenizer.ggml.merges') as string[] | undefined) ?? [], PRE_REGEX[pre]);
   } else if (model === 'llama') {
     json = sentencePieceBpe(tokens, types, meta);
+  } else if (model === 'bert') {
+    json = wordPiece(tokens, types, meta);
   } else {
     throw new BadRequestError(
       `Model '${modelId}': the GGUF engine reads byte-level BPE tokenizers (llama.cpp 'gpt2' with pre-tokenizer ${[...Object.keys(PRE_REGEX), ...GPT2_PRES].join(', ')}) and SentencePiece ones ('llama'); this file has '${model}' / '${pre}'.`,
@@ -151,6 +153,22 @@ function sentencePieceBpe(tokens: string[], types: number[], meta: GgufMetadata)
       continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, ignore_merges: false,
       vocab, merges: candidates.map((c) => c.pair),
     },
+  };
+}
+
+/**
+ * llama.cpp's `bert` vocabulary (WordPiece, stored with "phantom spaces": `▁word` starts a
+ * word, a bare piece continues one) back as HF's WordPiece (`word`, `##piece`), with BERT's
+ * normalizer: llama.cpp lowercases and splits punctuation and CJK characters as BERT does.
+ */
+function wordPiece(tokens: string[], types: number[], meta: GgufMetadata): TokenizerJson {
+  const pieces = tokens.map((t, id) => ((types[id] ?? NORMAL) !== NORMAL ? t : t.startsWith('▁') ? t.slice(1) : `##${t}`));
+  const unk = metaNumber(meta, 'tokenizer.ggml.unknown_token_id');
+  return {
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: { type: 'WordPiece', unk_token: unk === null ? '[UNK]' : tokens[unk], continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: vocabOf(pieces) },
   };
 }
 
