@@ -1,7 +1,7 @@
 import type { Wllama } from '@wllama/wllama';
 import { AbortError } from '../core/abort.js';
 import { IncrementalDetokenizer } from '../core/detokenizer.js';
-import type { Engine, GenerateOptions, GeneratedToken, GrammarConstraint, LoadContext, LoadedModel, ModelSpec, PreparedPrompt, PromptInput, SamplingParams } from '../core/engine.js';
+import type { Engine, GenerateOptions, GeneratedToken, GrammarConstraint, ModelTokenizer, LoadContext, LoadedModel, ModelSpec, PreparedPrompt, PromptInput, SamplingParams } from '../core/engine.js';
 import { BadRequestError, InternalServerError } from '../protocol/errors.js';
 import type { DeviceKind, Modality } from '../protocol/models.js';
 import { readGgufMetadata, metaNumber, metaString, type GgufMetadata } from './gguf/header.js';
@@ -12,6 +12,7 @@ import { constraintKey } from '../core/grammar/constraint.js';
 import { ggufUrl } from './gguf/source.js';
 import { addsBos, tokenizerFromGguf } from './gguf/tokenizer.js';
 import { renderChatTemplate } from './hf-chat.js';
+import { modelTokenizer } from './transformers-tokenizer.js';
 import { pickDevice } from './transformers.js';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 
@@ -170,6 +171,8 @@ export class GgufModel implements LoadedModel {
   readonly modalities: Modality[] = ['text'];
   readonly defaults: Partial<SamplingParams> = {};
   readonly chatTemplate: string | null;
+  /** The GGUF's vocabulary (/tokenize, token counts). */
+  readonly textTokenizer: ModelTokenizer;
   /** llama.cpp enforces grammars itself (GBNF, translated from core's constraint). */
   readonly nativeGrammar = true;
   private readonly grammars = new Map<string, Promise<string>>();
@@ -187,6 +190,7 @@ export class GgufModel implements LoadedModel {
   ) {
     this.id = spec.id;
     this.chatTemplate = metaString(meta, 'tokenizer.chat_template');
+    this.textTokenizer = modelTokenizer(tokenizer);
     this.eogIds = wllama.getLoadedContextInfo().list_tokens_eog ?? [];
     this.bosId = addsBos(meta) ? metaNumber(meta, 'tokenizer.ggml.bos_token_id') : null;
   }
@@ -205,7 +209,7 @@ export class GgufModel implements LoadedModel {
   }
 
   async *generate(prompt: PreparedPrompt, options: GenerateOptions, signal: AbortSignal): AsyncGenerator<GeneratedToken> {
-    const body = completionBody(prompt.text, options, this.contextLength);
+    const body = completionBody(prompt.text, options, this.contextLength, this.textTokenizer.vocabSize);
     if (options.grammar) body.grammar = await this.gbnf(options.grammar);
     const detokenizer = new IncrementalDetokenizer((ids) => this.tokenizer.decode(ids, { skip_special_tokens: true }));
     const tokenText = (id: number) => this.tokenizer.decode([id], { skip_special_tokens: false });
