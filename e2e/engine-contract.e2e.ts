@@ -119,7 +119,7 @@ describe.each(ENGINES)('the contract on $engine', ({ engine, registration }) => 
     else {
       // F32 weights in both formats: the same greedy tokens, logprobs within llama.cpp's F16 KV cache.
       expect(mine.map((e: any) => e.token)).toEqual(first.map((e: any) => e.token));
-      for (const [i, e] of mine.entries()) expect(Math.abs(e.logprob - first[i].logprob)).toBeLessThan(5e-3);
+      for (const [i, e] of mine.entries()) expect(Math.abs(e.logprob - first[i]!.logprob)).toBeLessThan(5e-3);
     }
   });
 
