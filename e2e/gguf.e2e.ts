@@ -136,6 +136,12 @@ describe('GGUF engine, WASM, dedicated worker', () => {
     expect(r.dims.error).toMatchObject({ status: 400, param: 'dimensions' });
   });
 
+  test("a two-segment BERT cross-encoder GGUF is a typed 400 (llama.cpp's BERT takes no token types: scores would be wrong)", async () => {
+    const r = await page.evaluate(() => (window as any).settle((window as any).client.models.load('tiny-gguf-bert-rerank', { device: 'wasm' })));
+    expect(r.error).toMatchObject({ status: 400, param: 'model', code: 'unsupported_model' });
+    expect(r.error.message).toMatch(/token types/);
+  });
+
   test('cache: listed with the other engines by model id, and deleted', async () => {
     const r = await page.evaluate(async () => {
       const w = window as any;

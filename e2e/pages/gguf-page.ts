@@ -19,6 +19,7 @@ const models = [
   ...['qwen2.5', 'qwen3', 'mistral'].map((f) => ({ id: `tiny-gguf-${f}`, engine: 'gguf', baseUrl: `${dir(f)}model-f32.gguf`, family: f })),
   // Embedding GGUFs (their references: the HF folders' sentence-transformers vectors).
   ...['minilm-embed', 'bge-embed', 'qwen3-embed'].map((f) => ({ id: `tiny-gguf-${f}`, engine: 'gguf', baseUrl: `${dir(f)}model-f32.gguf`, family: 'llama3' })),
+  { id: 'tiny-gguf-bert-rerank', engine: 'gguf', baseUrl: `${dir('bert-rerank')}model-f32.gguf`, family: 'llama3' },
   // engine 'auto': the same Llama in ONNX (fp32) and GGUF; and one whose only WASM format is GGUF.
   { id: 'tiny-auto', engine: 'auto', family: 'llama3', options: { variants: [{ engine: 'gguf', baseUrl: `${LLAMA}model-f32.gguf` }, { engine: 'transformers', baseUrl: '/models/tiny-random-llama3/' }] } },
   { id: 'tiny-auto-gguf', engine: 'auto', family: 'llama3', options: { variants: [{ engine: 'webllm', repo: 'none-MLC' }, { engine: 'gguf', baseUrl: `${LLAMA}model-f32.gguf` }] } },

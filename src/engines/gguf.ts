@@ -7,7 +7,7 @@ import type { DeviceKind, Modality } from '../protocol/models.js';
 import { readGgufMetadata, metaNumber, metaString, type GgufMetadata } from './gguf/header.js';
 import { completionBody, toTokenEvents, type WllamaChunk } from './gguf/request.js';
 import { constraintToGbnf, GbnfError } from './gguf/gbnf.js';
-import { embeddingPooling, GgufEmbeddingModel } from './gguf/encoder.js';
+import { checkRanker, embeddingPooling, GgufEncoderModel } from './gguf/encoder.js';
 import { constraintKey } from '../core/grammar/constraint.js';
 import { ggufUrl } from './gguf/source.js';
 import { addsBos, tokenizerFromGguf } from './gguf/tokenizer.js';
@@ -85,6 +85,7 @@ export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
         const threads = opts.n_threads ?? (globalThis.crossOriginIsolated ? Math.max(1, Math.floor((navigator.hardwareConcurrency || 2) / 2)) : 1);
         ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
         const pooling = embeddingPooling(meta);
+        if (pooling?.ours === 'rank') checkRanker(meta, spec.id);
         await wllama.loadModel(blobs, {
           n_ctx: nCtx, n_threads: threads, n_gpu_layers: device === 'webgpu' ? 99999 : 0,
           // An embedding GGUF: the whole input in one batch, pooled as it declares.
@@ -96,7 +97,7 @@ export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
         if (ctx.device === 'webgpu' && ran !== 'webgpu') {
           throw new BadRequestError(`Model '${spec.id}': llama.cpp's WebGPU backend cannot use this browser's adapter; load it with device 'wasm'.`, { param: 'device', code: 'webgpu_unavailable' });
         }
-        if (pooling) return new GgufEmbeddingModel(spec, wllama, tokenizer, pooling.ours, ran, nCtx);
+        if (pooling) return new GgufEncoderModel(spec, wllama, tokenizer, pooling.ours, ran, nCtx);
         return new GgufModel(spec, wllama, meta, tokenizer, ran, nCtx, log);
       } catch (err) {
         await wllama.exit().catch(() => undefined);
