@@ -159,7 +159,7 @@ describe('GGUF engine, WASM, dedicated worker', () => {
     expect(r.after).toBeUndefined();
   });
 
-  test('the contract: stop strings, seeds, n, logit_bias, abort, typed 400s (min_tokens, grammars)', async () => {
+  test('the contract: stop strings, seeds, n, logit_bias, abort, a typed 400 for min_tokens', async () => {
     const r = await page.evaluate(async () => {
       const w = window as any;
       const model = 'tiny-gguf-q8_0';
@@ -222,13 +222,15 @@ describe('GGUF engine, WASM, dedicated worker', () => {
       const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string', enum: ['Paris', 'Oslo'] }, days: { type: 'integer', minimum: 1, maximum: 3 } }, required: ['city', 'days'], additionalProperties: false } } }];
       const forced = await ask({ tools, tool_choice: { type: 'function', function: { name: 'get_weather' } } });
       const required = await ask({ tools, tool_choice: 'required', seed: 4 });
+      // auto: free text, or a call (Hermes families: a call, once opened, must be valid)
+      const auto = await ask({ tools, tool_choice: 'auto', max_tokens: 60 });
       const badSchema = await w.settle(ask({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'nope' } } } }));
       const badRegex = await w.settle(ask({ response_format: { type: 'regex', regex: '(' } }));
       const lookahead = await w.settle(ask({ response_format: { type: 'regex', regex: 'a(?=b)b' } }));
       const after = await ask({ max_tokens: 3 });
       await w.client.models.unload(model);
       const msg = (x: any) => x.choices[0].message;
-      return { json: msg(json).content, object: msg(object).content, objectFinish: object.choices[0].finish_reason, regex: msg(regex).content, grammar: msg(grammar).content, forced: msg(forced), forcedFinish: forced.choices[0].finish_reason, required: msg(required), badSchema, badRegex, lookahead, after: after.choices[0].finish_reason };
+      return { json: msg(json).content, object: msg(object).content, objectFinish: object.choices[0].finish_reason, regex: msg(regex).content, grammar: msg(grammar).content, forced: msg(forced), forcedFinish: forced.choices[0].finish_reason, required: msg(required), auto: auto.choices[0], badSchema, badRegex, lookahead, after: after.choices[0].finish_reason };
     }, model);
     const value = JSON.parse(r.json);
     expect(Object.keys(value).sort()).toEqual(['code', 'n', 'ok', 'tag']);
@@ -249,6 +251,8 @@ describe('GGUF engine, WASM, dedicated worker', () => {
       expect([1, 2, 3]).toContain(args.days);
     }
     expect(r.forcedFinish).toBe('tool_calls');
+    if (r.auto.finish_reason === 'tool_calls') expect(JSON.parse(r.auto.message.tool_calls[0].function.arguments)).toBeTypeOf('object');
+    else expect(['stop', 'length']).toContain(r.auto.finish_reason);
     expect(r.badSchema.error).toMatchObject({ status: 400, param: 'response_format' });
     expect(r.badRegex.error).toMatchObject({ status: 400, param: 'response_format' });
     expect(r.lookahead.error).toMatchObject({ status: 400, param: 'response_format' });
