@@ -26,7 +26,9 @@ import type { PreTrainedTokenizer } from '@huggingface/transformers';
  * mapped onto its sampler chain with core's meaning (see gguf/request.ts), and each
  * token's id and logprob come from its `n_probs` report. The prompt is rendered and
  * tokenized here from the GGUF's own vocabulary and chat template, so core sees the same
- * token counts and prompt text as llama.cpp.
+ * token counts and prompt text as llama.cpp. Constraints (response_format, forced tool
+ * calls) go to llama.cpp's grammar sampler as GBNF (gguf/gbnf.ts). A GGUF that declares a
+ * pooling is an embedding model, or with rank pooling a cross-encoder (gguf/encoder.ts).
  *
  * Placement: wllama runs llama.cpp in a worker of its own, which a SharedWorker cannot
  * start (Chrome has no nested workers there): load it from a dedicated-worker host
