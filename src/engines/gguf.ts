@@ -180,6 +180,8 @@ export class GgufModel implements LoadedModel {
   readonly nativeGrammar = true;
   private readonly grammars = new Map<string, Promise<string>>();
   private readonly eogIds: number[];
+  /** llama.cpp's token count (the logits row). */
+  private readonly vocabSize: number;
   private readonly bosId: number | null;
 
   constructor(
@@ -195,6 +197,7 @@ export class GgufModel implements LoadedModel {
     this.chatTemplate = metaString(meta, 'tokenizer.chat_template');
     this.textTokenizer = modelTokenizer(tokenizer);
     this.eogIds = wllama.getLoadedContextInfo().list_tokens_eog ?? [];
+    this.vocabSize = wllama.getLoadedContextInfo().n_vocab;
     this.bosId = addsBos(meta) ? metaNumber(meta, 'tokenizer.ggml.bos_token_id') : null;
   }
 
@@ -212,7 +215,7 @@ export class GgufModel implements LoadedModel {
   }
 
   async *generate(prompt: PreparedPrompt, options: GenerateOptions, signal: AbortSignal): AsyncGenerator<GeneratedToken> {
-    const body = completionBody(prompt.text, options, this.contextLength, this.textTokenizer.vocabSize);
+    const body = completionBody(prompt.text, options, this.contextLength, this.vocabSize);
     if (options.grammar) body.grammar = await this.gbnf(options.grammar);
     const detokenizer = new IncrementalDetokenizer((ids) => this.tokenizer.decode(ids, { skip_special_tokens: true }));
     const tokenText = (id: number) => this.tokenizer.decode([id], { skip_special_tokens: false });
