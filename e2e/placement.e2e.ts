@@ -149,6 +149,21 @@ describe('the engine worker behind the SharedWorker host', () => {
       expect(out.stats.placement.models['gguf-qwen']).toEqual({ where: 'engine-worker', threads: 1 });
       expect(out.stats.placement.engineWorker).toMatchObject({ attached: true, isolated: false, threads: false });
 
+      // A GGUF embedding model there too: the host's copy of its tokenizer counts, the worker embeds.
+      const bge = JSON.parse(readFileSync('public/models/tiny-random-bge-embed/reference.json', 'utf8'));
+      const emb = await page.evaluate(async (texts) => {
+        const w = window as any;
+        const out = await w.client.embeddings.create({ model: 'gguf-bge', input: texts });
+        return { vectors: out.data.map((d: any) => d.embedding), usage: out.usage };
+      }, bge.texts);
+      expect(emb.usage.prompt_tokens).toBe(bge.tokens.reduce((a: number, b: number) => a + b, 0));
+      for (const [i, v] of emb.vectors.entries()) {
+        const ref = bge.embeddings[i] as number[];
+        const dot = v.reduce((a: number, x: number, j: number) => a + x * ref[j]!, 0);
+        const norm = Math.sqrt(v.reduce((a: number, x: number) => a + x * x, 0) * ref.reduce((a, x) => a + x * x, 0));
+        expect(dot / norm).toBeGreaterThanOrEqual(0.9999);
+      }
+
       // Abort = cancel, through the engine worker too; the next request answers.
       const abort = await abortThenAsk(page, 'gguf-qwen', 1900, ref.content);
       expect(abort).toMatchObject({ error: 'APIUserAbortError', text: ref.text, queue: { running: false, pending: 0 } });

@@ -17,6 +17,7 @@ export const MODELS = [
   { id: 'llama-wasm', baseUrl: '/models/tiny-random-llama3/', options: { dtype: 'fp32', prefixCache: false } },
   { id: 'gguf-qwen', engine: 'gguf', baseUrl: '/models/tiny-random-qwen2.5-gguf/model-f32.gguf' },
   { id: 'bge', baseUrl: '/models/tiny-random-bge-embed/' },
+  { id: 'gguf-bge', engine: 'gguf', baseUrl: '/models/tiny-random-bge-embed-gguf/model-f32.gguf' },
 ];
 
 reportSetup(async () => {
