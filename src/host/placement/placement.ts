@@ -10,7 +10,7 @@ import { EngineWorkerSlot } from './slot.js';
 import { workerEngine } from './worker-engine.js';
 
 /** How long a transformers.js WASM load waits for the first tab's engine worker before running in the host. */
-const FIRST_WORKER_MS = 3_000;
+const FIRST_WORKER_MS = 10_000;
 
 /**
  * The host's engines, each model placed where choose.ts says: in the host, or through a
