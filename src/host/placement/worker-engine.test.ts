@@ -72,14 +72,22 @@ async function setup(mode: Mode) {
   return { slot, first, model };
 }
 
+/** Starts a generation: the token ids as they arrive, and its end. */
+function generating(model: LoadedModel) {
+  const tokens: number[] = [];
+  const run = (async () => {
+    const prompt = await model.prepareText('hi');
+    for await (const t of model.generate(prompt, OPTIONS, never)) tokens.push(t.id);
+  })();
+  return { tokens, run };
+}
+
 const until = async (check: () => boolean) => { while (!check()) await new Promise((r) => setTimeout(r, 5)); };
 
 describe('a model in the engine worker, seen from the host', () => {
   test('handover before the first token: the request restarts on the next worker, which loads the model again', async () => {
     const { slot, first, model } = await setup('hang-before-first');
-    const prompt = await model.prepareText('hi');
-    const tokens: number[] = [];
-    const run = (async () => { for await (const t of model.generate(prompt, OPTIONS, never)) tokens.push(t.id); })();
+    const { tokens, run } = generating(model);
     await until(() => first.generations === 1);
     const second = fakeWorker('normal');
     await slot.attach(second.port, undefined);
@@ -91,9 +99,7 @@ describe('a model in the engine worker, seen from the host', () => {
 
   test('handover after a token was produced: a retryable 503 engine_worker_lost', async () => {
     const { slot, first, model } = await setup('hang-after-first');
-    const prompt = await model.prepareText('hi');
-    const tokens: number[] = [];
-    const run = (async () => { for await (const t of model.generate(prompt, OPTIONS, never)) tokens.push(t.id); })();
+    const { tokens, run } = generating(model);
     await until(() => tokens.length === 1);
     await slot.attach(fakeWorker('normal').port, undefined);
     await expect(run).rejects.toMatchObject({ status: 503, code: 'engine_worker_lost' });
