@@ -48,6 +48,9 @@ export class EnginePlacement {
     const hostEngine = () => (host ??= inHost().then((e) => {
       if (isPassThrough(e)) throw new Error(`engine '${name}' is not an on-device engine`);
       return e;
+    }, (err) => {
+      host = null; // a failed engine load is tried again by the next model
+      throw err;
     }));
     return {
       name,
@@ -55,10 +58,11 @@ export class EnginePlacement {
       load: async (spec: ModelSpec, ctx: LoadContext): Promise<LoadedModel> => {
         const device = name === 'transformers' ? await resolveDevice(ctx.device) : ctx.device;
         const worker = name === 'transformers' && device === 'wasm' && !this.dedicatedHost
-          ? await this.slot.current(ctx.signal, FIRST_WORKER_MS).catch(() => null)
+          ? await this.slot.current(ctx.signal, FIRST_WORKER_MS).catch((err) => { if (ctx.signal.aborted) throw err; return null; })
           : this.slot.peek();
         const where: Where = choosePlacement({ engine: name, device, dedicatedHost: this.dedicatedHost, worker: worker?.info ?? null });
-        const model = where === 'engine-worker' ? await inWorker.load(spec, { ...ctx, device }) : await (await hostEngine()).load(spec, { ...ctx, device });
+        // In the host the engine gets the request's own device ('auto' as before); the worker the resolved one.
+        const model = where === 'engine-worker' ? await inWorker.load(spec, { ...ctx, device }) : await (await hostEngine()).load(spec, ctx);
         this.placed.set(spec.id, { where: this.dedicatedHost ? 'dedicated-worker' : where === 'host' ? 'shared-worker' : 'engine-worker', threads: threadsOf(model, where, this.config().numThreads) });
         return model;
       },
