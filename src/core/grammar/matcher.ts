@@ -1,8 +1,9 @@
 import type { CompiledGrammar, GrammarCompiler, GrammarMatcher, TokenizerInfo } from '@mlc-ai/web-xgrammar';
 import type { GrammarConstraint, LoadedModel, TokenMask, TokenMaskSource, TokenVocabulary } from '../engine.js';
-import { GrammarError, JSON_OBJECT_EBNF, toFormat, validateConstraint, valueOf } from './constraint.js';
+import { GrammarError, isLoweredSchema, JSON_OBJECT_EBNF, toFormat, validateConstraint, valueOf } from './constraint.js';
 import { tokenBytes, Utf8Guard, utf8Tables, type Utf8Tables } from './utf8.js';
 import { diagnose, generation, xgrammar } from './xgrammar.js';
+import { compileLazy, lazySource, Unsupported } from './lazy/index.js';
 
 /**
  * Core's grammar enforcement for engines that expose logits: xgrammar compiles the
@@ -115,6 +116,36 @@ export function setCompileBudget(ms: number): void {
   budget.budgetMs = ms;
 }
 
+export type GrammarEngine = 'lazy' | 'xgrammar';
+let engine: GrammarEngine = 'lazy';
+
+/**
+ * Which engine computes masks: 'lazy' (default: src/core/grammar/lazy, with xgrammar for
+ * what it does not cover) or 'xgrammar' for everything (the bench compares them).
+ */
+export function setGrammarEngine(next: GrammarEngine): void {
+  engine = next;
+}
+
+/**
+ * What the lazy engine takes: everything xgrammar normalizes to plain rules (schemas,
+ * json_object, regexes, structural tags without free text). A lookahead written in a
+ * user's EBNF restricts the language and is xgrammar's to enforce; the ones xgrammar
+ * prints for our own grammars restate their context. TagDispatch (triggered tags, free
+ * text up to a stop string) surfaces as Unsupported at compile.
+ */
+function lazyCovers(c: GrammarConstraint): boolean {
+  const grammars: string[] = [];
+  const collect = (x: unknown): void => {
+    if (Array.isArray(x)) x.forEach(collect);
+    else if (x && typeof x === 'object') {
+      for (const [k, v] of Object.entries(x)) if (k === 'grammar' && typeof v === 'string') grammars.push(v); else collect(v);
+    }
+  };
+  collect(c.type === 'structural_tag' ? toFormat(c) : c);
+  return grammars.every((g) => !g.includes('(=') || isLoweredSchema(g));
+}
+
 const compilers = new WeakMap<LoadedModel, { generation: number; compiler: Promise<VocabCompiler> }>();
 
 function compilerFor(model: LoadedModel): Promise<VocabCompiler> {
@@ -133,8 +164,17 @@ function compilerFor(model: LoadedModel): Promise<VocabCompiler> {
  * Compiles `constraint` for `model` now (so a bad grammar is a 400 before generation)
  * and returns the source of per-generation matchers.
  */
-export async function tokenMaskSource(model: LoadedModel, constraint: GrammarConstraint): Promise<TokenMaskSource> {
+export async function tokenMaskSource(model: LoadedModel, constraint: GrammarConstraint, signal?: AbortSignal): Promise<TokenMaskSource> {
   const facts = await validateConstraint(constraint);
+  if (engine === 'lazy' && facts.normalized && lazyCovers(constraint)) {
+    try {
+      const vocab = () => model.tokenVocabulary!();
+      return lazySource(await compileLazy(model, vocab, facts.normalized, { signal, budgetMs: budget.budgetMs }));
+    } catch (err) {
+      if (!(err instanceof Unsupported)) throw err;
+    }
+  }
+  if (signal?.aborted) throw signal.reason;
   const compiler = await compilerFor(model);
   const work = facts.positions * compiler.vocab.vocabSize;
   if (!compiler.has(constraint)) {

@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BENCH_MID_SCHEMA } from '../../../../bench/measure.js';
+import { syntheticVocab } from '../../../../bench/structured.js';
+import { useXGrammarInNode } from '../../../../tests/support/xgrammar-node.js';
+import type { GrammarConstraint, LoadedModel, TokenMask, TokenVocabulary } from '../../engine.js';
+import { lowerSchema } from '../constraint.js';
+import { setGrammarEngine, tokenMaskSource } from '../matcher.js';
+import { LazyTokenMask } from './engine.js';
+
+/**
+ * The lazy engine against xgrammar: the same constraint, random valid prefixes (each step
+ * a random token both allow), and at every step the two allowed sets must be identical,
+ * on a byte-level BPE vocabulary (tiny-chat, 316 tokens), a SentencePiece byte-fallback
+ * one (tiny-random-mistral) and a 32k byte-level one.
+ */
+beforeAll(() => useXGrammarInNode());
+
+/** A vocabulary from a tokenizer.json the way the transformers engine builds it. */
+export function vocabFromTokenizer(dir: string, vocabType: TokenVocabulary['vocabType'], stop: number): TokenVocabulary {
+  const json = JSON.parse(readFileSync(`public/models/${dir}/tokenizer.json`, 'utf8'));
+  const tokens: string[] = [];
+  for (const [token, id] of Object.entries(json.model.vocab as Record<string, number>)) tokens[id] = token;
+  for (const added of json.added_tokens as Array<{ id: number; content: string; special: boolean }>) tokens[added.id] = added.special ? '' : added.content;
+  for (let i = 0; i < tokens.length; i++) tokens[i] ??= '';
+  return { tokens, vocabType, prependSpace: false, vocabSize: tokens.length, stopTokenIds: [stop] };
+}
+
+const owner = (vocab: TokenVocabulary) => ({ tokenVocabulary: () => vocab }) as unknown as LoadedModel;
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 0x100000000);
+}
+
+function allowed(mask: Int32Array, size: number): number[] {
+  const out: number[] = [];
+  for (let id = 0; id < size; id++) if (mask[id >> 5]! & (1 << (id & 31))) out.push(id);
+  return out;
+}
+
+async function differential(vocab: TokenVocabulary, constraint: GrammarConstraint, seeds: number, steps: number): Promise<number> {
+  const lazy = await tokenMaskSource(owner(vocab), constraint);
+  setGrammarEngine('xgrammar');
+  const reference = await tokenMaskSource(owner(vocab), constraint).finally(() => setGrammarEngine('lazy'));
+  let compared = 0;
+  for (let seed = 1; seed <= seeds; seed++) {
+    const a: TokenMask = await lazy.create();
+    const b: TokenMask = await reference.create();
+    expect(a).toBeInstanceOf(LazyTokenMask);
+    const rand = rng(seed * 7919);
+    const text: string[] = [];
+    for (let step = 0; step < steps; step++) {
+      const ours = allowed(await a.next(), vocab.vocabSize);
+      const theirs = allowed(await b.next(), vocab.vocabSize);
+      if (ours.join() !== theirs.join()) {
+        const diff = (x: number[], y: number[]) => x.filter((id) => !y.includes(id)).slice(0, 8).map((id) => JSON.stringify(vocab.tokens[id]));
+        throw new Error(`after ${JSON.stringify(text.join(''))}: only lazy allows ${diff(ours, theirs)}, only xgrammar allows ${diff(theirs, ours)}`);
+      }
+      compared++;
+      if (ours.length === 0) break;
+      // Stop tokens rarely, so prefixes get long.
+      const pool = ours.length > 1 ? ours.filter((id) => !vocab.stopTokenIds.includes(id)) : ours;
+      const id = pool[Math.floor(rand() * pool.length)]!;
+      text.push(vocab.tokens[id]!);
+      expect(a.accept(id)).toBe(true);
+      expect(b.accept(id)).toBe(true);
+      if (a.isTerminated() || b.isTerminated()) {
+        expect(a.isTerminated()).toBe(b.isTerminated());
+        break;
+      }
+    }
+    a.dispose();
+    b.dispose();
+  }
+  return compared;
+}
+
+const SMALL_SCHEMA = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', maxLength: 12 },
+    kind: { enum: ['a', 'bé', 'ĉ日本'] },
+    n: { type: 'integer', minimum: -5, maximum: 300 },
+    x: { type: 'number' },
+    tags: { type: 'array', items: { type: 'string' }, maxItems: 3 },
+    ok: { type: ['boolean', 'null'] },
+  },
+  required: ['name', 'kind', 'n'],
+  additionalProperties: false,
+};
+
+const tiny = () => vocabFromTokenizer('tiny-chat', 'byte_level', 2);
+const mistral = () => vocabFromTokenizer('tiny-random-mistral', 'byte_fallback', 2);
+
+describe('lazy engine = xgrammar (allowed sets at every step of random valid prefixes)', () => {
+  it('mid-sized schema, tiny-chat (byte-level BPE, 316 tokens)', async () => {
+    const grammar = await lowerSchema(BENCH_MID_SCHEMA);
+    expect(await differential(tiny(), { type: 'grammar', grammar }, 4, 150)).toBeGreaterThan(100);
+  }, 120_000);
+
+  it('small schema with Unicode enums, byte-level and SentencePiece byte-fallback vocabularies', async () => {
+    const grammar = await lowerSchema(SMALL_SCHEMA);
+    await differential(tiny(), { type: 'grammar', grammar }, 6, 120);
+    await differential(mistral(), { type: 'grammar', grammar }, 6, 120);
+  }, 120_000);
+
+  it('json_object and regexes (including one that backtracks in naive engines)', async () => {
+    await differential(tiny(), { type: 'json_object' }, 6, 100);
+    await differential(mistral(), { type: 'json_object' }, 4, 100);
+    await differential(tiny(), { type: 'regex', pattern: '[A-Z]{2}-[0-9]{4}' }, 3, 20);
+    await differential(tiny(), { type: 'regex', pattern: '(a+)+b' }, 3, 30);
+    await differential(tiny(), { type: 'regex', pattern: '(é|日本)+[^a-z]{1,3}' }, 4, 30);
+  }, 120_000);
+
+  it('small schema on a 32k byte-level BPE vocabulary', async () => {
+    const grammar = await lowerSchema(SMALL_SCHEMA);
+    await differential(syntheticVocab(32_000), { type: 'grammar', grammar }, 3, 60);
+  }, 180_000);
+});

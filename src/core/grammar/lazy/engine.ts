@@ -1,0 +1,131 @@
+import type { TokenMask } from '../../engine.js';
+import { DEAD, LazyParser, MAX_CONFIGS, checkLeftRecursion } from './parser.js';
+import type { Nfa } from './nfa.js';
+import type { TokenTrie } from './trie.js';
+
+/**
+ * One constraint compiled for one vocabulary: the NFA (built in milliseconds), a lazily
+ * built parser DFA, and the masks of configurations already seen. A mask is the trie
+ * walked from a configuration (dead prefixes skip their subtree); configurations recur
+ * (inside a string, between properties, across requests with the same schema), so each
+ * one's mask is computed once and copied afterwards.
+ */
+
+/** Masks kept per compiled grammar, in bytes (the oldest go first). */
+const MASK_CACHE_BYTES = 48 << 20;
+
+export class LazyGrammar {
+  private parser: LazyParser;
+  private readonly masks = new Map<number, Int32Array>();
+  private readonly maxMasks: number;
+  /** Scratch: the configuration at each trie depth during a walk. */
+  private readonly cfgAt: Int32Array;
+
+  constructor(private readonly nfa: Nfa, readonly trie: TokenTrie) {
+    checkLeftRecursion(nfa);
+    this.parser = new LazyParser(nfa);
+    this.maxMasks = Math.max(16, Math.floor(MASK_CACHE_BYTES / (trie.words * 4)));
+    this.cfgAt = new Int32Array(trie.maxDepth + 1);
+  }
+
+  /** A matcher for one generation. */
+  matcher(): LazyTokenMask {
+    // The parser's tables grow with the configurations seen; past the bound they restart.
+    if (this.parser.configs > MAX_CONFIGS) {
+      this.parser = new LazyParser(this.nfa);
+      this.masks.clear();
+    }
+    return new LazyTokenMask(this, this.parser);
+  }
+
+  mask(parser: LazyParser, c: number): Int32Array {
+    const hit = parser === this.parser ? this.masks.get(c) : undefined;
+    if (hit) return hit.slice();
+    const mask = this.walk(parser, c);
+    if (parser === this.parser) {
+      if (this.masks.size >= this.maxMasks) this.masks.delete(this.masks.keys().next().value!);
+      this.masks.set(c, mask.slice());
+    }
+    return mask;
+  }
+
+  /** The allowed tokens from configuration c: the trie walked with the parser, pruning dead prefixes. */
+  private walk(parser: LazyParser, c: number): Int32Array {
+    const { byte, depth, end, token, sameBytes, words, stopTokenIds } = this.trie;
+    const mask = new Int32Array(words);
+    const cfgAt = this.cfgAt;
+    cfgAt[0] = c;
+    const n = byte.length;
+    let trans = parser.trans;
+    let i = 1;
+    while (i < n) {
+      const from = cfgAt[depth[i]! - 1]!;
+      let next = trans[from * 256 + byte[i]!]!;
+      if (next === 0) {
+        next = parser.step(from, byte[i]!);
+        trans = parser.trans;
+      }
+      if (next === DEAD) {
+        i = end[i]!;
+        continue;
+      }
+      cfgAt[depth[i]!] = next;
+      let t = token[i]!;
+      while (t >= 0) {
+        mask[t >> 5]! |= 1 << (t & 31);
+        t = sameBytes[t]!;
+      }
+      i++;
+    }
+    if (parser.isAccepting(c)) for (const t of stopTokenIds) mask[t >> 5]! |= 1 << (t & 31);
+    return mask;
+  }
+}
+
+export class LazyTokenMask implements TokenMask {
+  private config: number;
+  private terminated = false;
+
+  constructor(private readonly grammar: LazyGrammar, private readonly parser: LazyParser) {
+    this.config = parser.start;
+  }
+
+  async next(): Promise<Int32Array> {
+    return this.nextSync();
+  }
+
+  nextSync(): Int32Array {
+    if (this.terminated) return new Int32Array(this.grammar.trie.words);
+    return this.grammar.mask(this.parser, this.config);
+  }
+
+  accept(id: number): boolean {
+    if (this.terminated) return false;
+    const trie = this.grammar.trie;
+    if (trie.stopTokenIds.includes(id)) {
+      if (!this.parser.isAccepting(this.config)) return false;
+      this.terminated = true;
+      return true;
+    }
+    const bytes = trie.bytes[id];
+    if (!bytes) return false;
+    let c = this.config;
+    for (let k = 0; k < bytes.length; k++) {
+      c = this.parser.step(c, bytes[k]!);
+      if (c === DEAD) return false;
+    }
+    this.config = c;
+    return true;
+  }
+
+  /** Whether the output so far is a complete sentence of the grammar. */
+  canEnd(): boolean {
+    return this.parser.isAccepting(this.config);
+  }
+
+  isTerminated(): boolean {
+    return this.terminated;
+  }
+
+  dispose(): void {}
+}

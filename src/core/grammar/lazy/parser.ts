@@ -1,0 +1,214 @@
+import { GrammarError } from '../constraint.js';
+import { Unsupported, type Nfa } from './nfa.js';
+
+/**
+ * The parser: a pushdown automaton over the rule NFAs, run as a lazily built DFA.
+ *
+ * A stack is a chain of NFA states (the top is where the parser is; each one below is
+ * where its rule continues when the rule above returns), interned so that equal stacks
+ * are one id. A configuration is the set of stacks ready to read a byte (every way the
+ * input so far can be parsed), plus whether the input so far is a complete sentence;
+ * configurations are interned too, and the transition (configuration, byte) is computed
+ * once and kept in a table, so the token-trie walk is one array read per trie node once
+ * the region of the grammar it is in has been visited.
+ *
+ * Tail calls are not pushed (a call whose continuation is its rule's end): right
+ * recursion (`list ::= item list | ""`, JSON's `string_1 ::= char string_1 | ""`) keeps a
+ * constant stack, so the configuration inside a string is the same after every character
+ * and its masks are computed once. Left recursion would grow the stack without reading a
+ * byte: such grammars are refused at compile (`Unsupported`, xgrammar takes them).
+ */
+
+/** Configuration ids start at 1; in the transition table 0 = not computed, -1 = dead. */
+export const DEAD = -1;
+const UNKNOWN = 0;
+/** The most stacks one configuration may hold (ambiguity beyond this is a grammar problem). */
+const MAX_STACKS = 4096;
+/** Past this many configurations the table is dropped and rebuilt lazily (memory bound). */
+export const MAX_CONFIGS = 60_000;
+
+export class LazyParser {
+  private top = new Int32Array(1024);
+  private parent = new Int32Array(1024);
+  private stacks = 1; // 0 = the empty stack (the root rule returned)
+  private readonly stackIds = new Map<number, number>();
+
+  /** Per configuration: its ready stacks and whether it is accepting. */
+  private readonly cfgStacks: Int32Array[] = [new Int32Array(0)];
+  private accepting = new Uint8Array(64);
+  private readonly cfgIds = new Map<string, number>();
+  /** trans[c * 256 + byte]: the next configuration. */
+  trans = new Int32Array(64 * 256);
+  readonly start: number;
+
+  constructor(private readonly nfa: Nfa) {
+    const seen = new Set<number>();
+    const ready: number[] = [];
+    const acc = this.closure(this.stack(nfa.ruleStart[nfa.root]!, 0), seen, ready);
+    this.start = this.config(ready, acc);
+  }
+
+  get configs(): number {
+    return this.cfgStacks.length - 1;
+  }
+
+  isAccepting(c: number): boolean {
+    return this.accepting[c] === 1;
+  }
+
+  /** The configuration after `byte`, or DEAD. */
+  step(c: number, byte: number): number {
+    const known = this.trans[c * 256 + byte]!;
+    if (known !== UNKNOWN) return known;
+    const seen = new Set<number>();
+    const ready: number[] = [];
+    let acc = false;
+    const { bytes } = this.nfa;
+    for (const s of this.cfgStacks[c]!) {
+      const edges = bytes[this.top[s]!]!;
+      for (let k = 0; k < edges.length; k += 3) {
+        if (byte >= edges[k]! && byte <= edges[k + 1]!) acc = this.closure(this.stack(edges[k + 2]!, this.parent[s]!), seen, ready) || acc;
+      }
+    }
+    const next = ready.length === 0 && !acc ? DEAD : this.config(ready, acc);
+    this.trans[c * 256 + byte] = next;
+    return next;
+  }
+
+  /** Adds the ready stacks reachable from stack `s` without reading; true if the root can return. */
+  private closure(s0: number, seen: Set<number>, ready: number[]): boolean {
+    const { bytes, refs, eps, final, ruleStart, ruleEnd } = this.nfa;
+    let acc = false;
+    const work = [s0];
+    while (work.length) {
+      const s = work.pop()!;
+      if (seen.has(s)) continue;
+      seen.add(s);
+      if (seen.size > MAX_STACKS * 4) throw new GrammarError('the grammar is too ambiguous to match', 'grammar_too_complex');
+      if (s === 0) { acc = true; continue; }
+      const q = this.top[s]!;
+      const p = this.parent[s]!;
+      if (bytes[q]!.length) ready.push(s);
+      const e = eps[q]!;
+      for (let k = 0; k < e.length; k++) work.push(this.stack(e[k]!, p));
+      const r = refs[q]!;
+      for (let k = 0; k < r.length; k += 2) {
+        const cont = r[k + 1]!;
+        // A tail call returns straight to the caller's caller.
+        const below = final[cont] && !eps[cont]!.length && !bytes[cont]!.length && !refs[cont]!.length ? p : this.stack(cont, p);
+        work.push(this.stack(ruleStart[r[k]!]!, below));
+      }
+      if (final[q]) work.push(p);
+      void ruleEnd;
+    }
+    if (ready.length > MAX_STACKS) throw new GrammarError('the grammar is too ambiguous to match', 'grammar_too_complex');
+    return acc;
+  }
+
+  private stack(q: number, p: number): number {
+    const key = p * 1_048_576 + q;
+    let id = this.stackIds.get(key);
+    if (id === undefined) {
+      id = this.stacks++;
+      if (id >= this.top.length) {
+        this.top = grow(this.top, id * 2);
+        this.parent = grow(this.parent, id * 2);
+      }
+      this.top[id] = q;
+      this.parent[id] = p;
+      this.stackIds.set(key, id);
+    }
+    return id;
+  }
+
+  private config(ready: number[], acc: boolean): number {
+    ready.sort((a, b) => a - b);
+    const key = ready.join(',') + (acc ? '!' : '');
+    let id = this.cfgIds.get(key);
+    if (id === undefined) {
+      id = this.cfgStacks.length;
+      this.cfgStacks.push(Int32Array.from(ready));
+      this.cfgIds.set(key, id);
+      if (id >= this.accepting.length) this.accepting = grow(this.accepting, id * 2);
+      if ((id + 1) * 256 > this.trans.length) this.trans = grow(this.trans, (id + 1) * 512);
+      this.accepting[id] = acc ? 1 : 0;
+    }
+    return id;
+  }
+}
+
+function grow<T extends Int32Array | Uint8Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a);
+  return b;
+}
+
+/**
+ * Refuses grammars this parser cannot run: a rule that can call itself (directly or
+ * through others) before reading a byte (left recursion) would grow the stack forever.
+ */
+export function checkLeftRecursion(nfa: Nfa): void {
+  const { refs, eps, bytes, ruleStart, final } = nfa;
+  const rules = ruleStart.length;
+  // Nullable rules: least fixed point.
+  const nullable = new Uint8Array(rules);
+  const reachesEndEmpty = (start: number): boolean => {
+    const seen = new Set<number>([start]);
+    const work = [start];
+    while (work.length) {
+      const q = work.pop()!;
+      if (final[q]) return true;
+      const next = [...eps[q]!];
+      const r = refs[q]!;
+      for (let k = 0; k < r.length; k += 2) if (nullable[r[k]!]) next.push(r[k + 1]!);
+      for (const n of next) if (!seen.has(n)) { seen.add(n); work.push(n); }
+    }
+    return false;
+  };
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let r = 0; r < rules; r++) {
+      if (!nullable[r] && reachesEndEmpty(ruleStart[r]!)) { nullable[r] = 1; changed = true; }
+    }
+  }
+  // Left-corner calls: rule -> rules it may call before reading.
+  const corner: number[][] = [];
+  for (let r = 0; r < rules; r++) {
+    const calls = new Set<number>();
+    const seen = new Set<number>([ruleStart[r]!]);
+    const work = [ruleStart[r]!];
+    while (work.length) {
+      const q = work.pop()!;
+      const next = [...eps[q]!];
+      const rf = refs[q]!;
+      for (let k = 0; k < rf.length; k += 2) {
+        calls.add(rf[k]!);
+        if (nullable[rf[k]!]) next.push(rf[k + 1]!);
+      }
+      for (const n of next) if (!seen.has(n)) { seen.add(n); work.push(n); }
+    }
+    corner.push([...calls]);
+  }
+  // A cycle in the left-corner graph (iterative DFS, colours).
+  const colour = new Uint8Array(rules);
+  for (let r0 = 0; r0 < rules; r0++) {
+    if (colour[r0]) continue;
+    const stack: Array<[number, number]> = [[r0, 0]];
+    colour[r0] = 1;
+    while (stack.length) {
+      const frame = stack[stack.length - 1]!;
+      const [r, k] = frame;
+      if (k < corner[r]!.length) {
+        frame[1]++;
+        const n = corner[r]![k]!;
+        if (colour[n] === 1) throw new Unsupported(`rule '${nfa.ruleNames[n]}' is left-recursive`);
+        if (colour[n] === 0) { colour[n] = 1; stack.push([n, 0]); }
+      } else {
+        colour[r] = 2;
+        stack.pop();
+      }
+    }
+  }
+  void bytes;
+}
