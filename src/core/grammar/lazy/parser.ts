@@ -60,19 +60,59 @@ export class LazyParser {
   step(c: number, byte: number): number {
     const known = this.trans[c * 256 + byte]!;
     if (known !== UNKNOWN) return known;
-    const seen = new Set<number>();
-    const ready: number[] = [];
-    let acc = false;
+    this.fillRow(c);
+    return this.trans[c * 256 + byte]!;
+  }
+
+  /**
+   * Computes every transition of configuration c at once: bytes between the same edge
+   * boundaries lead to the same configuration, so a character class costs one closure
+   * per byte range, not one per byte.
+   */
+  private fillRow(c: number): void {
     const { bytes } = this.nfa;
+    const items: number[] = []; // lo, hi, stack after the edge
+    const cuts = new Set<number>([0, 256]);
     for (const s of this.cfgStacks[c]!) {
       const edges = bytes[this.top[s]!]!;
       for (let k = 0; k < edges.length; k += 3) {
-        if (byte >= edges[k]! && byte <= edges[k + 1]!) acc = this.closure(this.stack(edges[k + 2]!, this.parent[s]!), seen, ready) || acc;
+        items.push(edges[k]!, edges[k + 1]!, this.stack(edges[k + 2]!, this.parent[s]!));
+        cuts.add(edges[k]!);
+        cuts.add(edges[k + 1]! + 1);
       }
     }
-    const next = ready.length === 0 && !acc ? DEAD : this.config(ready, acc);
-    this.trans[c * 256 + byte] = next;
-    return next;
+    const closures = new Map<number, { ready: number[]; acc: boolean }>();
+    const closed = (s: number) => {
+      let hit = closures.get(s);
+      if (!hit) {
+        const ready: number[] = [];
+        const acc = this.closure(s, new Set(), ready);
+        hit = { ready, acc };
+        closures.set(s, hit);
+      }
+      return hit;
+    };
+    const bounds = [...cuts].sort((a, b) => a - b);
+    const row = new Int32Array(256).fill(DEAD);
+    for (let j = 0; j + 1 < bounds.length; j++) {
+      const lo = bounds[j]!;
+      const hi = bounds[j + 1]! - 1;
+      let ready: number[] = [];
+      let acc = false;
+      let parts = 0;
+      for (let k = 0; k < items.length; k += 3) {
+        if (items[k]! <= lo && hi <= items[k + 1]!) {
+          const r = closed(items[k + 2]!);
+          ready = parts++ === 0 ? r.ready : ready.concat(r.ready);
+          acc ||= r.acc;
+        }
+      }
+      if (parts === 0 || (ready.length === 0 && !acc)) continue;
+      if (parts > 1) ready = [...new Set(ready)];
+      else ready = ready.slice();
+      row.fill(this.config(ready, acc), lo, hi + 1);
+    }
+    this.trans.set(row, c * 256);
   }
 
   /** Adds the ready stacks reachable from stack `s` without reading; true if the root can return. */
