@@ -1,4 +1,5 @@
 import type { CompiledGrammar, GrammarCompiler, GrammarMatcher, TokenizerInfo } from '@mlc-ai/web-xgrammar';
+import { throwIfAborted } from '../abort.js';
 import type { GrammarConstraint, LoadedModel, TokenMask, TokenMaskSource, TokenVocabulary } from '../engine.js';
 import { GrammarError, isLoweredSchema, JSON_OBJECT_EBNF, toFormat, validateConstraint, valueOf } from './constraint.js';
 import { tokenBytes, Utf8Guard, utf8Tables, type Utf8Tables } from './utf8.js';
@@ -174,7 +175,7 @@ export async function tokenMaskSource(model: LoadedModel, constraint: GrammarCon
       if (!(err instanceof Unsupported)) throw err;
     }
   }
-  if (signal?.aborted) throw signal.reason;
+  if (signal) throwIfAborted(signal);
   const compiler = await compilerFor(model);
   const work = facts.positions * compiler.vocab.vocabSize;
   if (!compiler.has(constraint)) {

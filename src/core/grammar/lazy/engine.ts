@@ -1,7 +1,7 @@
 import type { TokenMask } from '../../engine.js';
-import { DEAD, LazyParser, MAX_CONFIGS, checkLeftRecursion } from './parser.js';
+import { DEAD, LazyParser, MAX_CONFIGS, MIXED, checkLeftRecursion } from './parser.js';
 import type { Nfa } from './nfa.js';
-import type { TokenTrie } from './trie.js';
+import type { TokenTrie, Trie } from './trie.js';
 
 /**
  * One constraint compiled for one vocabulary: the NFA (built in milliseconds), a lazily
@@ -25,7 +25,7 @@ export class LazyGrammar {
     checkLeftRecursion(nfa);
     this.parser = new LazyParser(nfa);
     this.maxMasks = Math.max(16, Math.floor(MASK_CACHE_BYTES / (trie.words * 4)));
-    this.cfgAt = new Int32Array(trie.maxDepth + 1);
+    this.cfgAt = new Int32Array(trie.maxDepth + 2);
   }
 
   /** A matcher for one generation. */
@@ -49,17 +49,52 @@ export class LazyGrammar {
     return mask;
   }
 
-  /** The allowed tokens from configuration c: the trie walked with the parser, pruning dead prefixes. */
+  /** The allowed tokens from configuration c. */
   private walk(parser: LazyParser, c: number): Int32Array {
-    const { byte, depth, end, token, sameBytes, words, stopTokenIds } = this.trie;
+    const { words, stopTokenIds, strings } = this.trie;
     const mask = new Int32Array(words);
+    const chain = this.stringChain(parser, c);
+    if (chain) {
+      // Inside string content: class tokens by count, then the rest tries from where their class prefix leads.
+      const n = chain.length - 1;
+      mask.set(strings.upTo[Math.min(n, strings.maxChars)]!);
+      for (let k = 0; k < strings.rest.length && k <= n; k++) this.walkInto(strings.rest[k]!, parser, chain[k]!, mask);
+    } else {
+      this.walkInto(this.trie, parser, c, mask);
+    }
+    if (parser.isAccepting(c)) for (const t of stopTokenIds) mask[t >> 5]! |= 1 << (t & 31);
+    return mask;
+  }
+
+  /**
+   * c, c1, c2, ...: the configurations after 0, 1, 2, ... string characters, while every
+   * such character leads to the same next one; null where they do not (a pattern, an
+   * enum: the full walk is cheap there, most prefixes die at once).
+   */
+  private stringChain(parser: LazyParser, c: number): number[] | null {
+    const { strings } = this.trie;
+    const limit = Math.max(strings.maxChars, strings.rest.length - 1);
+    const chain = [c];
+    while (chain.length - 1 < limit) {
+      const next = parser.classStep(chain[chain.length - 1]!, strings.cls.seqs);
+      if (next === MIXED) return null;
+      if (next === DEAD) break;
+      chain.push(next);
+    }
+    return chain.length > 1 ? chain : null;
+  }
+
+  /** Sets the bits of the tokens of `trie` the parser accepts from c (dead prefixes skip their subtree). */
+  private walkInto(trie: Trie, parser: LazyParser, c: number, mask: Int32Array): void {
+    const { byte, depth, end, token, same } = trie;
     const cfgAt = this.cfgAt;
     cfgAt[0] = c;
     const n = byte.length;
     let trans = parser.trans;
     let i = 1;
     while (i < n) {
-      const from = cfgAt[depth[i]! - 1]!;
+      const d = depth[i]!;
+      const from = cfgAt[d - 1]!;
       let next = trans[from * 256 + byte[i]!]!;
       if (next === 0) {
         next = parser.step(from, byte[i]!);
@@ -69,16 +104,14 @@ export class LazyGrammar {
         i = end[i]!;
         continue;
       }
-      cfgAt[depth[i]!] = next;
+      cfgAt[d] = next;
       let t = token[i]!;
       while (t >= 0) {
         mask[t >> 5]! |= 1 << (t & 31);
-        t = sameBytes[t]!;
+        t = same[t]!;
       }
       i++;
     }
-    if (parser.isAccepting(c)) for (const t of stopTokenIds) mask[t >> 5]! |= 1 << (t & 31);
-    return mask;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { TokenMaskSource, TokenVocabulary } from '../../engine.js';
+import { AbortError } from '../../abort.js';
 import { GrammarError } from '../constraint.js';
 import { LazyGrammar } from './engine.js';
 import { compileNfa } from './nfa.js';
@@ -67,8 +68,8 @@ function bounded<T>(p: Promise<T>, signal: AbortSignal | undefined, deadline: nu
   });
 }
 
-function abortError(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+function abortError(_signal: AbortSignal): unknown {
+  return new AbortError();
 }
 
 /**

@@ -39,6 +39,8 @@ type Element =
   | { kind: 'group'; alts: Element[][] }
   | { kind: 'repeat'; inner: Element; min: number; max: number };
 
+const QUANTIFIER = /(\*|\+|\?|\{\s*(\d+)\s*(,\s*(\d*))?\s*\})/y;
+const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 const ESCAPES: Record<string, number> = { n: 10, r: 13, t: 9, f: 12, v: 11, b: 8, '0': 0, e: 27, a: 7 };
 
 export function compileNfa(text: string, root: string, deadline = Infinity): Nfa {
@@ -202,7 +204,8 @@ class BodyParser {
   }
 
   private quantified(e: Element): Element {
-    const m = /^(\*|\+|\?|\{\s*(\d+)\s*(,\s*(\d*))?\s*\})/.exec(this.s.slice(this.i, this.i + 40));
+    QUANTIFIER.lastIndex = this.i;
+    const m = QUANTIFIER.exec(this.s);
     if (!m) return e;
     this.i += m[0].length;
     if (m[1] === '*') return { kind: 'repeat', inner: e, min: 0, max: Infinity };
@@ -226,7 +229,8 @@ class BodyParser {
       this.expect(')');
       return lookahead ? null : { kind: 'group', alts };
     }
-    const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.s.slice(this.i, this.i + 200))?.[0];
+    NAME.lastIndex = this.i;
+    const name = NAME.exec(this.s)?.[0];
     if (!name) throw new Unsupported(`unexpected '${c}' in grammar`);
     this.i += name.length;
     if (name === 'TagDispatch') throw new Unsupported('TagDispatch');

@@ -21,6 +21,8 @@ import { Unsupported, type Nfa } from './nfa.js';
 
 /** Configuration ids start at 1; in the transition table 0 = not computed, -1 = dead. */
 export const DEAD = -1;
+/** classStep: the characters of the class do not all lead to one configuration. */
+export const MIXED = -3;
 const UNKNOWN = 0;
 /** The most stacks one configuration may hold (ambiguity beyond this is a grammar problem). */
 const MAX_STACKS = 4096;
@@ -39,6 +41,7 @@ export class LazyParser {
   private readonly cfgIds = new Map<string, number>();
   /** trans[c * 256 + byte]: the next configuration. */
   trans = new Int32Array(64 * 256);
+  private classNext = new Int32Array(64);
   readonly start: number;
 
   constructor(private readonly nfa: Nfa) {
@@ -54,6 +57,30 @@ export class LazyParser {
 
   isAccepting(c: number): boolean {
     return this.accepting[c] === 1;
+  }
+
+  /**
+   * The configuration after any one character whose UTF-8 forms are `seqs`, when every
+   * such character leads to the same one (or all are refused: DEAD); MIXED otherwise.
+   * Checked on the transition rows, so it is exact; cached per configuration.
+   */
+  classStep(c: number, seqs: ReadonlyArray<ReadonlyArray<readonly [number, number]>>): number {
+    if (c >= this.classNext.length) this.classNext = grow(this.classNext, Math.max(c + 1, this.classNext.length * 2));
+    const known = this.classNext[c]!;
+    if (known !== UNKNOWN) return known;
+    let result = UNKNOWN;
+    for (const seq of seqs) {
+      let cfg = c;
+      for (const [lo, hi] of seq) {
+        const first = this.step(cfg, lo);
+        for (let b = lo + 1; b <= hi; b++) if (this.trans[cfg * 256 + b] !== first) return (this.classNext[c] = MIXED);
+        cfg = first;
+        if (cfg === DEAD) break;
+      }
+      if (result === UNKNOWN) result = cfg;
+      else if (result !== cfg) return (this.classNext[c] = MIXED);
+    }
+    return (this.classNext[c] = result);
   }
 
   /** The configuration after `byte`, or DEAD. */

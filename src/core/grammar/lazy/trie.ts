@@ -1,26 +1,33 @@
 import type { TokenVocabulary } from '../../engine.js';
 import { tokenBytes } from '../utf8.js';
+import { classTables, JSON_STRING_CHAR, type ClassTables } from './classes.js';
 
 /**
  * A model's vocabulary as a byte trie in preorder (llguidance's "toktrie"): node i has
  * `byte[i]`, `depth[i]`, the end of its subtree `end[i]` (skipping a dead prefix skips
  * every token under it) and the token it completes `token[i]` (or -1; tokens with the
- * same bytes chain through `sameBytes`). Built once per vocabulary, in slices that yield
+ * same bytes chain through `same`). Built once per vocabulary, in slices that yield
  * to the event loop so a 150k-token vocabulary never blocks the host for long.
  */
-export interface TokenTrie {
+/** A byte trie in preorder: see the module comment. */
+export interface Trie {
   byte: Uint8Array;
   depth: Uint16Array;
   end: Int32Array;
   token: Int32Array;
-  /** Per token id: the next token id with the same bytes, or -1. */
-  sameBytes: Int32Array;
+  /** Per token id: the next token id with the same key in this trie, or -1. */
+  same: Int32Array;
+  maxDepth: number;
+}
+
+export interface TokenTrie extends Trie {
   /** Per token id: its bytes (null: never allowed, e.g. special tokens). */
   bytes: Array<Uint8Array | null>;
-  maxDepth: number;
   /** Mask words (vocabSize / 32, rounded up). */
   words: number;
   stopTokenIds: number[];
+  /** The vocabulary split for JSON string content (see classes.ts). */
+  strings: ClassTables;
 }
 
 /** Runs between slices: checks the signal / deadline and yields. */
@@ -28,29 +35,52 @@ export type Pause = () => Promise<void>;
 
 export async function buildTrie(vocab: TokenVocabulary, pause: Pause): Promise<TokenTrie> {
   const encoder = new TextEncoder();
-  const bytes = tokenBytes(vocab) ?? vocab.tokens.map((t) => (t ? encoder.encode(t) : null));
+  const bytes: Array<Uint8Array | null> = [];
+  for (let at = 0; at < vocab.tokens.length; at += 8192) {
+    const tokens = vocab.tokens.slice(at, at + 8192);
+    bytes.push(...(tokenBytes({ ...vocab, tokens }) ?? tokens.map((t) => (t ? encoder.encode(t) : null))));
+    await pause();
+  }
   const stop = new Set(vocab.stopTokenIds);
-  // Sort the token ids by their bytes (as latin-1 strings: code-unit order = byte order).
+  const decoder = new TextDecoder('latin1');
   const keys: string[] = new Array(bytes.length);
   const ids: number[] = [];
   for (let id = 0; id < bytes.length; id++) {
     const b = bytes[id];
     if (!b || b.length === 0 || stop.has(id)) { bytes[id] = null; continue; }
-    let s = '';
-    for (let k = 0; k < b.length; k++) s += String.fromCharCode(b[k]!);
-    keys[id] = s;
+    keys[id] = latin1(decoder, b);
     ids.push(id);
     if ((id & 8191) === 0) await pause();
   }
-  ids.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
-  await pause();
+  const sameBytes = new Int32Array(vocab.vocabSize).fill(-1);
+  const words = Math.ceil(vocab.vocabSize / 32);
+  const trie = await trieOf(ids, keys, sameBytes, pause);
+  const strings = await classTables(JSON_STRING_CHAR, bytes, ids, keys, words, pause);
+  return { ...trie, bytes, words, stopTokenIds: vocab.stopTokenIds.filter((id) => id < vocab.vocabSize), strings };
+}
 
+/** Bytes as a latin-1 string: code-unit order is byte order, and strings sort fast. */
+function latin1(decoder: TextDecoder, b: Uint8Array): string {
+  // TextDecoder's 'latin1' is windows-1252 (it remaps 0x80-0x9f): only for plain ASCII.
+  let ascii = true;
+  for (let k = 0; k < b.length; k++) if (b[k]! >= 0x80) { ascii = false; break; }
+  if (ascii) return decoder.decode(b);
+  let s = '';
+  for (let k = 0; k < b.length; k++) s += String.fromCharCode(b[k]!);
+  return s;
+}
+
+/**
+ * The trie of `ids` keyed by `keys[id]` (latin-1 byte strings). Tokens with equal keys
+ * chain through `sameBytes`.
+ */
+export async function trieOf(ids: number[], keys: string[], same: Int32Array, pause: Pause): Promise<Trie> {
+  ids = await sortByKey(ids, keys, pause);
   // Preorder nodes: each token adds the nodes of its bytes past the prefix it shares with the previous one.
   let cap = 1024;
   let byte = new Uint8Array(cap);
   let depth = new Uint16Array(cap);
   let token = new Int32Array(cap).fill(-1);
-  const sameBytes = new Int32Array(vocab.vocabSize).fill(-1);
   let n = 1; // node 0 = root
   const path: number[] = [0]; // node at each depth of the previous token
   let prev = '';
@@ -63,8 +93,8 @@ export async function buildTrie(vocab: TokenVocabulary, pause: Pause): Promise<T
     if (shared === key.length && key.length === prev.length) {
       // Same bytes as the previous token: chain it.
       let t = token[path[key.length]!]!;
-      while (sameBytes[t] !== -1) t = sameBytes[t]!;
-      sameBytes[t] = id;
+      while (same[t] !== -1) t = same[t]!;
+      same[t] = id;
       continue;
     }
     path.length = shared + 1;
@@ -95,17 +125,27 @@ export async function buildTrie(vocab: TokenVocabulary, pause: Pause): Promise<T
     open.push(i);
   }
   for (const i of open) end[i] = n;
-  return {
-    byte: byte.slice(0, n),
-    depth: depth.slice(0, n),
-    end,
-    token: token.slice(0, n),
-    sameBytes,
-    bytes,
-    maxDepth,
-    words: Math.ceil(vocab.vocabSize / 32),
-    stopTokenIds: vocab.stopTokenIds.filter((id) => id < vocab.vocabSize),
-  };
+  return { byte: byte.slice(0, n), depth: depth.slice(0, n), end, token: token.slice(0, n), same, maxDepth };
+}
+
+/** Sorted by key, in slices: bucketed by the first two bytes, each bucket sorted on its own. */
+async function sortByKey(ids: number[], keys: string[], pause: Pause): Promise<number[]> {
+  const buckets = new Map<number, number[]>();
+  for (const id of ids) {
+    const k = keys[id]!;
+    const b = k.charCodeAt(0) * 257 + (k.length > 1 ? k.charCodeAt(1) + 1 : 0);
+    let list = buckets.get(b);
+    if (!list) buckets.set(b, (list = []));
+    list.push(id);
+  }
+  const out: number[] = [];
+  for (const b of [...buckets.keys()].sort((x, y) => x - y)) {
+    const list = buckets.get(b)!;
+    list.sort((x, y) => (keys[x]! < keys[y]! ? -1 : keys[x]! > keys[y]! ? 1 : x - y));
+    for (const id of list) out.push(id);
+    await pause();
+  }
+  return out;
 }
 
 function grow<T extends Uint8Array | Uint16Array>(a: T, size: number): T {
