@@ -14,46 +14,51 @@ const REQUEST = { ...BENCH_REQUEST, max_tokens: MAX_TOKENS };
 declare global {
   interface Window {
     runBench(rounds: number): Promise<Record<Path, Sample[]>>;
-    runStructuredBench(rounds: number): Promise<{ unconstrained: Sample[]; constrained: Sample[]; compile: CompileBench }>;
+    runStructuredBench(rounds: number, xgrammarMaxVocab: number): Promise<{ unconstrained: Sample[]; constrained: Sample[]; constrainedXgrammar: Sample[]; compile: CompileBench }>;
     benchReady: boolean;
   }
 }
 
 function directWorker() {
   const worker = new Worker(new URL('./direct-worker.ts', import.meta.url), { type: 'module' });
-  const call = (op: string) =>
+  const call = (op: string, extra: Record<string, unknown> = {}) =>
     new Promise<{ op: string; sample?: Sample; compile?: CompileBench; error?: string }>((resolve) => {
       worker.onmessage = (e) => resolve(e.data);
-      worker.postMessage({ op, maxTokens: MAX_TOKENS });
+      worker.postMessage({ op, maxTokens: MAX_TOKENS, ...extra });
     });
   return {
     load: () => call('load'),
     run: async () => (await call('run')).sample!,
-    runConstrained: async () => (await call('run-constrained')).sample!,
-    compile: async () => {
-      const reply = await call('compile');
+    runConstrained: async (engine: 'lazy' | 'xgrammar' = 'lazy') => (await call('run-constrained', { engine })).sample!,
+    compile: async (xgrammarMaxVocab = Infinity) => {
+      const reply = await call('compile', { xgrammarMaxVocab });
       if (!reply.compile) throw new Error(`grammar bench failed: ${reply.error}`);
       return reply.compile;
     },
   };
 }
 
-/** Constrained (JSON schema) vs free decoding on path (a), interleaved; then compile times. */
-window.runStructuredBench = async (rounds) => {
+/** Constrained (JSON schema; lazy engine, then xgrammar) vs free decoding on path (a), interleaved; then compile times. */
+window.runStructuredBench = async (rounds, xgrammarMaxVocab) => {
   const direct = directWorker();
   await direct.load();
-  const compile = await direct.compile();
+  const compile = await direct.compile(xgrammarMaxVocab);
   await direct.run();
-  await direct.runConstrained();
+  await direct.runConstrained('lazy');
+  await direct.runConstrained('xgrammar');
   const unconstrained: Sample[] = [];
   const constrained: Sample[] = [];
+  const constrainedXgrammar: Sample[] = [];
   for (let r = 0; r < rounds; r++) {
     // Alternating which goes first, as in runBench.
-    if (r % 2) constrained.push(await direct.runConstrained());
-    unconstrained.push(await direct.run());
-    if (!(r % 2)) constrained.push(await direct.runConstrained());
+    const order = r % 2 ? (['x', 'l', 'f'] as const) : (['f', 'l', 'x'] as const);
+    for (const which of order) {
+      if (which === 'f') unconstrained.push(await direct.run());
+      else if (which === 'l') constrained.push(await direct.runConstrained('lazy'));
+      else constrainedXgrammar.push(await direct.runConstrained('xgrammar'));
+    }
   }
-  return { unconstrained, constrained, compile };
+  return { unconstrained, constrained, constrainedXgrammar, compile };
 };
 
 window.runBench = async (rounds) => {

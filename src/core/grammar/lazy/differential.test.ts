@@ -113,6 +113,30 @@ describe('lazy engine = xgrammar (allowed sets at every step of random valid pre
     await differential(tiny(), { type: 'regex', pattern: '(é|日本)+[^a-z]{1,3}' }, 4, 30);
   }, 120_000);
 
+  it('a user EBNF grammar as written (comments, bounded and unbounded repeats, classes, Unicode)', async () => {
+    const grammar = [
+      '# greetings, then items',
+      'root ::= greeting ( "," ws item )* "!"   # a trailing comment',
+      'greeting ::= "hi" | "h\u00e9llo" | [A-Z]{2,3} | "#"',
+      'item ::= [a-z]+ | "[" [^\\]"\\n]{1,4} "]" | "\u65e5\u672c"{1,2}',
+      'ws ::= [ \\t]?',
+    ].join('\n');
+    await differential(tiny(), { type: 'grammar', grammar }, 6, 40);
+    await differential(mistral(), { type: 'grammar', grammar }, 6, 40);
+  }, 120_000);
+
+  it('a non-ASCII class range is matched as UTF-8 (where xgrammar 0.1.27 lets raw bytes through on byte-level vocabularies)', async () => {
+    const vocab = tiny();
+    const source = await tokenMaskSource(owner(vocab), { type: 'grammar', grammar: 'root ::= [\\u00e0-\\u00ff]' });
+    const mask = await source.create();
+    const byteChar = (b: number) => vocab.tokens.find((t) => t.length === 1 && new TextEncoder().encode(t).length > 0 && t === String.fromCharCode(b))!;
+    // à..ÿ is C3 A0..C3 BF: only the byte C3 ('Ã' in GPT-2's alphabet) may come first, then A0..BF.
+    expect(allowed(await mask.next(), vocab.vocabSize).map((id) => vocab.tokens[id])).toEqual([byteChar(0xc3)]);
+    expect(mask.accept(vocab.tokens.indexOf(byteChar(0xc3)))).toBe(true);
+    const second = allowed(await mask.next(), vocab.vocabSize).map((id) => vocab.tokens[id]!);
+    expect(second.length).toBe(32);
+  });
+
   it('small schema on a 32k byte-level BPE vocabulary', async () => {
     const grammar = await lowerSchema(SMALL_SCHEMA);
     await differential(syntheticVocab(32_000), { type: 'grammar', grammar }, 3, 60);

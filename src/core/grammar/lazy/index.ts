@@ -5,7 +5,9 @@ import { LazyGrammar } from './engine.js';
 import { compileNfa } from './nfa.js';
 import { buildTrie, type TokenTrie } from './trie.js';
 
-export { Unsupported } from './nfa.js';
+import { Unsupported } from './nfa.js';
+
+export { Unsupported };
 export { LazyGrammar, LazyTokenMask } from './engine.js';
 
 /**
@@ -45,6 +47,11 @@ function entryFor(owner: object, vocab: () => TokenVocabulary | Promise<TokenVoc
   return entry;
 }
 
+/** The vocabulary's tables for `owner` (built once; the bench times it). */
+export function vocabularyTables(owner: object, vocab: () => TokenVocabulary | Promise<TokenVocabulary>): Promise<TokenTrie> {
+  return entryFor(owner, vocab).trie;
+}
+
 export interface LazyCompileOptions {
   signal?: AbortSignal;
   /** Milliseconds the whole compile (vocabulary trie included) may take. */
@@ -55,10 +62,13 @@ export interface LazyCompileOptions {
 function bounded<T>(p: Promise<T>, signal: AbortSignal | undefined, deadline: number): Promise<T> {
   if (signal?.aborted) return Promise.reject(abortError(signal));
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new GrammarError('preparing the model\'s vocabulary took longer than the limit', 'grammar_too_complex')),
-      Math.max(0, deadline - performance.now()),
-    );
+    // (setTimeout treats a delay past 2^31 ms, Infinity included, as 0.)
+    const timer = Number.isFinite(deadline)
+      ? setTimeout(
+        () => reject(new GrammarError('preparing the model\'s vocabulary took longer than the limit', 'grammar_too_complex')),
+        Math.min(2 ** 31 - 1, Math.max(0, deadline - performance.now())),
+      )
+      : undefined;
     const onAbort = () => reject(abortError(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
     p.then(resolve, reject).finally(() => {
@@ -72,20 +82,28 @@ function abortError(_signal: AbortSignal): unknown {
   return new AbortError();
 }
 
+/** A grammar text for the lazy engine and its root rule. */
+export interface GrammarText {
+  text: string;
+  root: string;
+}
+
 /**
- * The compiled grammar for (owner's vocabulary, normalized grammar). `owner` keys the
- * per-model cache (a LoadedModel, or the vocabulary itself). Throws Unsupported for what
- * only xgrammar runs, GrammarError for a grammar past the limits.
+ * The compiled grammar for (owner's vocabulary, grammar). `owner` keys the per-model cache
+ * (a LoadedModel, or any object). `texts` are equivalent forms in order of preference (the
+ * EBNF as written, whose bounded repeats stay deterministic, then xgrammar's normalized
+ * form); the first one the lazy engine reads is compiled. Throws Unsupported for what only
+ * xgrammar runs, GrammarError for a grammar past the limits.
  */
 export async function compileLazy(
   owner: object,
   vocab: () => TokenVocabulary | Promise<TokenVocabulary>,
-  normalized: { text: string; root: string },
+  texts: GrammarText[],
   options: LazyCompileOptions,
 ): Promise<LazyGrammar> {
   const deadline = performance.now() + options.budgetMs;
   const entry = entryFor(owner, vocab);
-  const key = `${normalized.root}\n${normalized.text}`;
+  const key = texts.map((t) => `${t.root}\n${t.text}`).join('\n\n');
   const hit = entry.compiled.get(key);
   if (hit) {
     entry.compiled.delete(key);
@@ -94,10 +112,20 @@ export async function compileLazy(
   }
   const trie = await bounded(entry.trie, options.signal, deadline);
   if (options.signal?.aborted) throw abortError(options.signal);
-  const grammar = new LazyGrammar(compileNfa(normalized.text, normalized.root, deadline), trie);
-  entry.compiled.set(key, grammar);
+  let grammar: LazyGrammar | null = null;
+  for (const [i, t] of texts.entries()) {
+    try {
+      grammar = new LazyGrammar(compileNfa(t.text, t.root, deadline), trie);
+      break;
+    } catch (err) {
+      // The next form may be smaller (a long bounded repeat as a rule repeat) or readable.
+      const tooBig = err instanceof GrammarError && err.code === 'grammar_too_complex';
+      if (!(err instanceof Unsupported || tooBig) || i === texts.length - 1) throw err;
+    }
+  }
+  entry.compiled.set(key, grammar!);
   if (entry.compiled.size > COMPILED_MAX) entry.compiled.delete(entry.compiled.keys().next().value!);
-  return grammar;
+  return grammar!;
 }
 
 /** A TokenMaskSource over a compiled lazy grammar. */

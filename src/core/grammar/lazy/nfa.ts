@@ -45,7 +45,7 @@ const ESCAPES: Record<string, number> = { n: 10, r: 13, t: 9, f: 12, v: 11, b: 8
 
 export function compileNfa(text: string, root: string, deadline = Infinity): Nfa {
   const lines: string[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of withoutComments(text).split('\n')) {
     if (/^[A-Za-z_][A-Za-z0-9_]*\s*::=/.test(line) || lines.length === 0) lines.push(line);
     else lines[lines.length - 1] += `\n${line}`;
   }
@@ -67,6 +67,29 @@ export function compileNfa(text: string, root: string, deadline = Infinity): Nfa
     for (const alt of alts) builder.seq(alt, builder.ruleStart[r]!, builder.ruleEnd[r]!);
   });
   return builder.finish(rootId, [...names.keys()]);
+}
+
+/** The text without `#` comments (outside literals and classes). */
+function withoutComments(text: string): string {
+  if (!text.includes('#')) return text;
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '"' || c === '[') {
+      const close = c === '"' ? '"' : ']';
+      let j = i + 1;
+      while (j < text.length && text[j] !== close && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '#') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
 }
 
 class Builder {
@@ -121,16 +144,28 @@ class Builder {
         });
         return;
       }
-      case 'class':
+      case 'class': {
+        // Sequences that end alike share their states (the continuation bytes of UTF-8):
+        // about 7 states per class, not one per sequence and position.
+        const after = new Map<string, number>();
         for (const seq of e.seqs) {
           let at = from;
           seq.forEach(([lo, hi], i) => {
-            const next = i === seq.length - 1 ? to : this.state();
-            this.bytes[at]!.push(lo, hi, next);
+            let next = to;
+            if (i < seq.length - 1) {
+              const key = seq.slice(i + 1).join();
+              next = after.get(key) ?? this.state();
+              after.set(key, next);
+            }
+            const edges = this.bytes[at]!;
+            let seen = false;
+            for (let k = 0; k < edges.length && !seen; k += 3) seen = edges[k] === lo && edges[k + 1] === hi && edges[k + 2] === next;
+            if (!seen) edges.push(lo, hi, next);
             at = next;
           });
         }
         return;
+      }
       case 'ref':
         this.refs[from]!.push(e.rule, to);
         return;

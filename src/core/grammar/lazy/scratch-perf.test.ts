@@ -2,7 +2,7 @@ import { it } from 'vitest';
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 import { BENCH_MID_SCHEMA, BENCH_MID_INSTANCE } from '../../../../bench/measure.js';
-import { syntheticVocab, byteIds } from '../../../../bench/structured.js';
+import { syntheticVocab, greedyIds } from '../../../../bench/structured.js';
 import { useXGrammarInNode } from '../../../../tests/support/xgrammar-node.js';
 import { lowerSchema, validateConstraint } from '../constraint.js';
 import { compileLazy } from './index.js';
@@ -17,15 +17,15 @@ it('perf', async () => {
     const grammar = await lowerSchema(BENCH_MID_SCHEMA);
     const facts = await validateConstraint({ type: 'grammar', grammar });
     t = performance.now();
-    const g = await compileLazy(vocab, () => vocab, facts.normalized!, { budgetMs: 5000 });
+    const g = await compileLazy(vocab, () => vocab, [{ text: grammar, root: "root" }, facts.normalized!], { budgetMs: 5000 });
     console.log('compile ms (incl trie)', (performance.now() - t).toFixed(1));
     t = performance.now();
-    const g2 = await compileLazy(vocab, () => vocab, facts.normalized!, { budgetMs: 5000 });
+    const g2 = await compileLazy(vocab, () => vocab, [{ text: grammar, root: "root" }, facts.normalized!], { budgetMs: 5000 });
     console.log('warm ms', (performance.now() - t).toFixed(3));
     for (let round = 0; round < 2; round++) {
       const m = g.matcher();
       const times: number[] = [];
-      for (const id of byteIds(vocab, BENCH_MID_INSTANCE)) {
+      for (const id of greedyIds(vocab, BENCH_MID_INSTANCE)) {
         const t0 = performance.now();
         m.nextSync();
         times.push(performance.now() - t0);
