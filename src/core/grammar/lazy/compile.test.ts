@@ -4,6 +4,9 @@ import { useXGrammarInNode } from '../../../../tests/support/xgrammar-node.js';
 import type { LoadedModel, TokenVocabulary } from '../../engine.js';
 import { GrammarError, lowerSchema, validateConstraint } from '../constraint.js';
 import { tokenMaskSource } from '../matcher.js';
+import { prepareStructured } from '../../structured.js';
+import { GrammarModel } from '../../../../tests/support/grammar-engine.js';
+import { LazyTokenMask } from './engine.js';
 
 /**
  * The lazy engine's compile on untrusted input: abortable, under a deadline, never holding
@@ -30,6 +33,28 @@ async function longestGap<T>(p: Promise<T>): Promise<{ value: T | unknown; gap: 
     clearInterval(timer);
   }
 }
+
+describe('which engine takes a request', () => {
+  const tool = { type: 'function', function: { name: 'get', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } } };
+  const cases: Array<[string, Record<string, unknown>, 'lazy' | 'xgrammar']> = [
+    ['json_schema', { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', properties: { a: { type: 'integer' } } } } } }, 'lazy'],
+    ['json_object', { response_format: { type: 'json_object' } }, 'lazy'],
+    ['regex', { response_format: { type: 'regex', regex: '[a-z]{3}' } }, 'lazy'],
+    ['grammar', { response_format: { type: 'grammar', grammar: 'root ::= "a"+' } }, 'lazy'],
+    ['tool_choice required', { tools: [tool], tool_choice: 'required' }, 'lazy'],
+    ['a named tool', { tools: [tool], tool_choice: { type: 'function', function: { name: 'get' } } }, 'lazy'],
+    ['tool_choice auto (free text with a trigger)', { tools: [tool], tool_choice: 'auto' }, 'xgrammar'],
+  ];
+  for (const [name, body, engine] of cases) {
+    it(`${name}: ${engine}`, async () => {
+      const model = new GrammarModel('g');
+      const prepared = await prepareStructured({ model: 'g', messages: [{ role: 'user', content: 'hi' }], ...body } as never, model, { messages: [{ role: 'user', content: 'hi' }] });
+      const mask = await prepared.tokenMask!.create();
+      expect(mask instanceof LazyTokenMask ? 'lazy' : 'xgrammar').toBe(engine);
+      mask.dispose();
+    });
+  }
+});
 
 describe('lazy compile', () => {
   it('abort during a compile ends the request at once; the vocabulary work goes on for the next request', async () => {

@@ -69,6 +69,17 @@ export function compileNfa(text: string, root: string, deadline = Infinity): Nfa
   return builder.finish(rootId, [...names.keys()]);
 }
 
+/** About how many states an element expands to (checked before a repeat is expanded). */
+function estimate(e: Element): number {
+  switch (e.kind) {
+    case 'bytes': return e.value.length;
+    case 'class': return 8;
+    case 'ref': return 1;
+    case 'group': return e.alts.reduce((n, alt) => n + alt.reduce((m, x) => m + estimate(x), 1), 0);
+    case 'repeat': return estimate(e.inner) * (e.max === Infinity ? e.min + 1 : e.max);
+  }
+}
+
 /** The text without `#` comments (outside literals and classes). */
 function withoutComments(text: string): string {
   if (!text.includes('#')) return text;
@@ -109,10 +120,12 @@ class Builder {
     }
   }
 
+  private tooMany(): never {
+    throw new GrammarError(`it expands to more than ${MAX_STATES} automaton states (long bounded repeats); lower the bounds`, 'grammar_too_complex');
+  }
+
   state(): number {
-    if (this.bytes.length >= MAX_STATES) {
-      throw new GrammarError(`it expands to more than ${MAX_STATES} automaton states (long bounded repeats); lower the bounds`, 'grammar_too_complex');
-    }
+    if (this.bytes.length >= MAX_STATES) this.tooMany();
     this.bytes.push([]);
     this.refs.push([]);
     this.eps.push([]);
@@ -173,6 +186,8 @@ class Builder {
         for (const alt of e.alts) this.seq(alt, from, to);
         return;
       case 'repeat': {
+        const copies = e.max === Infinity ? e.min + 1 : e.max;
+        if (copies * estimate(e.inner) + this.bytes.length > MAX_STATES) this.tooMany();
         let at = from;
         for (let i = 0; i < e.min; i++) {
           const next = this.state();
