@@ -39,12 +39,13 @@ export class LazyGrammar {
   }
 
   mask(parser: LazyParser, c: number): Int32Array {
+    // Shared, not copied: a mask is read-only for its users (see TokenMask.next).
     const hit = parser === this.parser ? this.masks.get(c) : undefined;
-    if (hit) return hit.slice();
+    if (hit) return hit;
     const mask = this.walk(parser, c);
     if (parser === this.parser) {
       if (this.masks.size >= this.maxMasks) this.masks.delete(this.masks.keys().next().value!);
-      this.masks.set(c, mask.slice());
+      this.masks.set(c, mask);
     }
     return mask;
   }

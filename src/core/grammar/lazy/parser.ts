@@ -27,7 +27,7 @@ const UNKNOWN = 0;
 /** The most stacks one configuration may hold (ambiguity beyond this is a grammar problem). */
 const MAX_STACKS = 4096;
 /** Past this many configurations the table is dropped and rebuilt lazily (memory bound). */
-export const MAX_CONFIGS = 60_000;
+export const MAX_CONFIGS = 20_000;
 
 export class LazyParser {
   private top = new Int32Array(1024);
