@@ -42,6 +42,7 @@ export class LazyParser {
   /** trans[c * 256 + byte]: the next configuration. */
   trans = new Int32Array(64 * 256);
   private classNext = new Int32Array(64);
+  private readonly targetsOf = new Map<number, number[] | null>();
   readonly start: number;
 
   constructor(private readonly nfa: Nfa) {
@@ -62,25 +63,56 @@ export class LazyParser {
   /**
    * The configuration after any one character whose UTF-8 forms are `seqs`, when every
    * such character leads to the same one (or all are refused: DEAD); MIXED otherwise.
-   * Checked on the transition rows, so it is exact; cached per configuration.
+   * Decided on the NFA (each top state's edges must take every character of the class
+   * alike), so the configurations in the middle of a multi-byte character are never
+   * built; cached per configuration.
    */
   classStep(c: number, seqs: ReadonlyArray<ReadonlyArray<readonly [number, number]>>): number {
     if (c >= this.classNext.length) this.classNext = grow(this.classNext, Math.max(c + 1, this.classNext.length * 2));
     const known = this.classNext[c]!;
     if (known !== UNKNOWN) return known;
-    let result = UNKNOWN;
-    for (const seq of seqs) {
-      let cfg = c;
-      for (const [lo, hi] of seq) {
-        const first = this.step(cfg, lo);
-        for (let b = lo + 1; b <= hi; b++) if (this.trans[cfg * 256 + b] !== first) return (this.classNext[c] = MIXED);
-        cfg = first;
-        if (cfg === DEAD) break;
-      }
-      if (result === UNKNOWN) result = cfg;
-      else if (result !== cfg) return (this.classNext[c] = MIXED);
+    const seen = new Set<number>();
+    const ready: number[] = [];
+    let acc = false;
+    for (const s of this.cfgStacks[c]!) {
+      const targets = this.classTargets(this.top[s]!, seqs);
+      if (targets === null) return (this.classNext[c] = MIXED);
+      for (const t of targets) acc = this.closure(this.stack(t, this.parent[s]!), seen, ready) || acc;
     }
-    return (this.classNext[c] = result);
+    return (this.classNext[c] = ready.length === 0 && !acc ? DEAD : this.config(ready, acc));
+  }
+
+  /** The NFA states every character of the class leads q to (the same for all), or null. */
+  private classTargets(q: number, seqs: ReadonlyArray<ReadonlyArray<readonly [number, number]>>): number[] | null {
+    const cached = this.targetsOf.get(q);
+    if (cached !== undefined) return cached;
+    const { bytes } = this.nfa;
+    let result: number[] | null | undefined;
+    for (const seq of seqs) {
+      let cur = [q];
+      for (const [lo, hi] of seq) {
+        const next: number[] = [];
+        for (const x of cur) {
+          const edges = bytes[x]!;
+          for (let k = 0; k < edges.length; k += 3) {
+            if (edges[k + 1]! < lo || edges[k]! > hi) continue;
+            if (edges[k]! > lo || edges[k + 1]! < hi) { result = null; break; }
+            next.push(edges[k + 2]!);
+          }
+          if (result === null) break;
+        }
+        if (result === null) break;
+        cur = [...new Set(next)].sort((a, b) => a - b);
+        if (cur.length === 0) break;
+      }
+      if (result === null) break;
+      if (result === undefined) result = cur;
+      else if (result.join() !== cur.join()) result = null;
+      if (result === null) break;
+    }
+    const out = result ?? null;
+    this.targetsOf.set(q, out);
+    return out;
   }
 
   /** The configuration after `byte`, or DEAD. */
