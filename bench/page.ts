@@ -8,13 +8,19 @@ import { BENCH_REQUEST, timeStream, type Sample } from './measure.js';
 import type { CompileBench } from './structured.js';
 
 type Path = 'direct' | 'client' | 'sdk';
+interface ConstrainedRuns {
+  unconstrained: Sample[];
+  constrained: Sample[];
+  constrainedXgrammar: Sample[];
+}
+type StructuredResult = ConstrainedRuns & { compile: CompileBench; real: (ConstrainedRuns & { model: string; tokens: number }) | null };
 /** Tokens per request: `?tokens=` (run.mjs passes BENCH_TOKENS). */
 const MAX_TOKENS = Number(new URLSearchParams(location.search).get('tokens') ?? BENCH_REQUEST.max_tokens);
 const REQUEST = { ...BENCH_REQUEST, max_tokens: MAX_TOKENS };
 declare global {
   interface Window {
     runBench(rounds: number): Promise<Record<Path, Sample[]>>;
-    runStructuredBench(rounds: number, xgrammarMaxVocab: number): Promise<{ unconstrained: Sample[]; constrained: Sample[]; constrainedXgrammar: Sample[]; compile: CompileBench }>;
+    runStructuredBench(rounds: number, xgrammarMaxVocab: number, real: { rounds: number; tokens: number }): Promise<StructuredResult>;
     benchReady: boolean;
   }
 }
@@ -27,9 +33,9 @@ function directWorker() {
       worker.postMessage({ op, maxTokens: MAX_TOKENS, ...extra });
     });
   return {
-    load: () => call('load'),
-    run: async () => (await call('run')).sample!,
-    runConstrained: async (engine: 'lazy' | 'xgrammar' = 'lazy') => (await call('run-constrained', { engine })).sample!,
+    load: (model?: string) => call('load', { model }),
+    run: async (model?: string, maxTokens = MAX_TOKENS) => (await call('run', { model, maxTokens })).sample!,
+    runConstrained: async (engine: 'lazy' | 'xgrammar' = 'lazy', model?: string, maxTokens = MAX_TOKENS) => (await call('run-constrained', { engine, model, maxTokens })).sample!,
     compile: async (xgrammarMaxVocab = Infinity) => {
       const reply = await call('compile', { xgrammarMaxVocab });
       if (!reply.compile) throw new Error(`grammar bench failed: ${reply.error}`);
@@ -38,27 +44,38 @@ function directWorker() {
   };
 }
 
-/** Constrained (JSON schema; lazy engine, then xgrammar) vs free decoding on path (a), interleaved; then compile times. */
-window.runStructuredBench = async (rounds, xgrammarMaxVocab) => {
+/** Free, lazy-constrained and xgrammar-constrained runs of one model, interleaved (the order alternating). */
+async function constrainedRounds(direct: ReturnType<typeof directWorker>, rounds: number, model?: string, maxTokens?: number): Promise<ConstrainedRuns> {
+  await direct.run(model, maxTokens);
+  await direct.runConstrained('lazy', model, maxTokens);
+  await direct.runConstrained('xgrammar', model, maxTokens);
+  const out: ConstrainedRuns = { unconstrained: [], constrained: [], constrainedXgrammar: [] };
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 ? (['x', 'l', 'f'] as const) : (['f', 'l', 'x'] as const);
+    for (const which of order) {
+      if (which === 'f') out.unconstrained.push(await direct.run(model, maxTokens));
+      else if (which === 'l') out.constrained.push(await direct.runConstrained('lazy', model, maxTokens));
+      else out.constrainedXgrammar.push(await direct.runConstrained('xgrammar', model, maxTokens));
+    }
+  }
+  return out;
+}
+
+/**
+ * Constrained (JSON schema; lazy engine and xgrammar) vs free decoding on path (a); compile
+ * times; then the same on the real-size bench model where it is linked in.
+ */
+window.runStructuredBench = async (rounds, xgrammarMaxVocab, real) => {
   const direct = directWorker();
   await direct.load();
   const compile = await direct.compile(xgrammarMaxVocab);
-  await direct.run();
-  await direct.runConstrained('lazy');
-  await direct.runConstrained('xgrammar');
-  const unconstrained: Sample[] = [];
-  const constrained: Sample[] = [];
-  const constrainedXgrammar: Sample[] = [];
-  for (let r = 0; r < rounds; r++) {
-    // Alternating which goes first, as in runBench.
-    const order = r % 2 ? (['x', 'l', 'f'] as const) : (['f', 'l', 'x'] as const);
-    for (const which of order) {
-      if (which === 'f') unconstrained.push(await direct.run());
-      else if (which === 'l') constrained.push(await direct.runConstrained('lazy'));
-      else constrainedXgrammar.push(await direct.runConstrained('xgrammar'));
-    }
+  const tiny = await constrainedRounds(direct, rounds);
+  let realRuns: StructuredResult['real'] = null;
+  if (real.rounds > 0 && (await fetch('/models/bench-135m/config.json', { method: 'HEAD' })).ok) {
+    await direct.load('bench-135m');
+    realRuns = { model: 'bench-135m (q8)', tokens: real.tokens, ...(await constrainedRounds(direct, real.rounds, 'bench-135m', real.tokens)) };
   }
-  return { unconstrained, constrained, constrainedXgrammar, compile };
+  return { ...tiny, compile, real: realRuns };
 };
 
 window.runBench = async (rounds) => {

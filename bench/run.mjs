@@ -19,6 +19,9 @@ const TOKENS = Number(process.env.BENCH_TOKENS ?? 512);
 const STRUCTURED_ROUNDS = Number(process.env.BENCH_STRUCTURED_ROUNDS ?? 61);
 /** The largest vocabulary xgrammar's compile is measured on (it takes minutes at 151,936 tokens on a 2-core VM). */
 const XGRAMMAR_MAX_VOCAB = Number(process.env.BENCH_XGRAMMAR_MAX_VOCAB ?? Infinity);
+/** Constrained vs free rounds on the real-size bench model (bench-135m, where linked in), and tokens per request. */
+const REAL_STRUCTURED_ROUNDS = Number(process.env.BENCH_REAL_STRUCTURED_ROUNDS ?? 3);
+const REAL_STRUCTURED_TOKENS = Number(process.env.BENCH_REAL_STRUCTURED_TOKENS ?? 64);
 /** BENCH_ONLY=paths, structured, real or gguf runs one part. */
 const ONLY = process.env.BENCH_ONLY;
 const ARGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -53,7 +56,7 @@ async function runBrowserParts() {
       await page.goto(`${server.resolvedUrls.local[0]}bench/?tokens=${TOKENS}`);
       await page.waitForFunction(() => window.benchReady, null, { timeout: 60_000 });
       if (ONLY !== 'structured') report(await page.evaluate((rounds) => window.runBench(rounds), ROUNDS));
-      if (ONLY !== 'paths') reportStructured(await page.evaluate(([rounds, max]) => window.runStructuredBench(rounds, max), [STRUCTURED_ROUNDS, XGRAMMAR_MAX_VOCAB]));
+      if (ONLY !== 'paths') reportStructured(await page.evaluate(([rounds, max, real]) => window.runStructuredBench(rounds, max, real), [STRUCTURED_ROUNDS, XGRAMMAR_MAX_VOCAB, { rounds: REAL_STRUCTURED_ROUNDS, tokens: REAL_STRUCTURED_TOKENS }]));
     }
     if (ONLY === undefined || ONLY === 'real') await realSection(browser, server.resolvedUrls.local[0]);
   } finally {
@@ -128,9 +131,8 @@ function navigatorCores() {
   return os.availableParallelism?.() ?? os.cpus().length;
 }
 
-function reportStructured({ unconstrained, constrained, constrainedXgrammar, compile }) {
+function reportConstrained({ unconstrained, constrained, constrainedXgrammar }) {
   const free = median(unconstrained.map((s) => s.decodeTokPerS));
-  console.log(`\nstructured output — path (a), ${STRUCTURED_ROUNDS} rounds interleaved, medians, ${constrained[0].tokens} tokens per request`);
   console.log('decoding                        tokens/s     TTFT ms   constrained/free tokens/s [95%]');
   console.log(`${'free text'.padEnd(32)}${free.toFixed(0).padStart(8)}${median(unconstrained.map((s) => s.ttftMs)).toFixed(1).padStart(12)}`);
   for (const [name, samples] of [['json_schema, lazy engine', constrained], ['json_schema, xgrammar', constrainedXgrammar]]) {
@@ -139,6 +141,15 @@ function reportStructured({ unconstrained, constrained, constrainedXgrammar, com
       `${name.padEnd(32)}${median(samples.map((s) => s.decodeTokPerS)).toFixed(0).padStart(8)}${median(samples.map((s) => s.ttftMs)).toFixed(1).padStart(12)}` +
         `   ${ratio.toFixed(3)} [${lo.toFixed(3)}-${hi.toFixed(3)}] (target >= 0.95) ${verdict}`,
     );
+  }
+}
+
+function reportStructured({ unconstrained, constrained, constrainedXgrammar, compile, real }) {
+  console.log(`\nstructured output — path (a), ${STRUCTURED_ROUNDS} rounds interleaved, medians, ${constrained[0].tokens} tokens per request`);
+  reportConstrained({ unconstrained, constrained, constrainedXgrammar });
+  if (real) {
+    console.log(`\n${real.model}, mid-sized schema vs free text, WASM, ${real.constrained.length} rounds, ${real.tokens} tokens max per request`);
+    reportConstrained(real);
   }
   console.log(`\ngrammar, mid-sized schema (${compile.ebnfBytes} bytes of EBNF):`);
   console.log(`  xgrammar module init (once per worker)   ${compile.initMs.toFixed(1)} ms`);

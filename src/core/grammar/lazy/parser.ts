@@ -176,7 +176,7 @@ export class LazyParser {
 
   /** Adds the ready stacks reachable from stack `s` without reading; true if the root can return. */
   private closure(s0: number, seen: Set<number>, ready: number[]): boolean {
-    const { bytes, refs, eps, final, ruleStart, ruleEnd } = this.nfa;
+    const { bytes, refs, eps, final, ruleStart } = this.nfa;
     let acc = false;
     const work = [s0];
     while (work.length) {
@@ -198,7 +198,6 @@ export class LazyParser {
         work.push(this.stack(ruleStart[r[k]!]!, below));
       }
       if (final[q]) work.push(p);
-      void ruleEnd;
     }
     if (ready.length > MAX_STACKS) throw new GrammarError('the grammar is too ambiguous to match', 'grammar_too_complex');
     return acc;
@@ -247,7 +246,7 @@ function grow<T extends Int32Array | Uint8Array>(a: T, size: number): T {
  * through others) before reading a byte (left recursion) would grow the stack forever.
  */
 export function checkLeftRecursion(nfa: Nfa): void {
-  const { refs, eps, bytes, ruleStart, final } = nfa;
+  const { refs, eps, ruleStart, final } = nfa;
   const rules = ruleStart.length;
   // Nullable rules: least fixed point.
   const nullable = new Uint8Array(rules);
@@ -309,5 +308,4 @@ export function checkLeftRecursion(nfa: Nfa): void {
       }
     }
   }
-  void bytes;
 }
