@@ -1,7 +1,7 @@
 /**
  * Grammar figures for `npm run bench`: the mid-sized JSON schema lowered to our EBNF, then,
  * for the tiny model's vocabulary, byte-level BPE vocabularies of 32k and 151,936 tokens
- * (synthetic; Qwen2.5's size) and, where linked in, Qwen2.5's own tokenizer (bench-0.5b),
+ * (synthetic; Qwen2.5's size) and, where linked in, bench-0.5b's BPE tokenizer (151,643 tokens),
  * for each grammar engine (the lazy engine, the default, and xgrammar): the per-vocabulary
  * tables, cold and warm compile, and each token's mask while a valid instance is accepted
  * as the vocabulary's greedy longest-match tokens, in a first and a second generation.
@@ -43,7 +43,7 @@ export async function compileBench(schema: unknown, xgrammarMaxVocab = Infinity)
     ['synthetic byte-level BPE', syntheticVocab(151_936)],
   ];
   const qwen = await tokenizerVocab('/models/bench-0.5b/tokenizer.json', [151643], 151_936).catch(() => null);
-  if (qwen) list.push(['Qwen2.5 tokenizer (bench-0.5b)', qwen]);
+  if (qwen) list.push(['bench-0.5b tokenizer (BPE trained at Qwen2.5 size)', qwen]);
   for (const [name, vocab] of list) {
     const ids = greedyIds(vocab, BENCH_MID_INSTANCE);
     for (const engine of ['lazy', 'xgrammar'] as const) {

@@ -62,12 +62,8 @@ export async function buildTrie(vocab: TokenVocabulary, pause: Pause): Promise<T
 /** Bytes as a latin-1 string: code-unit order is byte order, and strings sort fast. */
 function latin1(decoder: TextDecoder, b: Uint8Array): string {
   // TextDecoder's 'latin1' is windows-1252 (it remaps 0x80-0x9f): only for plain ASCII.
-  let ascii = true;
-  for (let k = 0; k < b.length; k++) if (b[k]! >= 0x80) { ascii = false; break; }
-  if (ascii) return decoder.decode(b);
-  let s = '';
-  for (let k = 0; k < b.length; k++) s += String.fromCharCode(b[k]!);
-  return s;
+  for (let k = 0; k < b.length; k++) if (b[k]! >= 0x80) return String.fromCharCode.apply(null, b as unknown as number[]);
+  return decoder.decode(b);
 }
 
 /**
