@@ -1,4 +1,5 @@
 import { GrammarError } from '../constraint.js';
+import { buildDispatch, parseDispatch, type DispatchBuilder } from './dispatch.js';
 import { complement, encode, utf8Sequences } from './utf8-ranges.js';
 
 /**
@@ -63,6 +64,11 @@ export function compileNfa(text: string, root: string, deadline = Infinity): Nfa
   const builder = new Builder(bodies.length);
   bodies.forEach((body, r) => {
     if ((r & 63) === 0 && performance.now() > deadline) throw new GrammarError('compiling it took longer than the limit', 'grammar_too_complex');
+    if (/^\s*TagDispatch\(/.test(body)) {
+      const spec = parseDispatch(body, (s) => new BodyParser(`"${s}"`, names).literal());
+      buildDispatch(spec, builder.ruleStart[r]!, builder.ruleEnd[r]!, builder.dispatchBuilder(names));
+      return;
+    }
     const alts = new BodyParser(body, names).alternatives(false);
     for (const alt of alts) builder.seq(alt, builder.ruleStart[r]!, builder.ruleEnd[r]!);
   });
@@ -130,6 +136,21 @@ class Builder {
     this.refs.push([]);
     this.eps.push([]);
     return this.bytes.length - 1;
+  }
+
+  /** The edges a TagDispatch needs (dispatch.ts). */
+  dispatchBuilder(names: Map<string, number>): DispatchBuilder {
+    return {
+      state: () => this.state(),
+      byteEdge: (from, lo, hi, to) => { this.bytes[from]!.push(lo, hi, to); },
+      refEdge: (from, rule, to) => { this.refs[from]!.push(rule, to); },
+      epsEdge: (from, to) => { this.eps[from]!.push(to); },
+      rule: (name) => {
+        const r = names.get(name);
+        if (r === undefined) throw new GrammarError(`rule '${name}' is not defined`);
+        return r;
+      },
+    };
   }
 
   seq(elems: Element[], from: number, to: number): void {
@@ -283,13 +304,13 @@ class BodyParser {
     const name = NAME.exec(this.s)?.[0];
     if (!name) throw new Unsupported(`unexpected '${c}' in grammar`);
     this.i += name.length;
-    if (name === 'TagDispatch') throw new Unsupported('TagDispatch');
+    if (name === 'TagDispatch') throw new Unsupported('TagDispatch inside a rule body');
     const rule = this.names.get(name);
     if (rule === undefined) throw new GrammarError(`rule '${name}' is not defined`);
     return { kind: 'ref', rule };
   }
 
-  private literal(): number[] {
+  literal(): number[] {
     this.i++;
     const out: number[] = [];
     while (this.i < this.s.length && this.s[this.i] !== '"') {

@@ -47,7 +47,7 @@ export async function buildTrie(vocab: TokenVocabulary, pause: Pause): Promise<T
   const ids: number[] = [];
   for (let id = 0; id < bytes.length; id++) {
     const b = bytes[id];
-    if (!b || b.length === 0 || stop.has(id)) { bytes[id] = null; continue; }
+    if (!b || b.length === 0 || stop.has(id) || id >= vocab.vocabSize) { bytes[id] = null; continue; }
     keys[id] = latin1(decoder, b);
     ids.push(id);
     if ((id & 8191) === 0) await pause();
