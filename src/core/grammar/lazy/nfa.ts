@@ -40,6 +40,7 @@ type Element =
   | { kind: 'group'; alts: Element[][] }
   | { kind: 'repeat'; inner: Element; min: number; max: number };
 
+const EMPTY = new Int32Array(0);
 const QUANTIFIER = /(\*|\+|\?|\{\s*(\d+)\s*(,\s*(\d*))?\s*\})/y;
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 const ESCAPES: Record<string, number> = { n: 10, r: 13, t: 9, f: 12, v: 11, b: 8, '0': 0, e: 27, a: 7 };
@@ -110,9 +111,10 @@ function withoutComments(text: string): string {
 }
 
 class Builder {
-  private readonly bytes: number[][] = [];
-  private readonly refs: number[][] = [];
-  private readonly eps: number[][] = [];
+  // Per state; undefined until a state gets an edge of that kind (most have one kind).
+  private readonly bytes: Array<number[] | undefined> = [];
+  private readonly refs: Array<number[] | undefined> = [];
+  private readonly eps: Array<number[] | undefined> = [];
   private readonly finals: number[] = [];
   readonly ruleStart: number[] = [];
   readonly ruleEnd: number[] = [];
@@ -132,9 +134,9 @@ class Builder {
 
   state(): number {
     if (this.bytes.length >= MAX_STATES) this.tooMany();
-    this.bytes.push([]);
-    this.refs.push([]);
-    this.eps.push([]);
+    this.bytes.push(undefined);
+    this.refs.push(undefined);
+    this.eps.push(undefined);
     return this.bytes.length - 1;
   }
 
@@ -142,9 +144,9 @@ class Builder {
   dispatchBuilder(names: Map<string, number>): DispatchBuilder {
     return {
       state: () => this.state(),
-      byteEdge: (from, lo, hi, to) => { this.bytes[from]!.push(lo, hi, to); },
-      refEdge: (from, rule, to) => { this.refs[from]!.push(rule, to); },
-      epsEdge: (from, to) => { this.eps[from]!.push(to); },
+      byteEdge: (from, lo, hi, to) => { (this.bytes[from] ??= []).push(lo, hi, to); },
+      refEdge: (from, rule, to) => { (this.refs[from] ??= []).push(rule, to); },
+      epsEdge: (from, to) => { (this.eps[from] ??= []).push(to); },
       rule: (name) => {
         const r = names.get(name);
         if (r === undefined) throw new GrammarError(`rule '${name}' is not defined`);
@@ -155,7 +157,7 @@ class Builder {
 
   seq(elems: Element[], from: number, to: number): void {
     if (elems.length === 0) {
-      this.eps[from]!.push(to);
+      (this.eps[from] ??= []).push(to);
       return;
     }
     let at = from;
@@ -169,11 +171,11 @@ class Builder {
   element(e: Element, from: number, to: number): void {
     switch (e.kind) {
       case 'bytes': {
-        if (e.value.length === 0) { this.eps[from]!.push(to); return; }
+        if (e.value.length === 0) { (this.eps[from] ??= []).push(to); return; }
         let at = from;
         e.value.forEach((b, i) => {
           const next = i === e.value.length - 1 ? to : this.state();
-          this.bytes[at]!.push(b, b, next);
+          (this.bytes[at] ??= []).push(b, b, next);
           at = next;
         });
         return;
@@ -191,7 +193,7 @@ class Builder {
               next = after.get(key) ?? this.state();
               after.set(key, next);
             }
-            const edges = this.bytes[at]!;
+            const edges = (this.bytes[at] ??= []);
             let seen = false;
             for (let k = 0; k < edges.length && !seen; k += 3) seen = edges[k] === lo && edges[k + 1] === hi && edges[k + 2] === next;
             if (!seen) edges.push(lo, hi, next);
@@ -201,7 +203,7 @@ class Builder {
         return;
       }
       case 'ref':
-        this.refs[from]!.push(e.rule, to);
+        (this.refs[from] ??= []).push(e.rule, to);
         return;
       case 'group':
         for (const alt of e.alts) this.seq(alt, from, to);
@@ -217,18 +219,18 @@ class Builder {
         }
         if (e.max === Infinity) {
           const loop = this.state();
-          this.eps[at]!.push(loop);
+          (this.eps[at] ??= []).push(loop);
           this.element(e.inner, loop, loop);
-          this.eps[loop]!.push(to);
+          (this.eps[loop] ??= []).push(to);
           return;
         }
         for (let i = e.min; i < e.max; i++) {
-          this.eps[at]!.push(to);
+          (this.eps[at] ??= []).push(to);
           const next = i === e.max - 1 ? to : this.state();
           this.element(e.inner, at, next);
           at = next;
         }
-        if (e.max === e.min) this.eps[at]!.push(to);
+        if (e.max === e.min) (this.eps[at] ??= []).push(to);
       }
     }
   }
@@ -236,10 +238,12 @@ class Builder {
   finish(root: number, ruleNames: string[]): Nfa {
     const final = new Uint8Array(this.bytes.length);
     for (const f of this.finals) final[f] = 1;
+    // Most states have one kind of edge: the empty lists share one array.
+    const pack = (x: number[] | undefined) => (x?.length ? Int32Array.from(x) : EMPTY);
     return {
-      bytes: this.bytes.map((x) => Int32Array.from(x)),
-      refs: this.refs.map((x) => Int32Array.from(x)),
-      eps: this.eps.map((x) => Int32Array.from(x)),
+      bytes: this.bytes.map(pack),
+      refs: this.refs.map(pack),
+      eps: this.eps.map(pack),
       final,
       ruleStart: Int32Array.from(this.ruleStart),
       ruleEnd: Int32Array.from(this.ruleEnd),
