@@ -8,11 +8,11 @@ import type { TokenTrie, Trie } from './trie.js';
  * built parser DFA, and the masks of configurations already seen. A mask is the trie
  * walked from a configuration (dead prefixes skip their subtree); configurations recur
  * (inside a string, between properties, across requests with the same schema), so each
- * one's mask is computed once and copied afterwards.
+ * one's mask is computed once and handed out again afterwards.
  */
 
 /** Masks kept per compiled grammar, in bytes (the oldest go first). */
-const MASK_CACHE_BYTES = 48 << 20;
+const MASK_CACHE_BYTES = 16 << 20;
 
 export class LazyGrammar {
   private parser: LazyParser;

@@ -16,7 +16,8 @@ export { LazyGrammar, LazyTokenMask } from './engine.js';
  * here honours the request's AbortSignal and the compile deadline.
  */
 
-const COMPILED_MAX = 32;
+// Compiling is cheap; what a compiled grammar keeps (masks, parser tables: up to ~40 MB) is not.
+const COMPILED_MAX = 8;
 
 interface VocabEntry {
   trie: Promise<TokenTrie>;
