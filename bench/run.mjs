@@ -154,10 +154,10 @@ function reportStructured({ unconstrained, constrained, constrainedXgrammar, com
   console.log(`\ngrammar, mid-sized schema (${compile.ebnfBytes} bytes of EBNF):`);
   console.log(`  xgrammar module init (once per worker)   ${compile.initMs.toFixed(1)} ms`);
   console.log(`  schema -> EBNF (checks + our rules)       ${compile.lowerMs.toFixed(1)} ms`);
-  console.log('  vocabulary                               engine     tables ms   cold ms   warm ms   mask p50/p99/max us (1st gen)   p50/p99 us (2nd gen)');
+  console.log(`  ${'vocabulary'.padEnd(61)}engine     tables ms   cold ms   warm ms   mask p50/p99/max us (1st gen)   p50/p99 us (2nd gen)`);
   for (const v of compile.vocabs) {
     console.log(
-      `  ${`${v.name}, ${v.size}`.padEnd(41)}${v.engine.padEnd(9)}${v.tokenizerMs.toFixed(0).padStart(11)}${v.coldMs.toFixed(0).padStart(10)}` +
+      `  ${`${v.name}, ${v.size}`.padEnd(60)} ${v.engine.padEnd(9)}${v.tokenizerMs.toFixed(0).padStart(11)}${v.coldMs.toFixed(0).padStart(10)}` +
         `${v.warmMs.toFixed(2).padStart(10)}${`${v.maskP50Us.toFixed(0)}/${v.maskP99Us.toFixed(0)}/${v.maskMaxUs.toFixed(0)}`.padStart(32)}` +
         `${`${v.againP50Us.toFixed(0)}/${v.againP99Us.toFixed(0)}`.padStart(23)}`,
     );
