@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launch, openPage } from './support/browser.js';
+
+/**
+ * Video input (`video_url` parts) with the tiny random Qwen2-VL
+ * (scripts/fixtures/gen_video_model.py): the VP8 WebM clips are demuxed, decoded with
+ * WebCodecs and sampled (2 fps, an even count) in the engine host, turned into Qwen2-VL's
+ * video patches, and the greedy answer must equal Hugging Face transformers' on the same
+ * frames (reference.json), token by token. Through the in-page client and through /v1 with
+ * the unmodified openai SDK. The host is a dedicated worker (`?shared=0`): a SharedWorker has
+ * no VideoDecoder (its host needs a video decoder injected from a tab's worker).
+ */
+const MODEL = 'tiny-random-qwen2-vl';
+const ref = JSON.parse(readFileSync(join(process.cwd(), 'fixtures', 'models', MODEL, 'reference.json'), 'utf8')) as {
+  prompt: string;
+  videos: Record<string, { file: string; tokens: number[]; token_bytes: number[][]; prompt_tokens: number[]; sampled_indices: number[] }>;
+};
+const dataUrl = (name: string) =>
+  `data:video/webm;base64,${readFileSync(join(process.cwd(), 'fixtures', 'videos', ref.videos[name]!.file)).toString('base64')}`;
+const RED = dataUrl('red-dominant');
+const BLUE = dataUrl('blue-dominant');
+const STEPS = ref.videos['red-dominant']!.tokens.length;
+
+let browser: Browser;
+let page: Awaited<ReturnType<typeof openPage>>;
+
+beforeAll(async () => {
+  browser = await launch();
+  page = await openPage(browser, '/e2e/pages/multimodal-gateway.html?shared=0&device=wasm');
+  await page.waitForFunction(() => (window as any).ready);
+  expect(await page.evaluate(() => (window as any).setupError ?? null)).toBeNull();
+  expect(await page.evaluate(() => (window as any).gateway.controlled)).toBe(true);
+  const info = await page.evaluate(async (id) => {
+    const c = (window as any).client;
+    await c.models.register({ id, baseUrl: `/models/${id}/`, options: { prefixCache: false } });
+    return c.models.load(id, { device: 'wasm' });
+  }, MODEL);
+  expect(info).toMatchObject({ id: MODEL, modalities: ['text', 'image', 'video'] });
+}, 240_000);
+afterAll(async () => { await browser?.close(); });
+
+/**
+ * Each token's text as a TextDecoder reads its bytes: a token that is part of a UTF-8
+ * character reads as U+FFFD on both sides (webinfer's logprobs give such a token the bytes of
+ * U+FFFD rather than its raw byte).
+ */
+const tokenTexts = (bytes: number[][]) => bytes.map((b) => new TextDecoder().decode(Uint8Array.from(b)));
+
+/** Greedy, EOS ignored, the reference's length, with each token's bytes. */
+const request = (url: string) => ({
+  model: MODEL,
+  messages: [{ role: 'user', content: [{ type: 'video_url', video_url: { url } }, { type: 'text', text: ref.prompt }] }],
+  max_tokens: STEPS, temperature: 0, ignore_eos: true, logprobs: true,
+});
+
+type Answer = { bytes: number[][]; promptTokens: number; text: string };
+
+describe('video input with the tiny random Qwen2-VL', () => {
+  test('in-page client: red- and blue-dominant clips give different answers, each equal to transformers', async () => {
+    const out = await page.evaluate(async ([red, blue, body]) => {
+      const w = window as any;
+      const ask = async (url: string): Promise<Answer> => {
+        const r = await w.client.chat.completions.create({ ...body, messages: [{ ...body.messages[0], content: [{ type: 'video_url', video_url: { url } }, body.messages[0]!.content[1]] }] });
+        return { bytes: r.choices[0].logprobs.content.map((t: any) => t.bytes), promptTokens: r.usage.prompt_tokens, text: r.choices[0].message.content };
+      };
+      return { red: await ask(red), blue: await ask(blue) };
+    }, [RED, BLUE, request('') as any] as const);
+    for (const [name, got] of Object.entries(out) as Array<[string, Answer]>) {
+      const want = ref.videos[name === 'red' ? 'red-dominant' : 'blue-dominant']!;
+      expect(got.promptTokens, name).toBe(want.prompt_tokens.length);
+      expect(tokenTexts(got.bytes), name).toEqual(tokenTexts(want.token_bytes));
+    }
+    expect(out.red.text).not.toBe(out.blue.text);
+  }, 120_000);
+
+  test('/v1 with the openai SDK: the same answers; bad videos are 400s naming the part; the host serves on', async () => {
+    const out = await page.evaluate(async ([red, blue, body]) => {
+      const w = window as any;
+      const openai = w.makeOpenAI();
+      const withUrl = (url: string) => ({ ...body, messages: [{ ...body.messages[0], content: [{ type: 'video_url', video_url: { url } }, body.messages[0].content[1]] }] });
+      const answer = async (url: string) => (await openai.chat.completions.create(withUrl(url))).choices[0].logprobs.content.map((t: any) => t.bytes);
+      const attempt = async (model: string, content: unknown[]) => {
+        try {
+          await openai.chat.completions.create({ model, messages: [{ role: 'user', content }], max_tokens: 2 });
+          return 'accepted';
+        } catch (e) {
+          return w.describeError(e);
+        }
+      };
+      const video = (url: string) => ({ type: 'video_url', video_url: { url } });
+      const b64 = (bytes: Uint8Array) => `data:video/webm;base64,${btoa(String.fromCharCode(...bytes))}`;
+      const redBytes = Uint8Array.from(atob(red.slice(red.indexOf(',') + 1)), (c) => c.charCodeAt(0));
+      const mp4 = b64(Uint8Array.from([0, 0, 0, 24, ...[...'ftypisom'].map((c) => c.charCodeAt(0)), 0, 0, 2, 0, ...[...'isomiso2'].map((c) => c.charCodeAt(0))]));
+      const png = await w.toDataUrl(await w.picture([230, 20, 30], 8, 8));
+      // A WebM whose frames are garbage: demuxes, does not decode.
+      const garbled = redBytes.slice();
+      for (let i = 200; i < garbled.length; i += 3) garbled[i] = garbled[i]! ^ 0x5a;
+      const results = {
+        red: await answer(red),
+        blue: await answer(blue),
+        file: await attempt(body.model, [{ type: 'text', text: 'x' }, video('file:///etc/passwd')]),
+        notAVideo: await attempt(body.model, [video(png)]),
+        mp4: await attempt(body.model, [video(mp4)]),
+        truncated: await attempt(body.model, [video(b64(redBytes.slice(0, 40)))]),
+        garbled: await attempt(body.model, [video(b64(garbled))]),
+        tooMany: await attempt(body.model, [video(red), video(red), video(red)]),
+        imageModel: await attempt('tiny-vlm', [{ type: 'text', text: 'x' }, video(red)]),
+        textModel: await attempt('tiny-chat', [video(red)]),
+        badShape: await attempt(body.model, [{ type: 'video_url', video_url: { href: red } }]),
+      };
+      const after = (await openai.chat.completions.create({ model: 'tiny-chat', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 4 })).choices[0].message.content;
+      return { results, after };
+    }, [RED, BLUE, request('') as any] as const);
+    expect(tokenTexts(out.results.red)).toEqual(tokenTexts(ref.videos['red-dominant']!.token_bytes));
+    expect(tokenTexts(out.results.blue)).toEqual(tokenTexts(ref.videos['blue-dominant']!.token_bytes));
+    const bad = (param: string, code: string | null) => ({ status: 400, type: 'invalid_request_error', param, code });
+    expect(out.results).toMatchObject({
+      file: bad('messages[0].content[1]', 'unsupported_url_scheme'),
+      notAVideo: { ...bad('messages[0].content[0]', 'invalid_video'), message: expect.stringContaining('image/png is not a supported video format') },
+      mp4: { ...bad('messages[0].content[0]', 'invalid_video'), message: expect.stringContaining('MP4') },
+      truncated: bad('messages[0].content[0]', 'invalid_video'),
+      garbled: bad('messages[0].content[0]', 'invalid_video'),
+      tooMany: bad('messages[0].content[2]', 'too_many_videos'),
+      imageModel: bad('messages[0].content[1]', 'unsupported_content'),
+      textModel: bad('messages[0].content[0]', 'unsupported_content'),
+      badShape: { status: 400, param: expect.stringMatching(/^messages\[0\]\.content\[0\]/) },
+    });
+    expect(typeof out.after).toBe('string');
+    expect(page.errors).toEqual([]);
+  }, 180_000);
+});
