@@ -19,7 +19,10 @@ import { demuxWebm, isWebm, WebmError, type DemuxedVideo } from './webm.js';
  */
 export async function decodeVideoFrames(bytes: Uint8Array, options: VideoDecodeOptions): Promise<VideoFrames> {
   if (typeof VideoDecoder !== 'function' || typeof OffscreenCanvas !== 'function') {
-    throw new UnsupportedVideoError('decoding video needs WebCodecs (VideoDecoder) and OffscreenCanvas, which this context lacks');
+    throw new UnsupportedVideoError(
+      'this engine host cannot decode video: it has no WebCodecs VideoDecoder (a SharedWorker has none); '
+      + 'use a dedicated engine host (createClient({ shared: false })) or give the host a video decoder',
+    );
   }
   const video = demux(bytes);
   if (video.seconds > options.maxSeconds) {

@@ -3,7 +3,7 @@
  * Qwen2-VL path does): `fps` frames per second of video, at least 4 (or every frame of a
  * shorter clip), at most `maxFrames`, rounded down to an even count (Qwen2-VL folds two
  * frames into one temporal patch), spread evenly from the first frame to the last
- * (`linspace(0, total - 1, n).round()`, Python's round-half-to-even). A one-frame clip
+ * (`linspace(0, total - 1, n).round()`; n - 1 is odd, so there are no .5 ties to break). A one-frame clip
  * gives that frame twice. scripts/fixtures/gen_video_model.py mirrors this.
  */
 export interface FrameSampling {
@@ -22,12 +22,5 @@ export function sampleFrameIndices(total: number, videoFps: number, sampling: Fr
   const rate = videoFps > 0 && Number.isFinite(videoFps) ? videoFps : sampling.fps;
   const wanted = (total / rate) * sampling.fps;
   const n = Math.max(FRAME_FACTOR, Math.floor(Math.max(Math.min(wanted, Math.min(sampling.maxFrames, total)), Math.min(MIN_FRAMES, total)) / FRAME_FACTOR) * FRAME_FACTOR);
-  return Array.from({ length: n }, (_, i) => roundHalfEven(n === 1 ? 0 : (i * (total - 1)) / (n - 1)));
-}
-
-function roundHalfEven(x: number): number {
-  const floor = Math.floor(x);
-  const diff = x - floor;
-  if (Math.abs(diff - 0.5) > 1e-9) return Math.round(x);
-  return floor % 2 === 0 ? floor : floor + 1;
+  return Array.from({ length: n }, (_, i) => Math.round((i * (total - 1)) / (n - 1)));
 }
