@@ -59,14 +59,15 @@ const request = (url: string) => ({
 type Answer = { bytes: number[][]; promptTokens: number; text: string };
 
 describe('video input with the tiny random Qwen2-VL', () => {
-  test('in-page client: red- and blue-dominant clips give different answers, each equal to transformers', async () => {
+  test('in-page client (data: URL and Blob): red- and blue-dominant clips give different answers, each equal to transformers', async () => {
     const out = await page.evaluate(async ([red, blue, body]) => {
       const w = window as any;
-      const ask = async (url: string): Promise<Answer> => {
+      const ask = async (url: string | Blob): Promise<Answer> => {
         const r = await w.client.chat.completions.create({ ...body, messages: [{ ...body.messages[0], content: [{ type: 'video_url', video_url: { url } }, body.messages[0]!.content[1]] }] });
         return { bytes: r.choices[0].logprobs.content.map((t: any) => t.bytes), promptTokens: r.usage.prompt_tokens, text: r.choices[0].message.content };
       };
-      return { red: await ask(red), blue: await ask(blue) };
+      // Red as a data: URL, blue as a Blob (an attachment crossing to the engine host by reference).
+      return { red: await ask(red), blue: await ask(await (await fetch(blue)).blob()) };
     }, [RED, BLUE, request('') as any] as const);
     for (const [name, got] of Object.entries(out) as Array<[string, Answer]>) {
       const want = ref.videos[name === 'red' ? 'red-dominant' : 'blue-dominant']!;
