@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launch, openPage } from './support/browser.js';
+import { DEVICES, launch, openPage } from './support/browser.js';
 
 /**
  * Video input (`video_url` parts) with the tiny random Qwen2-VL
@@ -10,8 +10,8 @@ import { launch, openPage } from './support/browser.js';
  * WebCodecs and sampled (2 fps, an even count) in the engine host, turned into Qwen2-VL's
  * video patches, and the greedy answer must equal Hugging Face transformers' on the same
  * frames (reference.json), token by token. Through the in-page client and through /v1 with
- * the unmodified openai SDK. The host is a dedicated worker (`?shared=0`): a SharedWorker has
- * no VideoDecoder (its host needs a video decoder injected from a tab's worker).
+ * the unmodified openai SDK, on a dedicated engine host (`?shared=0`): a SharedWorker has no
+ * VideoDecoder (until a tab's worker decodes for it, it refuses videos with a 400, checked last).
  */
 const MODEL = 'tiny-random-qwen2-vl';
 const ref = JSON.parse(readFileSync(join(process.cwd(), 'fixtures', 'models', MODEL, 'reference.json'), 'utf8')) as {
@@ -25,22 +25,23 @@ const BLUE = dataUrl('blue-dominant');
 const STEPS = ref.videos['red-dominant']!.tokens.length;
 
 let browser: Browser;
-let page: Awaited<ReturnType<typeof openPage>>;
 
-beforeAll(async () => {
-  browser = await launch();
-  page = await openPage(browser, '/e2e/pages/multimodal-gateway.html?shared=0&device=wasm');
+beforeAll(async () => { browser = await launch(); });
+afterAll(async () => { await browser?.close(); });
+
+/** A multimodal test page (`?shared=0`: a dedicated engine host) with the model registered and loaded on `device`. */
+async function openWithModel(path: string, device: string) {
+  const page = await openPage(browser, path);
   await page.waitForFunction(() => (window as any).ready);
   expect(await page.evaluate(() => (window as any).setupError ?? null)).toBeNull();
-  expect(await page.evaluate(() => (window as any).gateway.controlled)).toBe(true);
-  const info = await page.evaluate(async (id) => {
+  const info = await page.evaluate(async ([id, d]) => {
     const c = (window as any).client;
     await c.models.register({ id, baseUrl: `/models/${id}/`, options: { prefixCache: false } });
-    return c.models.load(id, { device: 'wasm' });
-  }, MODEL);
-  expect(info).toMatchObject({ id: MODEL, modalities: ['text', 'image', 'video'] });
-}, 240_000);
-afterAll(async () => { await browser?.close(); });
+    return c.models.load(id, { device: d });
+  }, [MODEL, device] as const);
+  expect(info).toMatchObject({ id: MODEL, device, modalities: ['text', 'image', 'video'] });
+  return page;
+}
 
 /**
  * Each token's text as a TextDecoder reads its bytes: a token that is part of a UTF-8
@@ -58,8 +59,12 @@ const request = (url: string) => ({
 
 type Answer = { bytes: number[][]; promptTokens: number; text: string };
 
-describe('video input with the tiny random Qwen2-VL', () => {
-  test('in-page client (data: URL and Blob): red- and blue-dominant clips give different answers, each equal to transformers', async () => {
+describe.each(DEVICES)('video input through the in-page client on %s', (device) => {
+  let page: Awaited<ReturnType<typeof openPage>>;
+  beforeAll(async () => { page = await openWithModel('/e2e/pages/multimodal.html?shared=0', device); }, 240_000);
+  afterAll(async () => { await page?.close(); });
+
+  test('data: URL and Blob: red- and blue-dominant clips give different answers, each equal to transformers', async () => {
     const out = await page.evaluate(async ([red, blue, body]) => {
       const w = window as any;
       const ask = async (url: string | Blob): Promise<Answer> => {
@@ -76,8 +81,17 @@ describe('video input with the tiny random Qwen2-VL', () => {
     }
     expect(out.red.text).not.toBe(out.blue.text);
   }, 120_000);
+});
 
-  test('/v1 with the openai SDK: the same answers; bad videos are 400s naming the part; the host serves on', async () => {
+describe('video input through /v1 with the openai SDK (wasm)', () => {
+  let page: Awaited<ReturnType<typeof openPage>>;
+  beforeAll(async () => {
+    page = await openWithModel('/e2e/pages/multimodal-gateway.html?shared=0', 'wasm');
+    expect(await page.evaluate(() => (window as any).gateway.controlled)).toBe(true);
+  }, 240_000);
+  afterAll(async () => { await page?.close(); });
+
+  test('the same answers; bad videos are 400s naming the part; the host serves on', async () => {
     const out = await page.evaluate(async ([red, blue, body]) => {
       const w = window as any;
       const openai = w.makeOpenAI();
@@ -132,4 +146,24 @@ describe('video input with the tiny random Qwen2-VL', () => {
     expect(typeof out.after).toBe('string');
     expect(page.errors).toEqual([]);
   }, 180_000);
+});
+
+describe('the SharedWorker host (no VideoDecoder there)', () => {
+  test('a video is a 400 naming the part that says why; the host answers the next request', async () => {
+    const page = await openWithModel('/e2e/pages/multimodal.html', 'wasm');
+    const out = await page.evaluate(async ([url, model]) => {
+      const w = window as any;
+      let refusal = null;
+      try {
+        await w.client.chat.completions.create({ model, messages: [{ role: 'user', content: [{ type: 'video_url', video_url: { url } }] }], max_tokens: 2 });
+      } catch (e) {
+        refusal = w.describeError(e);
+      }
+      const next = await w.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 2 });
+      return { refusal, next: next.choices[0].finish_reason };
+    }, [RED, MODEL] as const);
+    expect(out.refusal).toMatchObject({ status: 400, param: 'messages[0].content[0]', code: 'unsupported_video', message: expect.stringContaining('shared: false') });
+    expect(out.next).toBe('length');
+    await page.close();
+  }, 240_000);
 });
