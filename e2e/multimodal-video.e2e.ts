@@ -10,18 +10,23 @@ import { DEVICES, launch, openPage } from './support/browser.js';
  * WebCodecs and sampled (2 fps, an even count) in the engine host, turned into Qwen2-VL's
  * video patches, and the greedy answer must equal Hugging Face transformers' on the same
  * frames (reference.json), token by token. Through the in-page client and through /v1 with
- * the unmodified openai SDK, on a dedicated engine host (`?shared=0`): a SharedWorker has no
- * VideoDecoder (until a tab's worker decodes for it, it refuses videos with a 400, checked last).
+ * the unmodified openai SDK, on a dedicated engine host (`?shared=0`). A SharedWorker has no
+ * VideoDecoder: there (the default host) WebM is a 400 until a tab's worker decodes for it,
+ * and the same clips as Motion JPEG AVI decode with createImageBitmap (checked last).
  */
 const MODEL = 'tiny-random-qwen2-vl';
 const ref = JSON.parse(readFileSync(join(process.cwd(), 'fixtures', 'models', MODEL, 'reference.json'), 'utf8')) as {
   prompt: string;
   videos: Record<string, { file: string; tokens: number[]; token_bytes: number[][]; prompt_tokens: number[]; sampled_indices: number[] }>;
 };
-const dataUrl = (name: string) =>
-  `data:video/webm;base64,${readFileSync(join(process.cwd(), 'fixtures', 'videos', ref.videos[name]!.file)).toString('base64')}`;
+const dataUrl = (name: string) => {
+  const file = ref.videos[name]!.file;
+  return `data:video/${file.endsWith('.avi') ? 'x-msvideo' : 'webm'};base64,${readFileSync(join(process.cwd(), 'fixtures', 'videos', file)).toString('base64')}`;
+};
 const RED = dataUrl('red-dominant');
 const BLUE = dataUrl('blue-dominant');
+const RED_MJPEG = dataUrl('red-dominant-mjpeg');
+const BLUE_MJPEG = dataUrl('blue-dominant-mjpeg');
 const STEPS = ref.videos['red-dominant']!.tokens.length;
 
 let browser: Browser;
@@ -149,21 +154,26 @@ describe('video input through /v1 with the openai SDK (wasm)', () => {
 });
 
 describe('the SharedWorker host (no VideoDecoder there)', () => {
-  test('a video is a 400 naming the part that says why; the host answers the next request', async () => {
+  test('Motion JPEG AVI decodes there (createImageBitmap) and equals transformers; WebM is a 400 saying why; the host serves on', async () => {
     const page = await openWithModel('/e2e/pages/multimodal.html', 'wasm');
-    const out = await page.evaluate(async ([url, model]) => {
+    const out = await page.evaluate(async ([webm, red, blue, body]) => {
       const w = window as any;
+      const ask = async (url: string) => {
+        const r = await w.client.chat.completions.create({ ...body, messages: [{ ...body.messages[0], content: [{ type: 'video_url', video_url: { url } }, body.messages[0].content[1]] }] });
+        return r.choices[0].logprobs.content.map((t: any) => t.bytes);
+      };
       let refusal = null;
       try {
-        await w.client.chat.completions.create({ model, messages: [{ role: 'user', content: [{ type: 'video_url', video_url: { url } }] }], max_tokens: 2 });
+        await ask(webm);
       } catch (e) {
         refusal = w.describeError(e);
       }
-      const next = await w.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 2 });
-      return { refusal, next: next.choices[0].finish_reason };
-    }, [RED, MODEL] as const);
+      return { refusal, red: await ask(red), blue: await ask(blue) };
+    }, [RED, RED_MJPEG, BLUE_MJPEG, request('') as any] as const);
     expect(out.refusal).toMatchObject({ status: 400, param: 'messages[0].content[0]', code: 'unsupported_video', message: expect.stringContaining('shared: false') });
-    expect(out.next).toBe('length');
+    expect(tokenTexts(out.red)).toEqual(tokenTexts(ref.videos['red-dominant-mjpeg']!.token_bytes));
+    expect(tokenTexts(out.blue)).toEqual(tokenTexts(ref.videos['blue-dominant-mjpeg']!.token_bytes));
+    expect(page.errors).toEqual([]);
     await page.close();
   }, 240_000);
 });

@@ -104,6 +104,8 @@ export async function resolveMedia(messages: readonly ChatMessage[], ctx: MediaC
   };
 }
 
+const VIDEO_FORMATS = 'WebM/Matroska with VP8, VP9, AV1 or H.264, or Motion JPEG AVI';
+
 async function loadVideo(ref: VideoRef, source: MediaSource, ctx: MediaContext): Promise<DecodedVideo> {
   const { limits } = ctx;
   try {
@@ -112,11 +114,11 @@ async function loadVideo(ref: VideoRef, source: MediaSource, ctx: MediaContext):
     });
     if (!('bytes' in loaded)) throw refuse(ref, 'invalid_video', 'an ImageBitmap is not a video; send the video file (a Blob or its bytes).');
     const mime = sniffVideo(loaded.bytes);
-    if (mime !== 'video/webm') {
+    if (mime !== 'video/webm' && mime !== 'video/x-msvideo') {
       const what = mime ?? sniffImage(loaded.bytes)?.mime ?? describeUnsupported(loaded.bytes);
       throw refuse(ref, 'invalid_video', what
-        ? `${what} is not a supported video format (WebM/Matroska with VP8, VP9, AV1 or H.264).`
-        : 'the bytes are not a video in a supported format (WebM/Matroska with VP8, VP9, AV1 or H.264).');
+        ? `${what} is not a supported video format (${VIDEO_FORMATS}).`
+        : `the bytes are not a video in a supported format (${VIDEO_FORMATS}).`);
     }
     const decode = ctx.videoDecoder ?? decodeVideoFrames;
     const frames = await decode(loaded.bytes, {

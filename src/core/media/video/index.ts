@@ -1,5 +1,6 @@
-/** Video intake: WebM demuxing, frame sampling, WebCodecs decoding (usable in any worker with VideoDecoder). */
-export { decodeVideoFrames, decoderConfig } from './decode.js';
+/** Video intake: WebM and AVI demuxing, frame sampling, decoding (WebCodecs, or createImageBitmap for Motion JPEG). */
+export { decodeVideoFrames } from './decode.js';
+export { decoderConfig, colorSpaceOf } from './webcodecs.js';
 export {
   InvalidVideoError,
   UnsupportedVideoError,
@@ -10,3 +11,4 @@ export {
 } from './frames.js';
 export { sampleFrameIndices, type FrameSampling } from './sample.js';
 export { demuxWebm, isWebm, type DemuxedFrame, type DemuxedVideo } from './webm.js';
+export { demuxAvi, isAvi, type AviVideo } from './avi.js';

@@ -94,6 +94,18 @@ describe('video_url parts', () => {
     expect(decoder.calls).toEqual([]);
   });
 
+  test('Motion JPEG AVI reaches the decoder as video/x-msvideo', async () => {
+    const avi = new Uint8Array(readFileSync(join(process.cwd(), 'fixtures', 'videos', 'red-dominant.avi')));
+    const seen: number[] = [];
+    const decoder: VideoFrameDecoder = async (bytes) => {
+      seen.push(bytes.length);
+      return { frames: [], indices: [], timestamps: [], totalFrames: 16, fps: 8, seconds: 2, codec: 'mjpeg', width: 64, height: 64 };
+    };
+    const media = await resolveMedia([user(video(dataUrl('video/x-msvideo', avi)))], { limits: mediaLimits(), videoDecoder: decoder });
+    expect(media.videos![0]).toMatchObject({ mime: 'video/x-msvideo', codec: 'mjpeg' });
+    expect(seen).toEqual([avi.length]);
+  });
+
   test("a decoder's errors, told apart by name, become 400s naming the part", async () => {
     const failing = (name: string): VideoFrameDecoder => async () => { throw Object.assign(new Error('nope'), { name }); };
     expect(await refusal([user(video(RED_URL))], { videoDecoder: failing('VideoTooLongError') })).toMatchObject({ param: 'messages[0].content[0]', code: 'video_too_long' });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { decoderConfig } from './decode.js';
+import { decoderConfig } from './webcodecs.js';
 import { demuxWebm, isWebm, WebmError } from './webm.js';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(join(process.cwd(), 'fixtures', 'videos', `${name}.webm`)));
