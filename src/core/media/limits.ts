@@ -44,6 +44,9 @@ export function mediaLimits(overrides: Partial<MediaLimits> | null | undefined =
     const v = limits[key];
     if (typeof v !== 'number' || !(v >= 0) || Number.isNaN(v)) throw new TypeError(`media: '${key}' must be a number >= 0`);
   }
+  // An even number of frames is always taken (Qwen2-VL's temporal patch is 2).
+  if (limits.maxVideoFrames < 2) throw new TypeError("media: 'maxVideoFrames' must be at least 2");
+  if (!(limits.videoFps > 0)) throw new TypeError("media: 'videoFps' must be > 0");
   limits.allowHttpLocalhost = limits.allowHttpLocalhost === true;
   return limits;
 }

@@ -64,6 +64,13 @@ describe('video_url parts', () => {
     expect(decoder.calls[0]).toEqual({ fps: 2, maxFrames: 8, maxEdge: 320, maxSeconds: 120 });
   });
 
+  test('the video limits: defaults, and settings that make no sense are refused', () => {
+    expect(mediaLimits()).toMatchObject({ maxVideos: 2, maxVideoBytes: 10 * 1024 * 1024, maxVideoSeconds: 120, maxVideoFrames: 32, videoFps: 2, maxVideoFrameEdge: 768 });
+    expect(() => mediaLimits({ maxVideoFrames: 1 })).toThrow(/maxVideoFrames/);
+    expect(() => mediaLimits({ videoFps: 0 })).toThrow(/videoFps/);
+    expect(() => mediaLimits({ maxVideoSeconds: -1 })).toThrow(/maxVideoSeconds/);
+  });
+
   test('a Blob or bytes from the in-page client (attachments)', async () => {
     const media = await resolveMedia([user(video(attachmentUrl(0)), video(attachmentUrl(1)))], {
       limits: mediaLimits(), videoDecoder: demuxingDecoder(),
