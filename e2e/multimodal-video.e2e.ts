@@ -18,6 +18,7 @@ const MODEL = 'tiny-random-qwen2-vl';
 const ref = JSON.parse(readFileSync(join(process.cwd(), 'fixtures', 'models', MODEL, 'reference.json'), 'utf8')) as {
   prompt: string;
   videos: Record<string, { file: string; tokens: number[]; token_bytes: number[][]; prompt_tokens: number[]; sampled_indices: number[] }>;
+  mixed: { image_rgb: number[]; image_size: number[]; token_bytes: number[][]; prompt_tokens: number[] };
 };
 const dataUrl = (name: string) => {
   const file = ref.videos[name]!.file;
@@ -85,6 +86,19 @@ describe.each(DEVICES)('video input through the in-page client on %s', (device) 
       expect(tokenTexts(got.bytes), name).toEqual(tokenTexts(want.token_bytes));
     }
     expect(out.red.text).not.toBe(out.blue.text);
+  }, 120_000);
+
+  test('an image and a video in one message: both in prompt order, equal to transformers', async () => {
+    const out = await page.evaluate(async ([video, rgb, size, body]) => {
+      const w = window as any;
+      const image = await w.toDataUrl(await w.picture(rgb, size[0], size[1]));
+      const r = await w.client.chat.completions.create({ ...body, messages: [{ role: 'user', content: [
+        { type: 'image_url', image_url: { url: image } }, { type: 'video_url', video_url: { url: video } }, body.messages[0].content[1],
+      ] }] });
+      return { bytes: r.choices[0].logprobs.content.map((t: any) => t.bytes), promptTokens: r.usage.prompt_tokens };
+    }, [BLUE, ref.mixed.image_rgb, ref.mixed.image_size, request('') as any] as const);
+    expect(out.promptTokens).toBe(ref.mixed.prompt_tokens.length);
+    expect(tokenTexts(out.bytes)).toEqual(tokenTexts(ref.mixed.token_bytes));
   }, 120_000);
 });
 
