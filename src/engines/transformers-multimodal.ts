@@ -43,8 +43,8 @@ export const IMAGE_TEXT_TO_TEXT_TYPES = new Set([
 /**
  * `model_type`s that take `video_url` parts: Qwen2-VL, whose vision encoder takes a video as
  * a stack of frames (grid_t > 1) and whose 3-D rope positions are the same for a video as for
- * an image of that grid. (Qwen2.5-VL / Qwen3-VL scale the temporal positions by the frames'
- * timing, which transformers.js 4.3 does not do: not listed.)
+ * an image of that grid. (Qwen2.5-VL / Qwen3-VL also scale the temporal positions by the
+ * frames' timing, which this path does not model: not listed.)
  */
 export const VIDEO_TEXT_TO_TEXT_TYPES = new Set(['qwen2_vl']);
 
