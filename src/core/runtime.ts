@@ -406,7 +406,7 @@ export class Runtime {
   private describe(spec: ModelSpec): Model {
     const resident = this.resident.get(spec.id);
     // Once loaded, the model itself says what it accepts (a VLM registered without `modalities`).
-    const known = resident ? { ...spec, modalities: resident.model.modalities } : spec;
+    const known = resident ? { ...spec, engine: resident.model.engine, modalities: resident.model.modalities } : spec;
     return describeModel(known, !!resident, resident?.model.contextLength ?? null);
   }
 
@@ -431,7 +431,8 @@ export class Runtime {
     }
     const info: LoadedModelInfo = {
       id: spec.id,
-      engine: spec.engine,
+      // The engine that runs it: `engine: 'auto'` names the one it chose (engines/auto.ts).
+      engine: model.engine,
       device: model.device,
       context_length: model.contextLength,
       modalities: model.modalities,
@@ -444,6 +445,13 @@ export class Runtime {
     const uncached = model.storage && !model.storage.cached ? ` (not cached: ${model.storage.reason})` : '';
     req.onProgress?.({ model: spec.id, phase: 'ready', progress: 1, loaded: null, total: null, file: null, text: `Ready${uncached}` });
     return resident;
+  }
+
+  /** An engine of this host by name (engines/auto.ts loads through the others). */
+  async engineFor(name: string): Promise<Engine> {
+    const engine = await this.engine(name);
+    if (isPassThrough(engine)) throw new BadRequestError(`Engine '${name}' runs models on a remote server.`, { param: 'engine' });
+    return engine;
   }
 
   private engine(name: string): Promise<Engine | PassThroughEngine> {

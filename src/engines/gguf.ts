@@ -1,14 +1,18 @@
 import type { Wllama } from '@wllama/wllama';
 import { AbortError } from '../core/abort.js';
 import { IncrementalDetokenizer } from '../core/detokenizer.js';
-import type { Engine, GenerateOptions, GeneratedToken, LoadContext, LoadedModel, ModelSpec, PreparedPrompt, PromptInput, SamplingParams } from '../core/engine.js';
+import type { Engine, GenerateOptions, GeneratedToken, GrammarConstraint, ModelTokenizer, LoadContext, LoadedModel, ModelSpec, PreparedPrompt, PromptInput, SamplingParams } from '../core/engine.js';
 import { BadRequestError, InternalServerError } from '../protocol/errors.js';
 import type { DeviceKind, Modality } from '../protocol/models.js';
 import { readGgufMetadata, metaNumber, metaString, type GgufMetadata } from './gguf/header.js';
 import { completionBody, toTokenEvents, type WllamaChunk } from './gguf/request.js';
+import { constraintToGbnf, GbnfError } from './gguf/gbnf.js';
+import { checkRanker, embeddingPooling, GgufEncoderModel } from './gguf/encoder.js';
+import { constraintKey } from '../core/grammar/constraint.js';
 import { ggufUrl } from './gguf/source.js';
 import { addsBos, tokenizerFromGguf } from './gguf/tokenizer.js';
 import { renderChatTemplate } from './hf-chat.js';
+import { modelTokenizer } from './transformers-tokenizer.js';
 import { pickDevice } from './transformers.js';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 
@@ -22,7 +26,9 @@ import type { PreTrainedTokenizer } from '@huggingface/transformers';
  * mapped onto its sampler chain with core's meaning (see gguf/request.ts), and each
  * token's id and logprob come from its `n_probs` report. The prompt is rendered and
  * tokenized here from the GGUF's own vocabulary and chat template, so core sees the same
- * token counts and prompt text as llama.cpp.
+ * token counts and prompt text as llama.cpp. Constraints (response_format, forced tool
+ * calls) go to llama.cpp's grammar sampler as GBNF (gguf/gbnf.ts). A GGUF that declares a
+ * pooling is an embedding model, or with rank pooling a cross-encoder (gguf/encoder.ts).
  *
  * Placement: wllama runs llama.cpp in a worker of its own, which a SharedWorker cannot
  * start (Chrome has no nested workers there): load it from a dedicated-worker host
@@ -47,7 +53,7 @@ interface GgufModelOptions {
 export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
   return {
     name: 'gguf',
-    capabilities: { modalities: ['text'], chatTemplate: false, logits: false, grammar: false, embeddings: false },
+    capabilities: { modalities: ['text'], chatTemplate: false, logits: false, grammar: true, embeddings: true },
     async load(spec, ctx) {
       if (typeof Worker === 'undefined') {
         throw new BadRequestError(
@@ -80,13 +86,20 @@ export function createGgufEngine(options: GgufEngineOptions = {}): Engine {
         const nCtx = opts.n_ctx ?? spec.contextLength ?? Math.min(trained ?? 4096, 4096);
         const threads = opts.n_threads ?? (globalThis.crossOriginIsolated ? Math.max(1, Math.floor((navigator.hardwareConcurrency || 2) / 2)) : 1);
         ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
-        await wllama.loadModel(blobs, { n_ctx: nCtx, n_threads: threads, n_gpu_layers: device === 'webgpu' ? 99999 : 0 });
+        const pooling = embeddingPooling(meta);
+        if (pooling?.ours === 'rank') checkRanker(meta, spec.id);
+        await wllama.loadModel(blobs, {
+          n_ctx: nCtx, n_threads: threads, n_gpu_layers: device === 'webgpu' ? 99999 : 0,
+          // An embedding GGUF: the whole input in one batch, pooled as it declares.
+          ...(pooling ? { embeddings: true, pooling_type: pooling.wllama, n_batch: nCtx, n_ubatch: nCtx } : {}),
+        });
         aborted();
         // ggml-webgpu skips adapters it cannot use without a word (SwiftShader's, here): say where the model really runs.
         const ran: DeviceKind = device === 'webgpu' && log.gpuLayers() > 0 ? 'webgpu' : 'wasm';
         if (ctx.device === 'webgpu' && ran !== 'webgpu') {
           throw new BadRequestError(`Model '${spec.id}': llama.cpp's WebGPU backend cannot use this browser's adapter; load it with device 'wasm'.`, { param: 'device', code: 'webgpu_unavailable' });
         }
+        if (pooling) return new GgufEncoderModel(spec, wllama, tokenizer, pooling.ours, ran, nCtx);
         return new GgufModel(spec, wllama, meta, tokenizer, ran, nCtx, log);
       } catch (err) {
         await wllama.exit().catch(() => undefined);
@@ -161,7 +174,14 @@ export class GgufModel implements LoadedModel {
   readonly modalities: Modality[] = ['text'];
   readonly defaults: Partial<SamplingParams> = {};
   readonly chatTemplate: string | null;
+  /** The GGUF's vocabulary (/tokenize, token counts). */
+  readonly textTokenizer: ModelTokenizer;
+  /** llama.cpp enforces grammars itself (GBNF, translated from core's constraint). */
+  readonly nativeGrammar = true;
+  private readonly grammars = new Map<string, Promise<string>>();
   private readonly eogIds: number[];
+  /** llama.cpp's token count (the logits row). */
+  private readonly vocabSize: number;
   private readonly bosId: number | null;
 
   constructor(
@@ -175,7 +195,9 @@ export class GgufModel implements LoadedModel {
   ) {
     this.id = spec.id;
     this.chatTemplate = metaString(meta, 'tokenizer.chat_template');
+    this.textTokenizer = modelTokenizer(tokenizer);
     this.eogIds = wllama.getLoadedContextInfo().list_tokens_eog ?? [];
+    this.vocabSize = wllama.getLoadedContextInfo().n_vocab;
     this.bosId = addsBos(meta) ? metaNumber(meta, 'tokenizer.ggml.bos_token_id') : null;
   }
 
@@ -193,7 +215,8 @@ export class GgufModel implements LoadedModel {
   }
 
   async *generate(prompt: PreparedPrompt, options: GenerateOptions, signal: AbortSignal): AsyncGenerator<GeneratedToken> {
-    const body = completionBody(prompt.text, options, this.contextLength);
+    const body = completionBody(prompt.text, options, this.contextLength, this.vocabSize);
+    if (options.grammar) body.grammar = await this.gbnf(options.grammar);
     const detokenizer = new IncrementalDetokenizer((ids) => this.tokenizer.decode(ids, { skip_special_tokens: true }));
     const tokenText = (id: number) => this.tokenizer.decode([id], { skip_special_tokens: false });
     const wantText = options.topLogprobs !== null;
@@ -228,6 +251,22 @@ export class GgufModel implements LoadedModel {
       // wllama cancels the llama.cpp request when its loop sees the signal; leaving early must too.
       inner.abort();
     }
+  }
+
+  /** The GBNF of a constraint, cached (the n choices of a request, repeated schemas). */
+  private gbnf(c: GrammarConstraint): Promise<string> {
+    const key = constraintKey(c);
+    let hit = this.grammars.get(key);
+    if (!hit) {
+      hit = constraintToGbnf(c).catch((err) => {
+        this.grammars.delete(key);
+        if (err instanceof GbnfError) throw new BadRequestError(`Model '${this.id}' (llama.cpp) cannot enforce this constraint: ${err.message}.`, { param: 'response_format', code: 'unsupported_grammar' });
+        throw err;
+      });
+      this.grammars.set(key, hit);
+      if (this.grammars.size > 32) this.grammars.delete(this.grammars.keys().next().value!);
+    }
+    return hit;
   }
 
   async unload(): Promise<void> {

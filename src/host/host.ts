@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import { Runtime } from '../core/runtime.js';
-import type { ModelSpec } from '../core/engine.js';
+import type { Engine, ModelSpec } from '../core/engine.js';
 import type { RuntimeOptions } from '../core/runtime.js';
 import { z } from 'zod';
 import { RemoteTarget, RoutingMode } from '../protocol/routing.js';
@@ -64,6 +64,7 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       webllm: async () => (await import('../engines/webllm.js')).createWebLLMEngine(),
       gguf: async () => (await import('../engines/gguf.js')).createGgufEngine({ wasmPath: config.ggufWasmPath, hubUrl: config.hubUrl }),
       remote: async () => (await import('../engines/remote.js')).createRemoteEngine(),
+      auto: async () => (await import('../engines/auto.js')).createAutoEngine((name): Promise<Engine> => runtime.engineFor(name)),
       ...options.engines,
     },
     models: [...defaultModels, ...(initial.models ?? []).map(toSpec)],

@@ -14,7 +14,7 @@ const options = (extra: Partial<GenerateOptions> = {}): GenerateOptions => ({
 
 describe('GGUF completion request', () => {
   test("maps core's sampling onto llama.cpp's chain, its own defaults off", () => {
-    const body = completionBody('hi', options(), 2048);
+    const body = completionBody('hi', options(), 2048, 100);
     expect(body).toMatchObject({
       prompt: 'hi', max_tokens: 8, temperature: 0.7, top_p: 0.9, top_k: 0, min_p: 0, typical_p: 1,
       repeat_penalty: 1.1, repeat_last_n: 2048, presence_penalty: 0.5, frequency_penalty: 0.25,
@@ -24,11 +24,15 @@ describe('GGUF completion request', () => {
   });
 
   test('logprobs come from the raw logits, as many as asked', () => {
-    expect(completionBody('hi', options({ topLogprobs: 3 }), 64)).toMatchObject({ n_probs: 3, post_sampling_probs: false });
+    expect(completionBody('hi', options({ topLogprobs: 3 }), 64, 100)).toMatchObject({ n_probs: 3, post_sampling_probs: false });
+  });
+
+  test('a logit_bias id outside the vocabulary is a 400 naming it', () => {
+    expect(() => completionBody('hi', options({ sampling: { ...options().sampling, logitBias: new Map([[100, 1]]) } }), 64, 100)).toThrow(expect.objectContaining({ status: 400, param: 'logit_bias.100' }));
   });
 
   test('min_tokens is a 400 naming it', () => {
-    expect(() => completionBody('hi', options({ minTokens: 2 }), 64)).toThrow(expect.objectContaining({ status: 400, param: 'min_tokens' }));
+    expect(() => completionBody('hi', options({ minTokens: 2 }), 64, 100)).toThrow(expect.objectContaining({ status: 400, param: 'min_tokens' }));
   });
 });
 

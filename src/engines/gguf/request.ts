@@ -15,16 +15,20 @@ import { BadRequestError } from '../../protocol/errors.js';
  *   core's sampler on other engines;
  * - `n_probs` always >= 1: each chunk then carries its token's id and, when logprobs are
  *   asked for, its logprob and alternatives from the raw logits (as core reports them).
- * No grammar: core lowers every constraint to xgrammar's EBNF and structural tags, which
- * llama.cpp's GBNF parser refuses, and wllama takes no per-step token mask; so the model
- * declares no grammar support and core answers constrained requests with a 400.
+ * Grammars: the model declares native grammar support; gguf.ts adds core's constraint as
+ * GBNF (gguf/gbnf.ts) to this body's `grammar`, which llama.cpp's grammar sampler enforces.
  */
 
-/** `context`: the loaded context length, the penalties' window. */
-export function completionBody(prompt: string, options: GenerateOptions, context: number): Record<string, unknown> {
+/** `context`: the loaded context length, the penalties' window; `vocabSize`: the model's token count. */
+export function completionBody(prompt: string, options: GenerateOptions, context: number, vocabSize: number): Record<string, unknown> {
   const s = options.sampling;
   if (options.minTokens > 0) {
     throw new BadRequestError('min_tokens is not supported on GGUF models (llama.cpp has no such sampler).', { param: 'min_tokens' });
+  }
+  // llama.cpp would fail on an id outside the vocabulary (a 500): the 400 core gives on other engines.
+  const outside = [...s.logitBias.keys()].find((id) => id >= vocabSize);
+  if (outside !== undefined) {
+    throw new BadRequestError(`Invalid key in 'logit_bias': ${outside} is not a token id of this model (its vocabulary has ids 0 to ${vocabSize - 1}).`, { param: `logit_bias.${outside}`, code: 'invalid_value' });
   }
   return {
     prompt,
