@@ -88,7 +88,7 @@ export async function prepareChatJob(
     ...(resolved ? { media: resolved } : {}),
     messages: params.messages,
     templateKwargs: params.chat_template_kwargs ?? undefined,
-  });
+  }, media.signal);
   const prompt = structured.prompt;
   const requested = params.max_completion_tokens ?? params.max_tokens ?? null;
   const maxParam = params.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
