@@ -8,52 +8,74 @@ import { BENCH_REQUEST, timeStream, type Sample } from './measure.js';
 import type { CompileBench } from './structured.js';
 
 type Path = 'direct' | 'client' | 'sdk';
+interface ConstrainedRuns {
+  unconstrained: Sample[];
+  constrained: Sample[];
+  constrainedXgrammar: Sample[];
+}
+type StructuredResult = ConstrainedRuns & { compile: CompileBench; real: (ConstrainedRuns & { model: string; tokens: number }) | null };
 /** Tokens per request: `?tokens=` (run.mjs passes BENCH_TOKENS). */
 const MAX_TOKENS = Number(new URLSearchParams(location.search).get('tokens') ?? BENCH_REQUEST.max_tokens);
 const REQUEST = { ...BENCH_REQUEST, max_tokens: MAX_TOKENS };
 declare global {
   interface Window {
     runBench(rounds: number): Promise<Record<Path, Sample[]>>;
-    runStructuredBench(rounds: number): Promise<{ unconstrained: Sample[]; constrained: Sample[]; compile: CompileBench }>;
+    runStructuredBench(rounds: number, xgrammarMaxVocab: number, real: { rounds: number; tokens: number }): Promise<StructuredResult>;
     benchReady: boolean;
   }
 }
 
 function directWorker() {
   const worker = new Worker(new URL('./direct-worker.ts', import.meta.url), { type: 'module' });
-  const call = (op: string) =>
+  const call = (op: string, extra: Record<string, unknown> = {}) =>
     new Promise<{ op: string; sample?: Sample; compile?: CompileBench; error?: string }>((resolve) => {
       worker.onmessage = (e) => resolve(e.data);
-      worker.postMessage({ op, maxTokens: MAX_TOKENS });
+      worker.postMessage({ op, maxTokens: MAX_TOKENS, ...extra });
     });
   return {
-    load: () => call('load'),
-    run: async () => (await call('run')).sample!,
-    runConstrained: async () => (await call('run-constrained')).sample!,
-    compile: async () => {
-      const reply = await call('compile');
+    load: (model?: string) => call('load', { model }),
+    run: async (model?: string, maxTokens = MAX_TOKENS) => (await call('run', { model, maxTokens })).sample!,
+    runConstrained: async (engine: 'lazy' | 'xgrammar' = 'lazy', model?: string, maxTokens = MAX_TOKENS) => (await call('run-constrained', { engine, model, maxTokens })).sample!,
+    compile: async (xgrammarMaxVocab = Infinity) => {
+      const reply = await call('compile', { xgrammarMaxVocab });
       if (!reply.compile) throw new Error(`grammar bench failed: ${reply.error}`);
       return reply.compile;
     },
   };
 }
 
-/** Constrained (JSON schema) vs free decoding on path (a), interleaved; then compile times. */
-window.runStructuredBench = async (rounds) => {
+/** Free, lazy-constrained and xgrammar-constrained runs of one model, interleaved (the order alternating). */
+async function constrainedRounds(direct: ReturnType<typeof directWorker>, rounds: number, model?: string, maxTokens?: number): Promise<ConstrainedRuns> {
+  await direct.run(model, maxTokens);
+  await direct.runConstrained('lazy', model, maxTokens);
+  await direct.runConstrained('xgrammar', model, maxTokens);
+  const out: ConstrainedRuns = { unconstrained: [], constrained: [], constrainedXgrammar: [] };
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 ? (['x', 'l', 'f'] as const) : (['f', 'l', 'x'] as const);
+    for (const which of order) {
+      if (which === 'f') out.unconstrained.push(await direct.run(model, maxTokens));
+      else if (which === 'l') out.constrained.push(await direct.runConstrained('lazy', model, maxTokens));
+      else out.constrainedXgrammar.push(await direct.runConstrained('xgrammar', model, maxTokens));
+    }
+  }
+  return out;
+}
+
+/**
+ * Constrained (JSON schema; lazy engine and xgrammar) vs free decoding on path (a); compile
+ * times; then the same on the real-size bench model where it is linked in.
+ */
+window.runStructuredBench = async (rounds, xgrammarMaxVocab, real) => {
   const direct = directWorker();
   await direct.load();
-  const compile = await direct.compile();
-  await direct.run();
-  await direct.runConstrained();
-  const unconstrained: Sample[] = [];
-  const constrained: Sample[] = [];
-  for (let r = 0; r < rounds; r++) {
-    // Alternating which goes first, as in runBench.
-    if (r % 2) constrained.push(await direct.runConstrained());
-    unconstrained.push(await direct.run());
-    if (!(r % 2)) constrained.push(await direct.runConstrained());
+  const compile = await direct.compile(xgrammarMaxVocab);
+  const tiny = await constrainedRounds(direct, rounds);
+  let realRuns: StructuredResult['real'] = null;
+  if (real.rounds > 0 && (await fetch('/models/bench-135m/config.json', { method: 'HEAD' })).ok) {
+    await direct.load('bench-135m');
+    realRuns = { model: 'bench-135m (q8)', tokens: real.tokens, ...(await constrainedRounds(direct, real.rounds, 'bench-135m', real.tokens)) };
   }
-  return { unconstrained, constrained, compile };
+  return { ...tiny, compile, real: realRuns };
 };
 
 window.runBench = async (rounds) => {

@@ -1,23 +1,34 @@
 /**
  * Grammar figures for `npm run bench`: the mid-sized JSON schema lowered to our EBNF, then,
- * for the tiny model's vocabulary and byte-level BPE vocabularies of 32k and 151,936 tokens
- * (Qwen2.5's size): xgrammar's tokenizer tables, cold and warm compile, and the time of each
- * token's mask while a valid instance is accepted byte by byte.
+ * for the tiny model's vocabulary, byte-level BPE vocabularies of 32k and 151,936 tokens
+ * (synthetic; Qwen2.5's size) and, where linked in, bench-0.5b's BPE tokenizer (151,643 tokens),
+ * for each grammar engine (the lazy engine, the default, and xgrammar): the per-vocabulary
+ * tables, cold and warm compile, and each token's mask while a valid instance is accepted
+ * as the vocabulary's greedy longest-match tokens, in a first and a second generation.
  */
 import type { TokenVocabulary } from '../src/core/engine.js';
 import { lowerSchema } from '../src/core/grammar/constraint.js';
-import { benchGrammar, type GrammarBench } from '../src/core/grammar/matcher.js';
+import { benchGrammar, type GrammarBench, type GrammarEngine } from '../src/core/grammar/matcher.js';
 import { xgrammar } from '../src/core/grammar/xgrammar.js';
 import { BENCH_MID_INSTANCE } from './measure.js';
+
+type VocabFigures = { name: string; size: number; engine: GrammarEngine; steps: number } & Omit<GrammarBench, 'maskUs' | 'maskAgainUs'> & {
+  maskP50Us: number;
+  maskP99Us: number;
+  maskMaxUs: number;
+  againP50Us: number;
+  againP99Us: number;
+};
 
 export interface CompileBench {
   initMs: number;
   lowerMs: number;
   ebnfBytes: number;
-  vocabs: Array<{ name: string; size: number } & Omit<GrammarBench, 'maskUs'> & { maskP50Us: number; maskP99Us: number; steps: number }>;
+  vocabs: VocabFigures[];
 }
 
-export async function compileBench(schema: unknown): Promise<CompileBench> {
+/** `engines`: which engines, and the largest vocabulary xgrammar is run on (its compile takes minutes at 152k). */
+export async function compileBench(schema: unknown, xgrammarMaxVocab = Infinity): Promise<CompileBench> {
   let t = performance.now();
   await xgrammar();
   const initMs = performance.now() - t;
@@ -25,17 +36,33 @@ export async function compileBench(schema: unknown): Promise<CompileBench> {
   const ebnf = await lowerSchema(schema);
   const lowerMs = performance.now() - t;
   const grammar = { type: 'grammar' as const, grammar: ebnf };
-  const vocabs = [];
-  for (const [name, vocab] of [
-    ['tiny-chat (byte-level BPE)', await tinyVocab()],
+  const vocabs: VocabFigures[] = [];
+  const list: Array<[string, TokenVocabulary]> = [
+    ['tiny-chat (byte-level BPE)', await tokenizerVocab('/models/tiny-chat/tokenizer.json', [2])],
     ['synthetic byte-level BPE', syntheticVocab(32_000)],
     ['synthetic byte-level BPE', syntheticVocab(151_936)],
-  ] as const) {
-    const { maskUs, ...rest } = await benchGrammar(vocab, grammar, byteIds(vocab, BENCH_MID_INSTANCE));
-    const sorted = [...maskUs].sort((a, b) => a - b);
-    vocabs.push({ name, size: vocab.vocabSize, ...rest, maskP50Us: sorted[sorted.length >> 1]!, maskP99Us: sorted[Math.floor(sorted.length * 0.99)]!, steps: sorted.length });
+  ];
+  const qwen = await tokenizerVocab('/models/bench-0.5b/tokenizer.json', [151643], 151_936).catch(() => null);
+  if (qwen) list.push(['bench-0.5b tokenizer (BPE trained at Qwen2.5 size)', qwen]);
+  for (const [name, vocab] of list) {
+    const ids = greedyIds(vocab, BENCH_MID_INSTANCE);
+    for (const engine of ['lazy', 'xgrammar'] as const) {
+      if (engine === 'xgrammar' && vocab.vocabSize > xgrammarMaxVocab) continue;
+      const { maskUs, maskAgainUs, ...rest } = await benchGrammar(vocab, grammar, ids, engine);
+      const first = [...maskUs].sort((a, b) => a - b);
+      const again = [...maskAgainUs].sort((a, b) => a - b);
+      vocabs.push({
+        name, size: vocab.vocabSize, engine, steps: first.length, ...rest,
+        maskP50Us: pct(first, 0.5), maskP99Us: pct(first, 0.99), maskMaxUs: first[first.length - 1]!,
+        againP50Us: pct(again, 0.5), againP99Us: pct(again, 0.99),
+      });
+    }
   }
   return { initMs, lowerMs, ebnfBytes: ebnf.length, vocabs };
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 /** GPT-2's byte-level alphabet: printable bytes stand for themselves, the rest are shifted past U+0100. */
@@ -47,22 +74,36 @@ function byteLevelChar(b: number): string {
   return String.fromCodePoint(0x100 + n);
 }
 
-/** The text as single-byte tokens of `vocab` (every byte-level vocabulary has them). */
-export function byteIds(vocab: TokenVocabulary, text: string): number[] {
-  const ids = new Map(vocab.tokens.map((t, i) => [t, i]));
-  return [...new TextEncoder().encode(text)].map((b) => {
-    const id = ids.get(byteLevelChar(b));
-    if (id === undefined) throw new Error(`no token for byte ${b}`);
-    return id;
-  });
+/**
+ * The text as tokens of a byte-level `vocab`, longest match first (close to what a model
+ * writes: multi-character tokens, some crossing JSON punctuation).
+ */
+export function greedyIds(vocab: TokenVocabulary, text: string): number[] {
+  const ids = new Map<string, number>();
+  vocab.tokens.forEach((t, i) => { if (t && !ids.has(t)) ids.set(t, i); });
+  const chars = [...new TextEncoder().encode(text)].map(byteLevelChar).join('');
+  const out: number[] = [];
+  for (let at = 0; at < chars.length;) {
+    let len = Math.min(24, chars.length - at);
+    while (len > 0 && !ids.has(chars.slice(at, at + len))) len--;
+    if (len === 0) throw new Error(`no token for ${JSON.stringify(chars[at])}`);
+    out.push(ids.get(chars.slice(at, at + len))!);
+    at += len;
+  }
+  return out;
 }
 
-async function tinyVocab(): Promise<TokenVocabulary> {
-  const json = await (await fetch('/models/tiny-chat/tokenizer.json')).json();
+/** A byte-level tokenizer.json's vocabulary (special tokens blanked), the way the transformers engine hands it. */
+async function tokenizerVocab(url: string, stopTokenIds: number[], vocabSize?: number): Promise<TokenVocabulary> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  const json = await response.json();
   const tokens: string[] = [];
   for (const [token, id] of Object.entries(json.model.vocab as Record<string, number>)) tokens[id] = token;
   for (const added of json.added_tokens as Array<{ id: number; content: string; special: boolean }>) tokens[added.id] = added.special ? '' : added.content;
-  return { tokens, vocabType: 'byte_level', prependSpace: false, vocabSize: tokens.length, stopTokenIds: [2] };
+  const size = Math.max(vocabSize ?? 0, tokens.length);
+  for (let i = 0; i < size; i++) tokens[i] ??= '';
+  return { tokens, vocabType: 'byte_level', prependSpace: false, vocabSize: size, stopTokenIds };
 }
 
 /** The 256 byte symbols plus pseudo-words (some with the Ġ space marker), like a real BPE vocab. */

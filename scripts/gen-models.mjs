@@ -25,6 +25,9 @@
 //              Gemma 2, Mistral), committed under fixtures/models/ by
 //              scripts/fixtures/gen_real_models.py (Python); copied here after their
 //              SHA256SUMS check, so nothing here needs Python.
+//   tiny-random-qwen2-vl  a tiny random Qwen2-VL (vision_encoder, embed_tokens, decoder with
+//              3-D rope positions) for video input, made by scripts/fixtures/gen_video_model.py
+//              with its test clips (fixtures/videos/); copied the same way.
 
 import { mkdirSync, readFileSync, writeFileSync, renameSync, statSync, copyFileSync, utimesSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';

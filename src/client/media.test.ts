@@ -45,4 +45,16 @@ describe('extractAttachments', () => {
   test('anything else is a TypeError', () => {
     expect(() => extractAttachments({ messages: [{ role: 'user', content: [image({ not: 'an image' })] }] })).toThrow(TypeError);
   });
+
+  test('video_url parts take a Blob or bytes the same way, beside images', () => {
+    const clip = new Blob([new Uint8Array([0x1a, 0x45, 0xdf, 0xa3])], { type: 'video/webm' });
+    const video = (url: unknown) => ({ type: 'video_url', video_url: { url } });
+    const { body, attachments } = extractAttachments({ messages: [{ role: 'user', content: [video(clip), image(clip), video('data:video/webm;base64,AAAA')] }] });
+    expect((body as { messages: Array<{ content: unknown[] }> }).messages[0]!.content).toEqual([
+      video('webinfer-attachment:0'), image('webinfer-attachment:0'), video('data:video/webm;base64,AAAA'),
+    ]);
+    expect(attachments).toEqual([{ kind: 'blob', blob: clip }]);
+    expect(() => extractAttachments({ messages: [{ role: 'user', content: [video(42)] }] })).not.toThrow();
+    expect(() => extractAttachments({ messages: [{ role: 'user', content: [video({})] }] })).toThrow(/video_url\.url must be/);
+  });
 });

@@ -1,7 +1,8 @@
 import { attachmentUrl, type MediaAttachment } from '../protocol/media.js';
 
 /**
- * Binary images from the page. In the in-page client an `image_url` part's `url` may be,
+ * Binary images and videos from the page. In the in-page client an `image_url` (or
+ * `video_url`) part's `url` may be,
  * besides a URL string, a Blob or File, an ImageBitmap, an ArrayBuffer or a typed array.
  * They are converted once, here, into attachments that cross to the engine host next to
  * the request body (the body keeps `webinfer-attachment:<n>` URLs in their place):
@@ -13,9 +14,14 @@ import { attachmentUrl, type MediaAttachment } from '../protocol/media.js';
  */
 export type ImageInput = string | Blob | ImageBitmap | ArrayBuffer | ArrayBufferView;
 
+/** A video file (WebM) as a URL string, Blob / File, ArrayBuffer or typed array. */
+export type VideoInput = string | Blob | ArrayBuffer | ArrayBufferView;
+
 type WidenImagePart<P> = P extends { type: 'image_url'; image_url: infer I }
   ? Omit<P, 'image_url'> & { image_url: Omit<I, 'url'> & { url: ImageInput } }
-  : P;
+  : P extends { type: 'video_url'; video_url: infer V }
+    ? Omit<P, 'video_url'> & { video_url: Omit<V, 'url'> & { url: VideoInput } }
+    : P;
 
 type WidenMessage<M> = M extends { role: 'user'; content: infer C }
   ? Omit<M, 'content'> & { content: C extends Array<infer P> ? Array<WidenImagePart<P>> : C }
@@ -33,7 +39,7 @@ export interface PreparedBody {
   transfer: Transferable[];
 }
 
-/** Pulls binary images out of the request into attachments. */
+/** Pulls binary images and videos out of the request into attachments. */
 export function extractAttachments(params: { messages?: unknown }): PreparedBody {
   const messages = params.messages;
   if (!Array.isArray(messages)) return { body: params, attachments: undefined, transfer: [] };
@@ -42,7 +48,7 @@ export function extractAttachments(params: { messages?: unknown }): PreparedBody
   const seen = new Map<unknown, number>();
   let changed = false;
 
-  const attach = (url: Exclude<ImageInput, string>): string => {
+  const attach = (url: Exclude<ImageInput, string>, key: string): string => {
     const known = seen.get(url);
     if (known !== undefined) return attachmentUrl(known);
     let a: MediaAttachment;
@@ -64,7 +70,7 @@ export function extractAttachments(params: { messages?: unknown }): PreparedBody
       a = { kind: 'bytes', bytes: copy.buffer };
       transfer.push(copy.buffer);
     } else {
-      throw new TypeError('image_url.url must be a string, Blob, File, ImageBitmap, ArrayBuffer or typed array');
+      throw new TypeError(`${key}.url must be a string, Blob, File, ImageBitmap, ArrayBuffer or typed array`);
     }
     attachments.push(a);
     seen.set(url, attachments.length - 1);
@@ -74,11 +80,12 @@ export function extractAttachments(params: { messages?: unknown }): PreparedBody
   const out = messages.map((m: { role?: unknown; content?: unknown }) => {
     if (!m || m.role !== 'user' || !Array.isArray(m.content)) return m;
     let touched = false;
-    const content = m.content.map((p: { type?: unknown; image_url?: { url?: unknown } }) => {
-      const url = p?.type === 'image_url' ? p.image_url?.url : undefined;
-      if (url == null || typeof url === 'string' || typeof url !== 'object') return p;
+    const content = m.content.map((p: { type?: unknown } & Record<string, { url?: unknown } | undefined>) => {
+      const key = p?.type === 'image_url' || p?.type === 'video_url' ? p.type : null;
+      const url = key ? p[key]?.url : undefined;
+      if (!key || url == null || typeof url === 'string' || typeof url !== 'object') return p;
       touched = true;
-      return { ...p, image_url: { ...p.image_url, url: attach(url as Exclude<ImageInput, string>) } };
+      return { ...p, [key]: { ...p[key], url: attach(url as Exclude<ImageInput, string>, key) } };
     });
     if (!touched) return m;
     changed = true;

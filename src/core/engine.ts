@@ -124,7 +124,8 @@ export interface GenerateOptions {
  * A grammar matcher for one generation. Per step: `await next()` (the allowed-token
  * bitmask; engines may compute it while the model's forward pass runs), sample with it,
  * then `accept(id)` the sampled token. Bit i of the mask (word i >> 5, bit i & 31) set =
- * token i allowed; ids beyond the mask are not allowed.
+ * token i allowed; ids beyond the mask are not allowed. The mask is read-only: the grammar
+ * engine may hand the same array to several steps and generations.
  */
 export interface TokenMask {
   next(): Promise<Int32Array>;

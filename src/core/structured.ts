@@ -129,6 +129,8 @@ export async function prepareStructured(
   params: ChatCompletionCreateParams,
   model: LoadedModel,
   input: PromptInput,
+  /** The request's: aborting it stops a grammar compile (the lazy engine checks it between slices). */
+  signal?: AbortSignal,
 ): Promise<PreparedStructured> {
   const req = resolveStructured(params);
   const render = (i: PromptInput) => model.prepareChat(i);
@@ -186,7 +188,7 @@ export async function prepareStructured(
       return { prompt, output, grammar, tokenMask: null };
     }
     if (model.tokenVocabulary) {
-      return { prompt, output, grammar, tokenMask: await tokenMaskSource(model, grammar) };
+      return { prompt, output, grammar, tokenMask: await tokenMaskSource(model, grammar, signal) };
     }
   } catch (err) {
     asBadRequest(err, built.param, built.what);

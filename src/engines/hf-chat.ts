@@ -6,7 +6,7 @@ import { messageText } from '../core/message-text.js';
 /**
  * OpenAI messages -> the shape Hugging Face chat templates expect: string content,
  * `developer` as `system`, tool-call arguments as objects, legacy `function` messages as
- * `tool` results. Image/audio parts become the `{type:'image'}` / `{type:'audio'}`
+ * `tool` results. Image/audio/video parts become the `{type:'image'}` / `{type:'audio'}` / `{type:'video'}`
  * placeholders that multimodal templates render.
  */
 export interface TemplateMessage {
@@ -81,6 +81,7 @@ function userContent(content: Extract<ChatMessage, { role: 'user' }>['content'],
     if (p.type === 'text') return { type: 'text', text: p.text };
     if (p.type === 'image_url') return { type: 'image' };
     if (p.type === 'input_audio') return { type: 'audio' };
+    if (p.type === 'video_url') return { type: 'video' };
     return { type: 'text', text: '' };
   });
 }

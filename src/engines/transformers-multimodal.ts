@@ -6,6 +6,7 @@ import {
   LlavaProcessor,
   PaliGemmaProcessor,
   PixtralProcessor,
+  Qwen2VLProcessor,
   RawImage,
   UltravoxProcessor,
   GraniteSpeechProcessor,
@@ -21,6 +22,7 @@ import { BadRequestError } from '../protocol/errors.js';
 import type { DeviceKind, Modality } from '../protocol/models.js';
 import { renderChatTemplate } from './hf-chat.js';
 import { TransformersModel } from './transformers.js';
+import { qwenVisionInputs, readVideoSettings, type VideoSettings } from './transformers-video.js';
 
 /**
  * transformers.js multimodal chat models: image-text-to-text (AutoModelForImageTextToText)
@@ -28,7 +30,7 @@ import { TransformersModel } from './transformers.js';
  * AutoProcessor. The processor renders the chat template with image/audio placeholders,
  * expands them, and turns the pictures (already decoded in the worker by core) into
  * pixel_values, or the audio into features; the generation loop, sampler and stopping
- * are TransformersModel's, unchanged.
+ * are TransformersModel's, unchanged. Qwen2-VL also takes videos (transformers/qwen2-vl-video.ts).
  */
 
 /** `model_type`s that transformers.js runs as chat vision-language models. */
@@ -37,6 +39,14 @@ export const IMAGE_TEXT_TO_TEXT_TYPES = new Set([
   'qwen2_vl', 'qwen2_5_vl', 'qwen3_vl', 'qwen3_vl_moe', 'qwen3_5', 'qwen3_5_moe',
   'gemma3', 'lfm2_vl', 'mistral3', 'lighton_ocr', 'glm_ocr',
 ]);
+
+/**
+ * `model_type`s that take `video_url` parts: Qwen2-VL, whose vision encoder takes a video as
+ * a stack of frames (grid_t > 1) and whose 3-D rope positions are the same for a video as for
+ * an image of that grid. (Qwen2.5-VL / Qwen3-VL also scale the temporal positions by the
+ * frames' timing, which this path does not model: not listed.)
+ */
+export const VIDEO_TEXT_TO_TEXT_TYPES = new Set(['qwen2_vl']);
 
 /** `model_type`s that transformers.js runs as chat audio-language models (one clip per request). */
 export const AUDIO_TEXT_TO_TEXT_TYPES = new Set(['ultravox', 'granite_speech']);
@@ -68,8 +78,12 @@ export async function loadMultimodalModel(
     Model.from_pretrained(spec.source.repo, { ...opts.common, device: opts.device, ...opts.dtype } as never),
   ]);
   if (!processor.tokenizer) throw new Error(`Model '${spec.id}': its processor has no tokenizer.`);
+  const type = String((model as unknown as { config: { model_type?: string } }).config.model_type);
+  const video = kind === 'image' && VIDEO_TEXT_TO_TEXT_TYPES.has(type) && processor instanceof Qwen2VLProcessor
+    ? await readVideoSettings(spec, opts.common.revision, processor)
+    : null;
   ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
-  return new TransformersMultimodalModel(spec, processor, model as PreTrainedModel, opts.device, kind);
+  return new TransformersMultimodalModel(spec, processor, model as PreTrainedModel, opts.device, kind, video);
 }
 
 /** Processors whose call is `(images, text)`; the rest take `(text, images)`. */
@@ -88,19 +102,24 @@ export class TransformersMultimodalModel extends TransformersModel {
     model: PreTrainedModel,
     device: DeviceKind,
     readonly kind: MultimodalKind,
+    /** Set for models that take videos. */
+    private readonly video: VideoSettings | null = null,
   ) {
     super(spec, processor.tokenizer as PreTrainedTokenizer, model, device);
-    this.modalities = ['text', kind];
+    this.modalities = video ? ['text', kind, 'video'] : ['text', kind];
   }
 
   override async prepareChat(input: PromptInput): Promise<PreparedPrompt> {
     const images = input.media?.images ?? [];
     const audio = input.media?.audio ?? [];
+    const videos = input.media?.videos ?? [];
     const text = renderChatTemplate(this.processor, input, true);
-    if (images.length === 0 && audio.length === 0) return this.prepareText(text);
+    if (images.length === 0 && audio.length === 0 && videos.length === 0) return this.prepareText(text);
     let inputs: Record<string, unknown>;
     try {
-      inputs = this.kind === 'image' ? await this.processImages(text, images) : await this.processAudio(text, audio);
+      inputs = this.video && videos.length
+        ? await qwenVisionInputs(this.processor as Qwen2VLProcessor, this.video, text, images, videos, (t) => this.tokenize(t))
+        : this.kind === 'image' ? await this.processImages(text, images) : await this.processAudio(text, audio);
     } catch (err) {
       if (err instanceof BadRequestError) throw err;
       throw new BadRequestError(`The model's processor rejected this input: ${(err as Error).message}`, { param: 'messages' });

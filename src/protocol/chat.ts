@@ -23,6 +23,12 @@ export const InputAudioPart = z.strictObject({
   input_audio: z.strictObject({ data: z.string().min(1), format: z.enum(['wav', 'mp3']) }),
 });
 
+/** vLLM's extension: a video by URL (data:, https:, blob: as for images); sampled to frames in the engine host. */
+export const VideoURLPart = z.strictObject({
+  type: z.literal('video_url'),
+  video_url: z.strictObject({ url: z.string().min(1) }),
+});
+
 export const FilePart = z.strictObject({
   type: z.literal('file'),
   file: z.strictObject({
@@ -34,7 +40,7 @@ export const FilePart = z.strictObject({
 
 export const RefusalPart = z.strictObject({ type: z.literal('refusal'), refusal: z.string() });
 
-export const UserContentPart = z.discriminatedUnion('type', [TextPart, ImageURLPart, InputAudioPart, FilePart]);
+export const UserContentPart = z.discriminatedUnion('type', [TextPart, ImageURLPart, InputAudioPart, VideoURLPart, FilePart]);
 export type UserContentPart = z.infer<typeof UserContentPart>;
 
 // ---- tool calls ----------------------------------------------------------------------

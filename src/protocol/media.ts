@@ -1,12 +1,12 @@
 /** Media shapes that cross the port between a client and the engine host. */
 
 /**
- * What the engine host accepts as image and audio input. Apps set these through the host
+ * What the engine host accepts as image, audio and video input. Apps set these through the host
  * config (`createClient({ config: { media: { ... } } })`); every field is optional there.
  */
 export interface MediaLimits {
   /**
-   * URL schemes accepted in `image_url` parts, from `https:`, `http:`, `data:` and `blob:`
+   * URL schemes accepted in `image_url` and `video_url` parts, from `https:`, `http:`, `data:` and `blob:`
    * (nothing else can be allowed: `file:`, `javascript:`, `chrome-extension:`,
    * `filesystem:` and the rest are always refused). Default `['https:', 'data:', 'blob:']`.
    * Adding `http:` allows plain http to any host.
@@ -28,13 +28,25 @@ export interface MediaLimits {
   maxAudioBytes: number;
   /** Seconds per WAV clip (default 120). */
   maxAudioSeconds: number;
+  /** Video parts per request (default 2). */
+  maxVideos: number;
+  /** Encoded bytes per video (default 10 MiB). */
+  maxVideoBytes: number;
+  /** Seconds per video, from its container (default 120). */
+  maxVideoSeconds: number;
+  /** Frames sampled per video, at most (default 32; an even count is taken, as Qwen2-VL's temporal patch is 2). */
+  maxVideoFrames: number;
+  /** Frames sampled per second of video (default 2, as qwen-vl-utils and vLLM). */
+  videoFps: number;
+  /** Sampled frames are downscaled in the worker so that their longer side is at most this (default 768). */
+  maxVideoFrameEdge: number;
   /** Per-URL fetch timeout in ms, headers and body together (default 10 000). */
   fetchTimeoutMs: number;
 }
 
 /**
  * Binary media an in-page client hands over next to the request body: an `image_url`
- * part whose `url` is `webinfer-attachment:<index>` refers to `attachments[index]`.
+ * (or `video_url`) part whose `url` is `webinfer-attachment:<index>` refers to `attachments[index]`.
  * Blobs (and Files) cross the port by reference; ArrayBuffers and ImageBitmaps are
  * transferred. Only the in-page client can send these; over HTTP the scheme is refused.
  */

@@ -3,7 +3,7 @@ import { RoutingMode } from './routing.js';
 
 /** `/v1/models` objects, plus the runtime's own model facts (engine, modalities, state). */
 
-export const Modality = z.enum(['text', 'image', 'audio']);
+export const Modality = z.enum(['text', 'image', 'audio', 'video']);
 export type Modality = z.infer<typeof Modality>;
 
 export const Model = z.object({

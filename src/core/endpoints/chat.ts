@@ -49,6 +49,8 @@ export function checkChatParams(params: ChatCompletionCreateParams, structured =
   if (structured) resolveStructured(params);
 }
 
+const NEEDS: Partial<Record<string, Modality>> = { image_url: 'image', input_audio: 'audio', video_url: 'video' };
+
 /** Content a model cannot take is a 400 naming the part, before anything is rendered. */
 export function checkModalities(messages: ChatMessage[], model: Pick<LoadedModel, 'id' | 'modalities'>): void {
   const accepts = new Set<Modality>(model.modalities);
@@ -60,7 +62,7 @@ export function checkModalities(messages: ChatMessage[], model: Pick<LoadedModel
           param: `messages[${i}].content[${j}]`, code: 'unsupported_content',
         });
       }
-      const needs: Modality | null = part.type === 'image_url' ? 'image' : part.type === 'input_audio' ? 'audio' : null;
+      const needs: Modality | null = NEEDS[part.type] ?? null;
       if (needs && !accepts.has(needs)) {
         throw new BadRequestError(`Model '${model.id}' does not accept ${needs} input.`, {
           param: `messages[${i}].content[${j}]`, code: 'unsupported_content',
@@ -86,7 +88,7 @@ export async function prepareChatJob(
     ...(resolved ? { media: resolved } : {}),
     messages: params.messages,
     templateKwargs: params.chat_template_kwargs ?? undefined,
-  });
+  }, media.signal);
   const prompt = structured.prompt;
   const requested = params.max_completion_tokens ?? params.max_tokens ?? null;
   const maxParam = params.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';

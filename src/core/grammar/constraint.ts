@@ -2,7 +2,7 @@ import type { StructuralTagFormat } from '@mlc-ai/web-xgrammar';
 import { BadRequestError } from '../../protocol/errors.js';
 import type { GrammarConstraint } from '../engine.js';
 import { checkSchema, isObject, SchemaError, type CheckedSchema } from './schema.js';
-import { findUnproductive, parseNormalized, terminalPositions } from './analysis.js';
+import { findUnproductive, parseNormalized, rootOf, terminalPositions } from './analysis.js';
 import { regexGrammarToStringContent } from './string-ebnf.js';
 import { diagnose, type Diagnosed } from './xgrammar.js';
 
@@ -84,6 +84,13 @@ export function valueOf<T>(result: Diagnosed<T>, context = ''): T {
 }
 
 const lowered = new Map<string, Promise<string>>();
+/** Grammars lowerSchema wrote (their lookaheads restate their context; a user's may not). */
+const own = new Set<string>();
+
+/** Whether lowerSchema wrote this grammar. */
+export function isLoweredSchema(ebnf: string): boolean {
+  return own.has(ebnf);
+}
 const LOWERED_MAX = 64;
 
 /**
@@ -100,6 +107,8 @@ export function lowerSchema(schema: unknown): Promise<string> {
   }
   hit = lowerChecked(checkSchema(schema)).then(async (ebnf) => {
     await validateConstraint({ type: 'grammar', grammar: ebnf }, 'no JSON value satisfies this schema (every branch needs an infinite value or contradicts itself)');
+    own.add(ebnf);
+    if (own.size > LOWERED_MAX * 4) own.delete(own.values().next().value!);
     return ebnf;
   });
   hit.catch(() => lowered.delete(key));
@@ -154,6 +163,8 @@ function sharedWhitespace(ebnf: string): string {
 export interface GrammarFacts {
   /** Terminal positions: xgrammar's compile cost is about this x the vocabulary size. */
   positions: number;
+  /** The grammar as xgrammar normalizes it (what the lazy engine compiles), and its root rule. */
+  normalized?: { text: string; root: string };
 }
 
 const validated = new Map<string, Promise<GrammarFacts>>();
@@ -183,7 +194,7 @@ export function validateConstraint(c: GrammarConstraint, unsatisfiable = 'no fin
         return { positions: 0 };
       }
       if (findUnproductive(rules) !== null) throw new GrammarError(unsatisfiable);
-      return { positions: terminalPositions(rules) };
+      return { positions: terminalPositions(rules), normalized: { text, root: rootOf(rules) } };
     })();
     hit.catch(() => validated.delete(key));
     validated.set(key, hit);

@@ -1,8 +1,10 @@
 import type { CompiledGrammar, GrammarCompiler, GrammarMatcher, TokenizerInfo } from '@mlc-ai/web-xgrammar';
+import { throwIfAborted } from '../abort.js';
 import type { GrammarConstraint, LoadedModel, TokenMask, TokenMaskSource, TokenVocabulary } from '../engine.js';
-import { GrammarError, JSON_OBJECT_EBNF, toFormat, validateConstraint, valueOf } from './constraint.js';
+import { GrammarError, isLoweredSchema, JSON_OBJECT_EBNF, toFormat, validateConstraint, valueOf } from './constraint.js';
 import { tokenBytes, Utf8Guard, utf8Tables, type Utf8Tables } from './utf8.js';
 import { diagnose, generation, xgrammar } from './xgrammar.js';
+import { compileLazy, lazySource, Unsupported, vocabularyTables, type GrammarText } from './lazy/index.js';
 
 /**
  * Core's grammar enforcement for engines that expose logits: xgrammar compiles the
@@ -115,6 +117,47 @@ export function setCompileBudget(ms: number): void {
   budget.budgetMs = ms;
 }
 
+export type GrammarEngine = 'lazy' | 'xgrammar';
+let engine: GrammarEngine = 'lazy';
+
+/**
+ * Which engine computes masks: 'lazy' (default: src/core/grammar/lazy, with xgrammar for
+ * what it does not cover) or 'xgrammar' for everything (the bench compares them).
+ */
+export function setGrammarEngine(next: GrammarEngine): void {
+  engine = next;
+}
+
+/**
+ * What the lazy engine takes: everything xgrammar normalizes to plain rules (schemas,
+ * json_object, regexes, structural tags without free text). A lookahead written in a
+ * user's EBNF restricts the language and is xgrammar's to enforce; the ones xgrammar
+ * prints for our own grammars restate their context. TagDispatch (triggered tags, free
+ * text up to a stop string) surfaces as Unsupported at compile.
+ */
+function lazyCovers(c: GrammarConstraint): boolean {
+  const grammars: string[] = [];
+  const collect = (x: unknown): void => {
+    if (Array.isArray(x)) x.forEach(collect);
+    else if (x && typeof x === 'object') {
+      for (const [k, v] of Object.entries(x)) if (k === 'grammar' && typeof v === 'string') grammars.push(v); else collect(v);
+    }
+  };
+  collect(c.type === 'structural_tag' ? toFormat(c) : c);
+  return grammars.every((g) => !g.includes('(=') || isLoweredSchema(g));
+}
+
+/**
+ * What the lazy engine compiles: an EBNF as written first (xgrammar's normalized form
+ * splits a bounded repeat like `[^"]{0,200}` into rules whose parses overlap, a
+ * configuration per split), then the normalized form (regexes, structural tags, EBNF
+ * the lazy reader does not take).
+ */
+function lazyTexts(c: GrammarConstraint, normalized: GrammarText): GrammarText[] {
+  const source = c.type === 'grammar' ? c.grammar : c.type === 'json_object' ? JSON_OBJECT_EBNF : null;
+  return source ? [{ text: source, root: 'root' }, normalized] : [normalized];
+}
+
 const compilers = new WeakMap<LoadedModel, { generation: number; compiler: Promise<VocabCompiler> }>();
 
 function compilerFor(model: LoadedModel): Promise<VocabCompiler> {
@@ -133,8 +176,17 @@ function compilerFor(model: LoadedModel): Promise<VocabCompiler> {
  * Compiles `constraint` for `model` now (so a bad grammar is a 400 before generation)
  * and returns the source of per-generation matchers.
  */
-export async function tokenMaskSource(model: LoadedModel, constraint: GrammarConstraint): Promise<TokenMaskSource> {
+export async function tokenMaskSource(model: LoadedModel, constraint: GrammarConstraint, signal?: AbortSignal): Promise<TokenMaskSource> {
   const facts = await validateConstraint(constraint);
+  if (engine === 'lazy' && facts.normalized && lazyCovers(constraint)) {
+    try {
+      const vocab = () => model.tokenVocabulary!();
+      return lazySource(await compileLazy(model, vocab, lazyTexts(constraint, facts.normalized), { signal, budgetMs: budget.budgetMs }));
+    } catch (err) {
+      if (!(err instanceof Unsupported)) throw err;
+    }
+  }
+  if (signal) throwIfAborted(signal);
   const compiler = await compilerFor(model);
   const work = facts.positions * compiler.vocab.vocabSize;
   if (!compiler.has(constraint)) {
@@ -160,17 +212,49 @@ export async function tokenMaskSource(model: LoadedModel, constraint: GrammarCon
 
 /** One vocabulary's figures for `npm run bench` (no budget, nothing shared with requests). */
 export interface GrammarBench {
-  /** xgrammar's tokenizer tables for the vocabulary (once per model). */
+  /** The engine's per-vocabulary tables (once per model): xgrammar's tokenizer info, or the lazy engine's token trie. */
   tokenizerMs: number;
   /** The first compile of the constraint. */
   coldMs: number;
   /** The same constraint again: the per-model cache, plus a new matcher. */
   warmMs: number;
-  /** Microseconds per mask (TokenMask.next) while `ids` are accepted one by one. */
+  /** Microseconds per mask (TokenMask.next) while `ids` are accepted one by one: a first generation. */
   maskUs: number[];
+  /** The same, in a second generation with the same grammar (the lazy engine's caches are warm). */
+  maskAgainUs: number[];
 }
 
-export async function benchGrammar(vocab: TokenVocabulary, constraint: GrammarConstraint, ids: number[]): Promise<GrammarBench> {
+export async function benchGrammar(vocab: TokenVocabulary, constraint: GrammarConstraint, ids: number[], which: GrammarEngine = 'xgrammar'): Promise<GrammarBench> {
+  const run = async (create: () => Promise<TokenMask>): Promise<number[]> => {
+    const mask = await create();
+    const us: number[] = [];
+    for (const id of ids) {
+      const t = performance.now();
+      await mask.next();
+      us.push((performance.now() - t) * 1000);
+      if (!mask.accept(id)) throw new Error(`the grammar refused token ${id} at step ${us.length}`);
+    }
+    mask.dispose();
+    return us;
+  };
+  if (which === 'lazy') {
+    const owner = {};
+    const facts = await validateConstraint(constraint);
+    if (!facts.normalized) throw new Error('the constraint has no normalized form');
+    let t = performance.now();
+    await vocabularyTables(owner, () => vocab);
+    const tokenizerMs = performance.now() - t;
+    t = performance.now();
+    const texts = lazyTexts(constraint, facts.normalized);
+    await compileLazy(owner, () => vocab, texts, { budgetMs: Infinity });
+    const coldMs = performance.now() - t;
+    t = performance.now();
+    const grammar = await compileLazy(owner, () => vocab, texts, { budgetMs: Infinity });
+    const first = grammar.matcher();
+    const warmMs = performance.now() - t;
+    first.dispose();
+    return { tokenizerMs, coldMs, warmMs, maskUs: await run(async () => grammar.matcher()), maskAgainUs: await run(async () => grammar.matcher()) };
+  }
   let t = performance.now();
   const compiler = await VocabCompiler.create(vocab);
   const tokenizerMs = performance.now() - t;
@@ -181,17 +265,11 @@ export async function benchGrammar(vocab: TokenVocabulary, constraint: GrammarCo
   const compiled = await compiler.compile(constraint, 0);
   const matcher = await (await xgrammar('match')).GrammarMatcher.createGrammarMatcher(compiled);
   const warmMs = performance.now() - t;
-  const mask = new XGrammarTokenMask(matcher, compiler.utf8Guard());
-  const maskUs: number[] = [];
-  for (const id of ids) {
-    t = performance.now();
-    await mask.next();
-    maskUs.push((performance.now() - t) * 1000);
-    if (!mask.accept(id)) throw new Error(`the grammar refused token ${id} at step ${maskUs.length}`);
-  }
-  mask.dispose();
+  matcher.dispose();
+  const create = async () => new XGrammarTokenMask(await (await xgrammar('match')).GrammarMatcher.createGrammarMatcher(compiled), compiler.utf8Guard());
+  const result = { tokenizerMs, coldMs, warmMs, maskUs: await run(create), maskAgainUs: await run(create) };
   compiled.dispose();
-  return { tokenizerMs, coldMs, warmMs, maskUs };
+  return result;
 }
 
 /** Measures one compile without caching. */

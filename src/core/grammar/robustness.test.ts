@@ -1,12 +1,12 @@
 import Ajv from 'ajv';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { grammarRuntime } from '../../../tests/support/grammar-engine.js';
 import { freshXGrammar, useXGrammarInNode } from '../../../tests/support/xgrammar-node.js';
 import type { ChatCompletion } from '../../protocol/chat.js';
 import type { BadRequestError } from '../../protocol/errors.js';
 import { classIsEmpty, findUnproductive, parseNormalized, rootOf } from './analysis.js';
 import { lowerSchema } from './constraint.js';
-import { compileUncached, setCompileBudget } from './matcher.js';
+import { compileUncached, setCompileBudget, setGrammarEngine } from './matcher.js';
 import { generation, setXGrammarLoader, type XGrammarApi } from './xgrammar.js';
 
 /**
@@ -153,7 +153,9 @@ describe('failures of the grammar engine itself', () => {
     await servesNext(runtime);
   });
 
-  it('forced: a trap in any call (here the matcher\'s compile) is contained the same way', async () => {
+  it('forced: a trap in any call (here xgrammar\'s compile, the fallback engine) is contained the same way', async () => {
+    setGrammarEngine('xgrammar');
+    onTestFinished(() => setGrammarEngine('lazy'));
     let sabotage = true;
     // An instance whose compiler traps once, as a WebAssembly crash would.
     setXGrammarLoader(async () => {
@@ -179,7 +181,9 @@ describe('failures of the grammar engine itself', () => {
 });
 
 describe('compile cost', () => {
-  it('a compile predicted past the budget is refused at once, naming the param', async () => {
+  it('xgrammar: a compile predicted past the budget is refused at once, naming the param', async () => {
+    setGrammarEngine('xgrammar');
+    onTestFinished(() => setGrammarEngine('lazy'));
     const { runtime } = grammarRuntime();
     // The test model's vocabulary is ~110 tokens: a budget to match its scale.
     setCompileBudget(0.01);

@@ -105,16 +105,29 @@ function run(state: number, bytes: Uint8Array): number {
 export function tokenBytes(vocab: TokenVocabulary): Array<Uint8Array | null> | null {
   const encoder = new TextEncoder();
   if (vocab.vocabType === 'byte_level') {
-    const fromChar = gpt2UnicodeToBytes();
+    // Every GPT-2 symbol is below U+0144: a table by char code; anything else is UTF-8 text.
+    const table = new Int16Array(0x144).fill(-1);
+    for (const [ch, b] of gpt2UnicodeToBytes()) table[ch.charCodeAt(0)] = b;
+    // One buffer for all tokens (views into it): 150k small arrays would keep the GC busy.
+    let total = 0;
+    for (const t of vocab.tokens) total += t ? t.length * 3 : 0;
+    const buffer = new Uint8Array(total);
+    let at = 0;
     return vocab.tokens.map((t) => {
       if (!t) return null;
-      const out: number[] = [];
-      for (const ch of t) {
-        const b = fromChar.get(ch);
-        if (b !== undefined) out.push(b);
-        else out.push(...encoder.encode(ch));
+      const start = at;
+      for (let i = 0; i < t.length; i++) {
+        const code = t.charCodeAt(i);
+        const b = code < 0x144 ? table[code]! : -1;
+        if (b >= 0) buffer[at++] = b;
+        else {
+          const cp = t.codePointAt(i)!;
+          const ch = String.fromCodePoint(cp);
+          if (cp > 0xffff) i++;
+          at += encoder.encodeInto(ch, buffer.subarray(at)).written;
+        }
       }
-      return Uint8Array.from(out);
+      return buffer.subarray(start, at);
     });
   }
   if (vocab.vocabType === 'byte_fallback') {

@@ -12,6 +12,12 @@ export const DEFAULT_MEDIA_LIMITS: Readonly<MediaLimits> = Object.freeze({
   maxAudios: 4,
   maxAudioBytes: 10 * 1024 * 1024,
   maxAudioSeconds: 120,
+  maxVideos: 2,
+  maxVideoBytes: 10 * 1024 * 1024,
+  maxVideoSeconds: 120,
+  maxVideoFrames: 32,
+  videoFps: 2,
+  maxVideoFrameEdge: 768,
   fetchTimeoutMs: 10_000,
 });
 
@@ -33,10 +39,14 @@ export function mediaLimits(overrides: Partial<MediaLimits> | null | undefined =
     }
   }
   limits.allowedSchemes = schemes;
-  for (const key of ['maxImages', 'maxImageBytes', 'maxImagePixels', 'maxImageEdge', 'maxAudios', 'maxAudioBytes', 'maxAudioSeconds', 'fetchTimeoutMs'] as const) {
+  for (const key of ['maxImages', 'maxImageBytes', 'maxImagePixels', 'maxImageEdge', 'maxAudios', 'maxAudioBytes', 'maxAudioSeconds',
+    'maxVideos', 'maxVideoBytes', 'maxVideoSeconds', 'maxVideoFrames', 'videoFps', 'maxVideoFrameEdge', 'fetchTimeoutMs'] as const) {
     const v = limits[key];
     if (typeof v !== 'number' || !(v >= 0) || Number.isNaN(v)) throw new TypeError(`media: '${key}' must be a number >= 0`);
   }
+  // An even number of frames is always taken (Qwen2-VL's temporal patch is 2).
+  if (limits.maxVideoFrames < 2) throw new TypeError("media: 'maxVideoFrames' must be at least 2");
+  if (!(limits.videoFps > 0)) throw new TypeError("media: 'videoFps' must be > 0");
   limits.allowHttpLocalhost = limits.allowHttpLocalhost === true;
   return limits;
 }

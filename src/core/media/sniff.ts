@@ -107,6 +107,16 @@ export function describeUnsupported(b: Uint8Array): string | null {
   return null;
 }
 
+// ---- video ----------------------------------------------------------------------------
+
+/** The container a video's bytes are in, by magic number: what can be decoded (WebM/Matroska, AVI) and what can be named in a refusal (MP4). */
+export function sniffVideo(b: Uint8Array): 'video/webm' | 'video/x-msvideo' | 'MP4' | null {
+  if (has(b, 4) && b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return 'video/webm';
+  if (ascii(b, 4, 'ftyp') && !ascii(b, 8, 'heic') && !ascii(b, 8, 'heix') && !ascii(b, 8, 'mif1') && !ascii(b, 8, 'avif')) return 'MP4';
+  if (ascii(b, 0, 'RIFF') && ascii(b, 8, 'AVI ')) return 'video/x-msvideo';
+  return null;
+}
+
 // ---- audio ----------------------------------------------------------------------------
 
 export type AudioFormat = 'wav' | 'mp3';

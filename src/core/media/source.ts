@@ -34,8 +34,8 @@ export type MediaSource =
 
 const LOCAL_HOSTS = /^(localhost|[a-z0-9-]+\.localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
-/** Checks a URL against the allow-list, without touching the network. */
-export function classifyUrl(raw: string, limits: MediaLimits, hasAttachments: boolean): MediaSource {
+/** Checks a URL against the allow-list, without touching the network. `what` names the media in messages. */
+export function classifyUrl(raw: string, limits: MediaLimits, hasAttachments: boolean, what: 'image' | 'video' = 'image'): MediaSource {
   if (raw.startsWith(ATTACHMENT_SCHEME)) {
     const index = Number(raw.slice(ATTACHMENT_SCHEME.length));
     if (!hasAttachments || !Number.isInteger(index) || index < 0) {
@@ -47,7 +47,7 @@ export function classifyUrl(raw: string, limits: MediaLimits, hasAttachments: bo
   try {
     url = new URL(raw);
   } catch {
-    throw new MediaError('invalid_url', 'The image URL is not an absolute URL (expected https:, data: or blob:).');
+    throw new MediaError('invalid_url', `The ${what} URL is not an absolute URL (expected https:, data: or blob:).`);
   }
   const scheme = url.protocol.toLowerCase();
   const allowed = new Set(limits.allowedSchemes);
@@ -56,12 +56,12 @@ export function classifyUrl(raw: string, limits: MediaLimits, hasAttachments: bo
     throw new MediaError(
       'unsupported_url_scheme',
       limits.allowHttpLocalhost
-        ? 'Plain http: image URLs are accepted for localhost only; use https:.'
-        : 'Plain http: image URLs are not accepted; use https: (or a data: or blob: URL).',
+        ? `Plain http: ${what} URLs are accepted for localhost only; use https:.`
+        : `Plain http: ${what} URLs are not accepted; use https: (or a data: or blob: URL).`,
     );
   }
   if (!allowed.has(scheme)) {
-    throw new MediaError('unsupported_url_scheme', `Image URLs with the scheme '${scheme}' are not accepted (allowed: ${[...allowed].join(', ')}).`);
+    throw new MediaError('unsupported_url_scheme', `${what === 'image' ? 'Image' : 'Video'} URLs with the scheme '${scheme}' are not accepted (allowed: ${[...allowed].join(', ')}).`);
   }
   if (scheme === 'data:') return parseDataUrl(raw);
   return { kind: 'fetch', url };

@@ -1,4 +1,5 @@
 /** Decoded media, as core hands it to an engine (PromptInput.media). */
+import type { VideoFrames } from './video/frames.js';
 
 export interface DecodedImage {
   /** RGBA pixels, row-major, `width * height * 4` bytes. */
@@ -28,10 +29,20 @@ export interface DecodedAudio {
   part: number;
 }
 
-/** Every image and audio part of a request, in the order they appear in the messages. */
+/** A `video_url` part, sampled to frames in the engine host (src/core/media/video/). */
+export interface DecodedVideo extends VideoFrames {
+  /** The container, from the bytes (`video/webm`). */
+  mime: string;
+  message: number;
+  part: number;
+}
+
+/** Every image, audio and video part of a request, in the order they appear in the messages. */
 export interface ResolvedMedia {
   images: DecodedImage[];
   audio: DecodedAudio[];
+  /** Absent from hosts older than video input. */
+  videos?: DecodedVideo[];
 }
 
 export { ATTACHMENT_SCHEME, attachmentUrl, type MediaAttachment } from '../../protocol/media.js';
