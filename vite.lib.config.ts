@@ -2,22 +2,27 @@ import { defineConfig, type Plugin } from 'vite';
 import { fileURLToPath } from 'node:url';
 
 /**
- * In the repo the client starts `worker/host.ts`; in the package it must start the
- * sibling `host.js` entry (dependencies external), not a second, fully bundled copy.
+ * In the repo the client starts `worker/host.ts` (and a tab's `worker/engine-worker.ts`);
+ * in the package it must start the sibling entries `host.js` / `engine-worker.js`
+ * (dependencies external), not second, fully bundled copies.
  */
-function hostEntryAsSibling(): Plugin {
-  const placeholder = '__WEBINFER_HOST_ENTRY__';
+function workerEntriesAsSiblings(): Plugin {
+  const entries = [
+    { file: 'src/client/connection.ts', source: '../../worker/host.ts', placeholder: '__WEBINFER_HOST_ENTRY__', sibling: './host.js' },
+    { file: 'src/client/election.ts', source: '../../worker/engine-worker.ts', placeholder: '__WEBINFER_ENGINE_WORKER_ENTRY__', sibling: './engine-worker.js' },
+  ];
   return {
-    name: 'webinfer-host-entry-as-sibling',
+    name: 'webinfer-worker-entries-as-siblings',
     enforce: 'pre',
-    // Hide the worker URL from this build's worker bundling...
+    // Hide the worker URLs from this build's worker bundling...
     transform(code, id) {
-      if (!id.endsWith('src/client/connection.ts')) return null;
-      return code.replaceAll("new URL('../../worker/host.ts', import.meta.url)", `new URL(${placeholder}, import.meta.url)`);
+      const entry = entries.find((e) => id.endsWith(e.file));
+      return entry ? code.replaceAll(`new URL('${entry.source}', import.meta.url)`, `new URL(${entry.placeholder}, import.meta.url)`) : null;
     },
-    // ...then write the literal back, so the app's bundler sees `new URL('./host.js', import.meta.url)`.
+    // ...then write the literals back, so the app's bundler sees `new URL('./host.js', import.meta.url)`.
     renderChunk(code) {
-      return code.includes(placeholder) ? code.replaceAll(placeholder, "'./host.js'") : null;
+      const found = entries.filter((e) => code.includes(e.placeholder));
+      return found.length ? found.reduce((out, e) => out.replaceAll(e.placeholder, `'${e.sibling}'`), code) : null;
     },
   };
 }
@@ -29,7 +34,7 @@ function hostEntryAsSibling(): Plugin {
  */
 export default defineConfig({
   publicDir: false,
-  plugins: [hostEntryAsSibling()],
+  plugins: [workerEntriesAsSiblings()],
   worker: { format: 'es' },
   // mpg123-decoder is bundled (not external) with this alias, so host.js loads in a
   // SharedWorker, which has no nested Worker: see src/core/media/worker-shim.ts.
@@ -44,6 +49,7 @@ export default defineConfig({
       entry: {
         client: 'src/client/index.ts',
         host: 'worker/host.ts',
+        'engine-worker': 'worker/engine-worker.ts',
         protocol: 'src/protocol/index.ts',
         gateway: 'src/gateway/index.ts',
       },

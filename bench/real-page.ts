@@ -4,12 +4,15 @@
  * it with COOP/COEP), so WASM threads are possible where asked for:
  * - decode tok/s and TTFT per dtype: webinfer (in-page client, dedicated host, 1 thread)
  *   against plain transformers.js in a worker (1 thread), and webinfer with every thread;
+ * - q8 through the default placement: a SharedWorker host whose model runs in this tab's
+ *   engine worker (src/host/placement/), with 1 thread and with every thread;
  * - TTFT of turn 1..8 of a multi-turn chat, with and without the prefix cache;
  * - wall time of n=4 against n=1, with and without the prefix cache.
  * Paths run interleaved, round by round; run.mjs does the statistics.
  */
 import { createClient, type WebInfer } from '../src/client/index.js';
 import type { ChatCompletionChunk } from '../src/protocol/chat.js';
+import type { ModelPlacement } from '../src/protocol/rpc.js';
 import type { Sample } from './measure.js';
 
 interface RealOptions {
@@ -29,6 +32,8 @@ export interface RealResults {
   decode: Record<string, Sample[]>;
   turns: { cached: TurnSample[][]; plain: TurnSample[][] };
   n: { n1: number[]; n4: number[]; n4Plain: number[]; promptTokens: number };
+  /** Where the SharedWorker hosts placed q8 (1 thread, all threads): expected the engine worker. */
+  placement: { one: ModelPlacement | null; all: ModelPlacement | null };
 }
 declare global {
   interface Window {
@@ -83,6 +88,11 @@ window.runReal = async (o) => {
   // One dedicated host per thread setting (onnxruntime-web fixes its threads at start).
   const one = createClient({ shared: false, config: { wasmPaths: '/ort/', numThreads: 1, models: [...models(), { id: 'nocache', repo: o.model, baseUrl: base, options: { dtype: 'q8', prefixCache: false } }] } });
   const all = createClient({ shared: false, config: { wasmPaths: '/ort/', models: models() } });
+  // The default placement: SharedWorker hosts (one per thread setting, by worker name), the
+  // model in this tab's engine worker, where threads are possible.
+  const sharedHost = (name: string) => new SharedWorker(new URL('../worker/host.ts', import.meta.url), { type: 'module', name });
+  const placedOne = createClient({ host: sharedHost('bench-placed-1t'), config: { wasmPaths: '/ort/', numThreads: 1, models: models() } });
+  const placedAll = createClient({ host: sharedHost('bench-placed-all'), config: { wasmPaths: '/ort/', models: models() } });
   const plain = plainWorker();
   const t0 = performance.now();
   const log = (what: string) => console.log(`[bench] ${o.model}: ${what} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
@@ -95,6 +105,11 @@ window.runReal = async (o) => {
   log('loaded q8 without prefix cache');
   await all.models.load(ids('q8'), { device: 'wasm' });
   log('loaded q8, all threads');
+  await placedOne.models.load(ids('q8'), { device: 'wasm' });
+  await placedAll.models.load(ids('q8'), { device: 'wasm' });
+  const placement = (await placedAll.stats()).placement?.models[ids('q8')];
+  const placementOne = (await placedOne.stats()).placement?.models[ids('q8')];
+  log(`loaded q8 through the SharedWorker hosts: ${JSON.stringify(placementOne)} / ${JSON.stringify(placement)}`);
 
   const messages = [{ role: 'user', content: USER }];
   const decodeBody = (model: string) => ({ model, messages, max_tokens: o.tokens, temperature: 0, ignore_eos: true });
@@ -104,6 +119,8 @@ window.runReal = async (o) => {
     [`transformers.js ${dtype} 1t`, () => plain.run(o.model, dtype, messages, o.tokens)],
   ]);
   paths.push(['webinfer q8 all', async () => (await timed(all, decodeBody(ids('q8')))).sample]);
+  paths.push(['placed q8 1t', async () => (await timed(placedOne, decodeBody(ids('q8')))).sample]);
+  paths.push(['placed q8 all', async () => (await timed(placedAll, decodeBody(ids('q8')))).sample]);
   const decode: Record<string, Sample[]> = Object.fromEntries(paths.map(([name]) => [name, []]));
   for (const [, run] of paths) await run(); // warm-up
   log('warmed up');
@@ -147,6 +164,8 @@ window.runReal = async (o) => {
     n.promptTokens = four.promptTokens;
     n.n4Plain.push((await wall('nocache', 4, k + 2)).ms);
   }
-  return { isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency, threads: Math.min(8, navigator.hardwareConcurrency), decode, turns, n };
+  placedOne.close();
+  placedAll.close();
+  return { isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency, threads: Math.min(8, navigator.hardwareConcurrency), decode, turns, n, placement: { one: placementOne ?? null, all: placement ?? null } };
 };
 window.realReady = true;

@@ -51,6 +51,9 @@ export function reportReal(model, o, r, native) {
     else console.log(`native onnxruntime (Python) ${dtype}: not run (${n?.error ?? 'python3 with onnxruntime needed'})`);
   }
   row('webinfer (in-page client) q8', r.isolated ? r.threads : 1, r.decode['webinfer q8 all']);
+  const placed = (p) => (p ? `${p.where}` : 'unknown');
+  row(`SharedWorker host -> ${placed(r.placement.one)} q8`, r.placement.one?.threads ?? '?', r.decode['placed q8 1t']);
+  row(`SharedWorker host -> ${placed(r.placement.all)} q8`, r.placement.all?.threads ?? '?', r.decode['placed q8 all']);
   console.log('');
   for (const dtype of o.dtypes) {
     const { ratio, lo, hi, verdict } = pairedRatio(r.decode[`webinfer ${dtype} 1t`], r.decode[`transformers.js ${dtype} 1t`], 0.98);
@@ -60,6 +63,8 @@ export function reportReal(model, o, r, native) {
   }
   const threads = pairedRatio(r.decode['webinfer q8 all'], r.decode['webinfer q8 1t'], 1.6);
   console.log(`q8, all threads (${r.threads}) / 1 thread tokens/s ${f(threads.ratio, 3)} [95% ${f(threads.lo, 3)}-${f(threads.hi, 3)}] (target >= 1.6) ${threads.verdict}`);
+  const placedThreads = pairedRatio(r.decode['placed q8 all'], r.decode['placed q8 1t'], 1.6);
+  console.log(`q8 through the default placement (SharedWorker host -> engine worker), all threads (${r.placement.all?.threads ?? '?'}) / 1 thread tokens/s ${f(placedThreads.ratio, 3)} [95% ${f(placedThreads.lo, 3)}-${f(placedThreads.hi, 3)}] (target >= 1.6) ${placedThreads.verdict}`);
 
   const byTurn = (runs, turn) => runs.map((c) => c[turn - 1]);
   console.log(`\nmulti-turn chat, q8, 1 thread: TTFT per turn (median of ${o.conversations} conversations; 16 tokens per reply)`);

@@ -260,9 +260,14 @@ describe('GGUF engine, WASM, dedicated worker', () => {
   });
 });
 
-test('in a SharedWorker host: a typed 400 that says to use a dedicated worker', async () => {
+test('in a SharedWorker host: the model runs in the tab-owned engine worker (src/host/placement/) and answers', async () => {
   const shared = await open(true);
-  const r = await shared.evaluate(() => (window as any).settle((window as any).client.models.load('tiny-gguf-q8_0', { device: 'wasm' })));
-  expect(r.ok).toBe(false);
-  expect(r.error).toMatchObject({ status: 400, code: 'engine_unavailable_in_shared_worker', param: 'model' });
+  const r = await shared.evaluate(async () => {
+    const w = window as any;
+    const loaded = await w.settle(w.client.models.load('tiny-gguf-q8_0', { device: 'wasm' }));
+    const stats = await w.client.stats();
+    return { loaded, where: stats.placement?.models['tiny-gguf-q8_0']?.where };
+  });
+  expect(r.loaded.ok).toBe(true);
+  expect(r.where).toBe('engine-worker');
 });

@@ -116,9 +116,11 @@ async function openApp(url: string) {
       new Promise((_, fail) => page.on('pageerror', (e) => fail(new Error(`the app failed: ${e}`)))),
     ]);
     const result = await page.evaluate(() => (window as any).result);
+    // This tab won the SharedWorker host's election: it runs the host's engine worker (the page's dedicated worker).
+    const placement = { workers: page.workers().length };
     await browser.close();
     const requested = [...new Set([...readFileSync(netLog, 'utf8').matchAll(/"url":"(http[^"]+)"/g)].map((m) => m[1]!))];
-    return { result, requested, errors };
+    return { result, requested, errors, placement };
   } finally {
     await browser.close();
   }
@@ -133,6 +135,11 @@ function expectLean(requested: string[]): void {
   expect(requested.some((u) => u.endsWith('/ort/ort-wasm-simd-threaded.asyncify.wasm'))).toBe(true);
 }
 
+/** The package's engine worker started (src/host/placement/): without it the page has no dedicated worker. */
+function expectEngineWorker(placement: { workers: number }): void {
+  expect(placement.workers).toBeGreaterThanOrEqual(1);
+}
+
 test('installing the tarball brings no Node-only runtime (onnxruntime-node, sharp)', () => {
   expect(existsSync(join(app, 'node_modules', 'onnxruntime-node'))).toBe(false);
   expect(existsSync(join(app, 'node_modules', 'sharp'))).toBe(false);
@@ -140,9 +147,10 @@ test('installing the tarball brings no Node-only runtime (onnxruntime-node, shar
 });
 
 test('vite (dev): the sentence through the client and through /v1', async () => {
-  const { result, requested, errors } = await openApp(await serve([]));
+  const { result, requested, errors, placement } = await openApp(await serve([]));
   expect(result).toEqual({ client: SENTENCE, v1: SENTENCE });
   expectLean(requested);
+  expectEngineWorker(placement);
   expect(errors).toEqual([]);
 }, 180_000);
 
@@ -153,9 +161,10 @@ test('vite build + vite preview: the same, with each runtime file shipped once',
   const wasm = files.filter((f) => f.endsWith('.wasm'));
   expect(wasm.map((f) => f.slice(dist.length))).toEqual(['/ort/ort-wasm-simd-threaded.asyncify.wasm']);
   expect(files.some((f) => f.endsWith('/webinfer-sw.js'))).toBe(true);
-  const { result, requested, errors } = await openApp(await serve(['preview']));
+  const { result, requested, errors, placement } = await openApp(await serve(['preview']));
   expect(result).toEqual({ client: SENTENCE, v1: SENTENCE });
   expectLean(requested);
+  expectEngineWorker(placement);
   expect(errors).toEqual([]);
   const bytes = (fs: string[]) => fs.reduce((n, f) => n + statSync(f).size, 0);
   const models = files.filter((f) => f.includes('/models/'));

@@ -1,7 +1,8 @@
 /**
  * CPU threads for WASM engines (onnxruntime-web, llama.cpp): they need SharedArrayBuffer
  * (a cross-origin isolated context) and nested workers, which a dedicated worker of an
- * isolated page has and a SharedWorker (Chrome) or a non-isolated context has not. Any
+ * isolated page has (a dedicated host, or the SharedWorker host's engine worker) and a
+ * SharedWorker (Chrome) or a non-isolated context has not. Any
  * engine asks here how many threads it may use, so every engine decides alike.
  */
 
@@ -20,7 +21,7 @@ export function threadSupport(scope: typeof globalThis = globalThis): ThreadSupp
     return { possible: false, reason: 'not cross-origin isolated (no SharedArrayBuffer): serve COOP/COEP or use registerGateway({ isolate: true })', cores };
   }
   if (typeof (scope as { Worker?: unknown }).Worker === 'undefined') {
-    return { possible: false, reason: 'no nested workers in this context (a SharedWorker): use a dedicated host', cores };
+    return { possible: false, reason: 'no nested workers in this context (a SharedWorker): its host places WASM engines in a tab\'s engine worker (src/host/placement/)', cores };
   }
   return { possible: true, reason: null, cores };
 }

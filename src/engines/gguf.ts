@@ -31,8 +31,9 @@ import type { PreTrainedTokenizer } from '@huggingface/transformers';
  * pooling is an embedding model, or with rank pooling a cross-encoder (gguf/encoder.ts).
  *
  * Placement: wllama runs llama.cpp in a worker of its own, which a SharedWorker cannot
- * start (Chrome has no nested workers there): load it from a dedicated-worker host
- * (`createClient({ shared: false })`). Threads need cross-origin isolation.
+ * start (Chrome has no nested workers there): the SharedWorker host runs this engine in a
+ * tab's engine worker (src/host/placement/); a dedicated-worker host runs it itself.
+ * Threads need cross-origin isolation.
  */
 
 export interface GgufEngineOptions {

@@ -25,6 +25,8 @@ import type { ChatCompletionChunk } from '../protocol/chat.js';
 import type { Completion } from '../protocol/completions.js';
 import type { ResponseStreamEvent } from '../protocol/responses.js';
 import { foldResponse } from '../core/endpoints/response-events.js';
+import { localEngines } from './engines.js';
+import { EnginePlacement } from './placement/placement.js';
 
 /**
  * The engine host: one Runtime, served to any number of ports (every tab of the origin
@@ -41,6 +43,12 @@ export interface EngineHost {
 export interface CreateHostOptions {
   /** Extra (or replacement) engines by name, e.g. a scripted engine in tests. */
   engines?: RuntimeOptions['engines'];
+  /**
+   * The host is a SharedWorker (no nested workers in Chrome): engines that need them run in
+   * the engine worker a tab provides (placement/). Otherwise (a page's dedicated worker)
+   * every engine runs in the host itself.
+   */
+  shared?: boolean;
 }
 
 export function createHost(initial: HostConfig = {}, options: CreateHostOptions = {}): EngineHost {
@@ -48,21 +56,12 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
   const config: HostConfig = { ...initial };
   let connections = 0;
   let media = checkedMediaLimits(initial.media);
+  const placement = new EnginePlacement(!options.shared, () => config);
   const runtime = new Runtime({
-    // Engines read the config when first used, so a page's configure() can still set paths.
+    // Each engine's code loads with its first model; transformers.js and GGUF models are
+    // placed per model (in this host, or in a tab's engine worker: placement/choose.ts).
     engines: {
-      // Each engine's code loads with its first model: a page that never uses web-llm
-      // never downloads it, and the reverse.
-      transformers: async () =>
-        (await import('../engines/transformers.js')).createTransformersEngine({
-          wasmPaths: config.wasmPaths,
-          hubUrl: config.hubUrl,
-          numThreads: config.numThreads,
-          prefixCache: config.prefixCache,
-        }),
-      // web-llm (6.8 MB of JS) loads with its first model.
-      webllm: async () => (await import('../engines/webllm.js')).createWebLLMEngine(),
-      gguf: async () => (await import('../engines/gguf.js')).createGgufEngine({ wasmPath: config.ggufWasmPath, hubUrl: config.hubUrl }),
+      ...placement.engines(localEngines(() => config)),
       remote: async () => (await import('../engines/remote.js')).createRemoteEngine(),
       auto: async () => (await import('../engines/auto.js')).createAutoEngine((name): Promise<Engine> => runtime.engineFor(name)),
       ...options.engines,
@@ -164,10 +163,17 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
       return runtime.listResponseInputItems(id, query);
     },
     async stats(): Promise<HostStats> {
-      return { ...runtime.stats(), connections };
+      const stats = runtime.stats();
+      return { ...stats, connections, placement: placement.stats(stats.loaded) };
     },
     async connect(port) {
       serve(port);
+    },
+    async engineWorkerElection() {
+      return placement.election;
+    },
+    async attachEngineWorker(port, lifeline) {
+      await placement.slot.attach(port, lifeline);
     },
     async listCache() {
       return listCache(runtime.registry.all(), cacheContext());

@@ -163,6 +163,29 @@ export interface HostStats {
   routing: Record<string, RoutingStats>;
   /** How many ports (pages, Service Workers) this host has served. */
   connections: number;
+  /** Where engines run: the tab-owned engine worker, and each loaded model's place and CPU threads. */
+  placement?: PlacementStats;
+}
+
+export interface PlacementStats {
+  engineWorker: {
+    attached: boolean;
+    /** 1 for the first engine worker, then +1 per handover. */
+    generation: number | null;
+    isolated: boolean | null;
+    /** Threads are possible in the engine worker (its tab is cross-origin isolated). */
+    threads: boolean | null;
+    cores: number | null;
+    /** Engine workers lost so far (their tabs closed). */
+    handovers: number;
+  };
+  models: Record<string, ModelPlacement>;
+}
+
+export interface ModelPlacement {
+  /** 'shared-worker': the SharedWorker host; 'engine-worker': the elected tab's worker; 'dedicated-worker': a page's own host. */
+  where: 'shared-worker' | 'engine-worker' | 'dedicated-worker';
+  threads: number;
 }
 
 export interface RoutingStats {
@@ -201,6 +224,16 @@ export interface HostApi {
   stats(): Promise<HostStats>;
   /** Serve one more port (e.g. one that a page hands to its Service Worker). */
   connect(port: MessagePort): Promise<void>;
+  /**
+   * The Web Lock the host's clients queue for to run its engine worker (client/election.ts),
+   * unique to this host; null when the host needs none (a dedicated worker starts its own).
+   */
+  engineWorkerElection(): Promise<string | null>;
+  /**
+   * The elected tab's engine worker: a port to it, and the name of the lock the tab holds
+   * while it leads (the host learns of its end when that lock is granted).
+   */
+  attachEngineWorker(port: MessagePort, lifeline: string | undefined): Promise<void>;
   /** The engines' cached model files (Cache API), by model, with the origin's storage quota. */
   listCache(): Promise<CacheInfo>;
   /** Deletes one model's cached files: a model id, or an unregistered folder URL from listCache. */
