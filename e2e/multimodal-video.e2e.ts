@@ -11,8 +11,9 @@ import { DEVICES, launch, openPage } from './support/browser.js';
  * video patches, and the greedy answer must equal Hugging Face transformers' on the same
  * frames (reference.json), token by token. Through the in-page client and through /v1 with
  * the unmodified openai SDK, on a dedicated engine host (`?shared=0`). A SharedWorker has no
- * VideoDecoder: there (the default host) WebM is a 400 until a tab's worker decodes for it,
- * and the same clips as Motion JPEG AVI decode with createImageBitmap (checked last).
+ * VideoDecoder: there (the default host) WebM is decoded in the tab's engine worker
+ * (host/placement/video.ts), and the same clips as Motion JPEG AVI decode in the host with
+ * createImageBitmap (checked last).
  */
 const MODEL = 'tiny-random-qwen2-vl';
 const ref = JSON.parse(readFileSync(join(process.cwd(), 'fixtures', 'models', MODEL, 'reference.json'), 'utf8')) as {
@@ -102,10 +103,10 @@ describe.each(DEVICES)('video input through the in-page client on %s', (device) 
   }, 120_000);
 });
 
-describe('video input through /v1 with the openai SDK (wasm)', () => {
+describe('video input through /v1 with the openai SDK (wasm, the default SharedWorker host: WebM decoded in the tab\'s engine worker)', () => {
   let page: Awaited<ReturnType<typeof openPage>>;
   beforeAll(async () => {
-    page = await openWithModel('/e2e/pages/multimodal-gateway.html?shared=0', 'wasm');
+    page = await openWithModel('/e2e/pages/multimodal-gateway.html', 'wasm');
     expect(await page.evaluate(() => (window as any).gateway.controlled)).toBe(true);
   }, 240_000);
   afterAll(async () => { await page?.close(); });
@@ -168,7 +169,7 @@ describe('video input through /v1 with the openai SDK (wasm)', () => {
 });
 
 describe('the SharedWorker host (no VideoDecoder there)', () => {
-  test('Motion JPEG AVI decodes there (createImageBitmap) and equals transformers; WebM is a 400 saying why; the host serves on', async () => {
+  test('WebM decodes in the tab\'s engine worker and Motion JPEG AVI in the host (createImageBitmap): both equal transformers; the host serves on', async () => {
     const page = await openWithModel('/e2e/pages/multimodal.html', 'wasm');
     const out = await page.evaluate(async ([webm, red, blue, body]) => {
       const w = window as any;
@@ -176,17 +177,20 @@ describe('the SharedWorker host (no VideoDecoder there)', () => {
         const r = await w.client.chat.completions.create({ ...body, messages: [{ ...body.messages[0], content: [{ type: 'video_url', video_url: { url } }, body.messages[0].content[1]] }] });
         return r.choices[0].logprobs.content.map((t: any) => t.bytes);
       };
-      let refusal = null;
+      let garbled = null;
       try {
-        await ask(webm);
+        await ask(`data:video/webm;base64,${btoa('\x1a\x45\xdf\xa3garbage')}`);
       } catch (e) {
-        refusal = w.describeError(e);
+        garbled = w.describeError(e);
       }
-      return { refusal, red: await ask(red), blue: await ask(blue) };
+      const stats = await w.client.runtime?.stats?.().catch(() => null);
+      return { webm: await ask(webm), red: await ask(red), blue: await ask(blue), garbled, stats };
     }, [RED, RED_MJPEG, BLUE_MJPEG, request('') as any] as const);
-    expect(out.refusal).toMatchObject({ status: 400, param: 'messages[0].content[0]', code: 'unsupported_video', message: expect.stringContaining('shared: false') });
+    expect(tokenTexts(out.webm)).toEqual(tokenTexts(ref.videos['red-dominant']!.token_bytes));
     expect(tokenTexts(out.red)).toEqual(tokenTexts(ref.videos['red-dominant-mjpeg']!.token_bytes));
     expect(tokenTexts(out.blue)).toEqual(tokenTexts(ref.videos['blue-dominant-mjpeg']!.token_bytes));
+    // A decoding failure in the engine worker is still the typed 400 naming the part.
+    expect(out.garbled).toMatchObject({ status: 400, param: 'messages[0].content[0]', code: 'invalid_video' });
     expect(page.errors).toEqual([]);
     await page.close();
   }, 240_000);

@@ -27,6 +27,7 @@ import type { ResponseStreamEvent } from '../protocol/responses.js';
 import { foldResponse } from '../core/endpoints/response-events.js';
 import { localEngines } from './engines.js';
 import { EnginePlacement } from './placement/placement.js';
+import { placedVideoDecoder } from './placement/video.js';
 
 /**
  * The engine host: one Runtime, served to any number of ports (every tab of the origin
@@ -69,7 +70,8 @@ export function createHost(initial: HostConfig = {}, options: CreateHostOptions 
     models: [...defaultModels, ...(initial.models ?? []).map(toSpec)],
     maxQueue: initial.maxQueue,
     maxQueuePerCaller: initial.maxQueuePerCaller,
-    media: { limits: () => media },
+    // A SharedWorker has no VideoDecoder: WebM videos are decoded in the tab's engine worker.
+    media: { limits: () => media, ...(options.shared ? { videoDecoder: placedVideoDecoder(placement.slot) } : {}) },
     // navigator.deviceMemory: GiB, rounded down and capped (8 in Chromium); absent elsewhere.
     routing: {
       deviceMemory: () => ((globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory ?? 0) * 2 ** 30 || null,

@@ -7,6 +7,7 @@ import type { RuntimeOptions } from '../../core/runtime.js';
 import type { EngineConfig } from '../engines.js';
 import { messagePort } from '../message-port.js';
 import { maskOverPort } from './mask-port.js';
+import { decodeVideoFrames } from '../../core/media/index.js';
 import { capabilitiesOf, type EngineLoadMessage, type EngineWorkerApi, type LoadedDescription, type TokenizerData, type WirePrompt } from './protocol.js';
 
 /** Prepared prompts whose engine-private inputs (pixel values, ...) are kept here; n choices reuse one. */
@@ -121,6 +122,15 @@ export function createEngineWorkerApi(engineLoaders: (config: () => EngineConfig
       models.delete(handle);
       await r?.idle;
       await r?.model.unload();
+    },
+    async decodeVideo(bytes, options) {
+      try {
+        const decoded = await decodeVideoFrames(bytes, options);
+        // A short clip repeats a frame: each buffer is transferred once.
+        return Comlink.transfer({ frames: decoded }, [...new Set(decoded.frames.map((f) => f.data.buffer as ArrayBuffer))]);
+      } catch (err) {
+        return { error: { name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) } };
+      }
     },
   };
 }

@@ -2,6 +2,7 @@ import type { EmbeddingInfo, GenerateOptions, GeneratedToken, LoadedModel, Model
 import type { DeviceKind, LoadProgress, Modality, ModelStorage } from '../../protocol/models.js';
 import type { ErrorMessage } from '../../protocol/rpc.js';
 import type { EngineConfig } from '../engines.js';
+import type { VideoDecodeOptions, VideoFrames } from '../../core/media/index.js';
 
 /**
  * The engine worker's API: a dedicated Worker owned by one tab (elected with Web Locks,
@@ -27,7 +28,14 @@ export interface EngineWorkerApi {
   /** The model's tokenizer files (transformers.js), so the host can tokenize synchronously. */
   tokenizerData(handle: number): Promise<TokenizerData | null>;
   unload(handle: number): Promise<void>;
+  /**
+   * Video bytes -> sampled frames with WebCodecs, which a SharedWorker lacks. Failures come
+   * back as data (their `name` tells core's refusal apart), not as thrown errors.
+   */
+  decodeVideo(bytes: Uint8Array, options: VideoDecodeOptions): Promise<DecodedVideo>;
 }
+
+export type DecodedVideo = { frames: VideoFrames } | { error: { name: string; message: string } };
 
 export interface EngineWorkerInfo {
   isolated: boolean;
