@@ -67,7 +67,7 @@ export function reportReal(model, o, r, native) {
   console.log(`q8 through the default placement (SharedWorker host -> engine worker), all threads (${r.placement.all?.threads ?? '?'}) / 1 thread tokens/s ${f(placedThreads.ratio, 3)} [95% ${f(placedThreads.lo, 3)}-${f(placedThreads.hi, 3)}] (target >= 1.6) ${placedThreads.verdict}`);
 
   const byTurn = (runs, turn) => runs.map((c) => c[turn - 1]);
-  console.log(`\nmulti-turn chat, q8, 1 thread: TTFT per turn (median of ${o.conversations} conversations; 16 tokens per reply)`);
+  console.log(`\nmulti-turn chat, q8 (prefix cache opted in: off by default for q8), 1 thread: TTFT per turn (median of ${o.conversations} conversations; 16 tokens per reply)`);
   console.log('turn   prompt tokens   cached   TTFT cached ms   TTFT no cache ms');
   for (let t = 1; t <= o.turns; t++) {
     const c = byTurn(r.turns.cached, t);

@@ -1,6 +1,7 @@
 import type { TokenLogprob } from '../protocol/chat.js';
 import type { GenerateOptions, GeneratedToken, LoadedModel, PreparedPrompt } from './engine.js';
 import { StopMatcher } from './stop.js';
+import { tokenBytesOf, type TokenBytesOf } from './token-bytes.js';
 
 /**
  * One choice's generation: engine tokens in, OpenAI text pieces out, with stop strings
@@ -23,6 +24,7 @@ export async function* runChoice(
 ): AsyncGenerator<ChoiceEvent> {
   const matcher = new StopMatcher(stops);
   const wantLogprobs = options.topLogprobs !== null;
+  const bytesOf = wantLogprobs ? await tokenBytesOf(model) : null;
   // Logprob entries wait until all of their token's text has been emitted (at a stop:
   // until any of it has, since the rest is cut).
   const pending: Array<{ start: number; end: number; entry: TokenLogprob }> = [];
@@ -63,7 +65,7 @@ export async function* runChoice(
     }
     const start = produced;
     produced += token.text.length;
-    if (wantLogprobs) pending.push({ start, end: produced, entry: toLogprob(token) });
+    if (wantLogprobs) pending.push({ start, end: produced, entry: toLogprob(token, bytesOf) });
     const step = matcher.push(token.text);
     emitted += step.text.length;
     if (step.stopped) {
@@ -84,15 +86,16 @@ export async function* runChoice(
   yield { kind: 'end', finishReason, completionTokens: tokens, ...(cachedTokens === undefined ? {} : { cachedTokens }) };
 }
 
-function toLogprob(token: GeneratedToken): TokenLogprob {
+function toLogprob(token: GeneratedToken, bytesOf: TokenBytesOf | null): TokenLogprob {
+  const bytes = (id: number, text: string) => bytesOf?.(id) ?? Array.from(encoder.encode(text));
   return {
     token: token.tokenText,
     logprob: token.logprob ?? 0,
-    bytes: Array.from(encoder.encode(token.tokenText)),
+    bytes: bytes(token.id, token.tokenText),
     top_logprobs: (token.top ?? []).map((t) => ({
       token: t.text,
       logprob: t.logprob,
-      bytes: Array.from(encoder.encode(t.text)),
+      bytes: bytes(t.id, t.text),
     })),
   };
 }

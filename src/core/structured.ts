@@ -188,12 +188,37 @@ export async function prepareStructured(
       return { prompt, output, grammar, tokenMask: null };
     }
     if (model.tokenVocabulary) {
-      return { prompt, output, grammar, tokenMask: await tokenMaskSource(model, grammar, signal) };
+      return { prompt, output, grammar, tokenMask: refusing(await tokenMaskSource(model, grammar, signal), built) };
     }
   } catch (err) {
     asBadRequest(err, built.param, built.what);
   }
   throw new Error('unreachable');
+}
+
+/**
+ * The mask source with the grammar's own failures during decoding (a grammar found too
+ * ambiguous only as the text grows) turned into the 400 naming the param, like at compile.
+ */
+function refusing(source: TokenMaskSource, built: BuiltConstraint): TokenMaskSource {
+  const guard = <T>(run: () => T): T => {
+    try {
+      return run();
+    } catch (err) {
+      return asBadRequest(err, built.param, built.what);
+    }
+  };
+  return {
+    async create() {
+      const mask = await source.create().catch((err) => asBadRequest(err, built.param, built.what));
+      // Wrapped in place: the mask stays the engine's own object.
+      const next = mask.next.bind(mask);
+      const accept = mask.accept.bind(mask);
+      mask.next = () => next().catch((err) => asBadRequest(err, built.param, built.what));
+      mask.accept = (id) => guard(() => accept(id));
+      return mask;
+    },
+  };
 }
 
 interface BuiltConstraint {

@@ -220,6 +220,9 @@ export class LazyParser {
   }
 
   private config(ready: number[], acc: boolean): number {
+    // Every path that builds a configuration ends here: an ambiguous grammar (a number of
+    // parses that doubles with each byte) is stopped before its cost explodes.
+    if (ready.length > MAX_STACKS) throw new GrammarError('the grammar is too ambiguous to match', 'grammar_too_complex');
     ready.sort((a, b) => a - b);
     const key = ready.join(',') + (acc ? '!' : '');
     let id = this.cfgIds.get(key);
