@@ -36,13 +36,26 @@ async function lead(locks: LockManager, host: Comlink.Remote<HostApi>, left: Abo
   const holding = new Promise<void>((resolve) => (granted = resolve));
   void locks.request(leadership, () => { granted(); return ended; });
   await holding;
-  const worker = new Worker(new URL('../../worker/engine-worker.ts', import.meta.url), { type: 'module', name: 'webinfer-engine' });
-  const { port1, port2 } = new MessageChannel();
-  worker.postMessage(null, [port1]);
-  try {
-    await host.attachEngineWorker(Comlink.transfer(port2, [port2]), leadership);
-    await ended;
-  } finally {
-    worker.terminate();
+  // A worker that starts too slowly (a loaded machine) is refused by the host: start another
+  // rather than lead with none (no other tab would take over while this one holds the lock).
+  for (let attempt = 1; !left.aborted; attempt++) {
+    const worker = new Worker(new URL('../../worker/engine-worker.ts', import.meta.url), { type: 'module', name: 'webinfer-engine' });
+    const { port1, port2 } = new MessageChannel();
+    worker.postMessage(null, [port1]);
+    try {
+      await host.attachEngineWorker(Comlink.transfer(port2, [port2]), leadership);
+    } catch (err) {
+      worker.terminate();
+      if (attempt >= ATTACH_ATTEMPTS) throw err;
+      continue;
+    }
+    try {
+      await ended;
+    } finally {
+      worker.terminate();
+    }
   }
 }
+
+/** Engine workers a leader starts before it gives the lead up (the host refused each: it did not answer in time). */
+const ATTACH_ATTEMPTS = 3;
