@@ -43,6 +43,9 @@ async function runVariant(v: Variant, tokens: number, rounds: number, tokenizerU
     samples.push(await timeStream(start, await client.chat.completions.create({ ...request, max_tokens: tokens })));
   }
   await client.models.unload(v.model.id);
+  // Each variant has its own dedicated host: end it, or earlier variants' workers (and
+  // wllama's) stay alive beside the next one.
+  client.close();
   return { label: v.label, device: info.device, loadMs, samples, isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency };
 }
 

@@ -139,3 +139,19 @@ describe.each(DEVICES)('engine host on %s', (device: Device) => {
     }
   });
 });
+
+test('closing a client ends the dedicated host it started, with its models', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await openPage(context, '/e2e/pages/client-harness.html?device=wasm&shared=0');
+    await page.waitForFunction(() => (window as any).ready);
+    const host = page.workers().find((w) => w.url().includes('worker/host'));
+    expect(host).toBeDefined();
+    const ended = new Promise((resolve) => host!.once('close', resolve));
+    await page.evaluate(() => (window as any).client.close());
+    await ended;
+    expect(page.workers().some((w) => w.url().includes('worker/host'))).toBe(false);
+  } finally {
+    await context.close();
+  }
+}, 60_000);

@@ -91,7 +91,7 @@ export class WebInfer {
   private readonly ready: Promise<void>;
 
   constructor(options: ClientOptions = {}) {
-    this.connection = connect(options.host ?? startHost(options.shared ?? true));
+    this.connection = options.host ? connect(options.host) : connect(startHost(options.shared ?? true), true);
     const api = this.connection.api;
     const wasmPaths = options.config?.wasmPaths ?? wasmPathsFromPage();
     const config = wasmPaths ? { ...options.config, wasmPaths } : options.config;

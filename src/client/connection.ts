@@ -23,7 +23,11 @@ export function startHost(shared = true): HostTarget {
   return new Worker(new URL('../../worker/host.ts', import.meta.url), { type: 'module', name: 'webinfer-host' });
 }
 
-export function connect(target: HostTarget): Connection {
+/**
+ * `owned`: the client started this host itself (startHost), so closing the client ends a
+ * dedicated worker host and frees its models; a host the app passed in stays the app's.
+ */
+export function connect(target: HostTarget, owned = false): Connection {
   installErrorTransfer();
   const endpoint = target instanceof MessagePort || target instanceof Worker ? target : target.port;
   if (endpoint instanceof MessagePort) endpoint.start();
@@ -37,6 +41,7 @@ export function connect(target: HostTarget): Connection {
       election.leave();
       api[Comlink.releaseProxy]();
       if (endpoint instanceof MessagePort) endpoint.close();
+      if (owned && endpoint instanceof Worker) endpoint.terminate();
     },
   };
 }
