@@ -8,6 +8,12 @@
  * Bounded: at most `maxEntries` sequences and `maxBytes` of state per model; the least
  * recently used go first. An entry whose tokens are a prefix of a newer one is dropped
  * when the newer one arrives (the newer covers it: states can be cut back).
+ *
+ * Exactness: an engine whose forward pass depends on how the prompt was split (dynamically
+ * quantized models take activation scales per pass) prefills in fixed blocks of absolute
+ * positions, and says how much of each state was computed that way (`exact`). A match then
+ * reuses whole blocks of that part only (`align`), so the rest runs in the very passes a
+ * request without the cache runs, and the output is the same bit for bit.
  */
 
 export interface PrefixCacheLimits {
@@ -24,13 +30,16 @@ export interface CachedSequence<S> {
   readonly tokens: readonly number[];
   readonly state: S;
   readonly bytes: number;
+  /** Leading positions of `state` that a later request may reuse (all, unless an engine prefills in blocks). */
+  readonly exact: number;
 }
 
 export interface PrefixMatch<S> {
   entry: CachedSequence<S>;
   /**
    * How many leading tokens of the new sequence can come from `entry`: the longest common
-   * prefix, but never the whole new sequence (its last token must run to give logits).
+   * prefix, but never the whole new sequence (its last token must run to give logits),
+   * within the entry's exact part and rounded down to whole blocks.
    */
   reuse: number;
 }
@@ -60,11 +69,15 @@ export class PrefixCache<S> {
     return this.entries.reduce((sum, e) => sum + e.bytes, 0);
   }
 
-  /** The entry sharing the longest prefix with `tokens` (marked as just used), or null when none shares any. */
-  match(tokens: readonly number[]): PrefixMatch<S> | null {
+  /**
+   * The entry sharing the longest reusable prefix with `tokens` (marked as just used), or
+   * null when none shares any. `align`: reuse only whole blocks of that many positions.
+   */
+  match(tokens: readonly number[], align = 1): PrefixMatch<S> | null {
     let best: PrefixMatch<S> | null = null;
     for (const entry of this.entries) {
-      const reuse = Math.min(commonPrefix(entry.tokens, tokens), tokens.length - 1);
+      const common = Math.min(commonPrefix(entry.tokens, tokens), tokens.length - 1, entry.exact);
+      const reuse = common - (common % align);
       if (reuse > 0 && reuse > (best?.reuse ?? 0)) best = { entry, reuse };
     }
     if (best) this.touch(best.entry);
@@ -76,15 +89,21 @@ export class PrefixCache<S> {
     this.entries = this.entries.filter((e) => e !== entry);
   }
 
-  /** Keeps a sequence's state, then evicts down to the limits. A state larger than the whole budget is freed at once. */
-  put(tokens: readonly number[], state: S, bytes: number): void {
-    if (this.limits.maxEntries <= 0 || bytes > this.limits.maxBytes || tokens.length === 0) {
+  /**
+   * Keeps a sequence's state (`exact`: its leading positions a later request may reuse, by
+   * default all), then evicts down to the limits. A state larger than the whole budget, or
+   * with nothing reusable, is freed at once.
+   */
+  put(tokens: readonly number[], state: S, bytes: number, exact = tokens.length): void {
+    if (this.limits.maxEntries <= 0 || bytes > this.limits.maxBytes || tokens.length === 0 || exact <= 0) {
       void this.dispose(state);
       return;
     }
-    const covered = this.entries.filter((e) => e.tokens.length <= tokens.length && commonPrefix(e.tokens, tokens) === e.tokens.length);
+    exact = Math.min(exact, tokens.length);
+    // Covered: a prefix of the new sequence, none of whose reusable part the new one lacks.
+    const covered = this.entries.filter((e) => e.tokens.length <= tokens.length && e.exact <= exact && commonPrefix(e.tokens, tokens) === e.tokens.length);
     for (const e of covered) this.evict(e);
-    this.entries.push({ tokens: [...tokens], state, bytes });
+    this.entries.push({ tokens: [...tokens], state, bytes, exact });
     while (this.entries.length > this.limits.maxEntries || this.bytes > this.limits.maxBytes) this.evict(this.entries[0]!);
   }
 

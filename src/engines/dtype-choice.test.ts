@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../core/engine.js';
 import { defaultModels } from './catalog.js';
 import { DEFAULT_PREFIX_CACHE_LIMITS } from '../core/prefix-cache.js';
-import { dtypeFor, preferredDtype, prefixCacheLimits } from './dtype-choice.js';
+import { dtypeFor, prefillBlock, preferredDtype, prefixCacheLimits } from './dtype-choice.js';
 
 const spec = (dtype?: unknown): ModelSpec => ({ id: 'm', engine: 'transformers', source: { repo: 'm' }, ...(dtype ? { options: { dtype } } : {}) }) as ModelSpec;
 const HUB_SET = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16'];
@@ -43,15 +43,18 @@ describe('dtype choice', () => {
 
 describe('prefixCacheLimits', () => {
   const spec = (options?: Record<string, unknown>) => ({ id: 'm', engine: 'transformers', source: { repo: 'm' }, ...(options ? { options } : {}) });
-  it('on with the defaults for pass-independent dtypes, bounded by the engine then the model', () => {
-    expect(prefixCacheLimits(spec(), undefined, 'fp32')).toEqual(DEFAULT_PREFIX_CACHE_LIMITS);
-    expect(prefixCacheLimits(spec({ prefixCache: { maxEntries: 2 } }), { maxEntries: 8 }, 'q4')?.maxEntries).toBe(2);
-    expect(prefixCacheLimits(spec(), false, 'fp32')).toBeNull();
+  it('on with the defaults, bounded by the engine then the model; off when either says false', () => {
+    expect(prefixCacheLimits(spec(), undefined)).toEqual(DEFAULT_PREFIX_CACHE_LIMITS);
+    expect(prefixCacheLimits(spec({ prefixCache: { maxEntries: 2 } }), { maxEntries: 8 })?.maxEntries).toBe(2);
+    expect(prefixCacheLimits(spec(), false)).toBeNull();
+    expect(prefixCacheLimits(spec({ prefixCache: true }), false)).toEqual(DEFAULT_PREFIX_CACHE_LIMITS);
+    expect(prefixCacheLimits(spec({ prefixCache: false }), undefined)).toBeNull();
   });
-  it('off for dynamically quantized files unless the model opts in', () => {
-    for (const dtype of ['q8', 'int8', 'uint8']) expect(prefixCacheLimits(spec(), undefined, dtype)).toBeNull();
-    expect(prefixCacheLimits(spec(), { maxEntries: 8 }, 'q8')).toBeNull();
-    expect(prefixCacheLimits(spec({ prefixCache: true }), undefined, 'q8')).toEqual(DEFAULT_PREFIX_CACHE_LIMITS);
-    expect(prefixCacheLimits(spec({ prefixCache: false }), undefined, 'fp32')).toBeNull();
+});
+
+describe('prefillBlock', () => {
+  it('blocks of 32 positions for dynamically quantized files, one pass otherwise', () => {
+    for (const dtype of ['q8', 'int8', 'uint8']) expect(prefillBlock(dtype)).toBe(32);
+    for (const dtype of ['fp32', 'fp16', 'q4', 'q4f16', undefined]) expect(prefillBlock(dtype)).toBe(0);
   });
 });

@@ -61,13 +61,19 @@ export const DTYPE_SUFFIX: Record<string, string> = {
 const PASS_DEPENDENT_DTYPES = new Set(['q8', 'int8', 'uint8']);
 
 /**
- * The prefix cache's bounds for a model: its own `options.prefixCache`, else the engine's,
- * else the defaults. Off by default for pass-dependent dtypes, so that output never depends
- * on what was cached (a model's own `options.prefixCache` opts in, accepting the shift).
+ * Positions per prefill pass for a dtype, or 0 for one pass. Pass-dependent dtypes prefill
+ * in blocks at fixed positions (0-31, 32-63, ...), with or without the prefix cache, so a
+ * cached block is exactly what a request without the cache computes (src/core/prefix-cache.ts).
+ * 32 keeps at most 31 tokens of a cached prompt from being reused, while each pass still
+ * has enough rows to keep the matrix kernels busy.
  */
-export function prefixCacheLimits(spec: ModelSpec, engine: Partial<PrefixCacheLimits> | false | undefined, dtype: string | undefined): PrefixCacheLimits | null {
+export function prefillBlock(dtype: string | undefined): number {
+  return dtype && PASS_DEPENDENT_DTYPES.has(dtype) ? 32 : 0;
+}
+
+/** The prefix cache's bounds for a model: its own `options.prefixCache`, else the engine's, else the defaults. */
+export function prefixCacheLimits(spec: ModelSpec, engine: Partial<PrefixCacheLimits> | false | undefined): PrefixCacheLimits | null {
   const own = spec.options?.prefixCache as Partial<PrefixCacheLimits> | boolean | undefined;
-  if (own === undefined && dtype && PASS_DEPENDENT_DTYPES.has(dtype)) return null;
   const chosen = own ?? engine;
   if (chosen === false) return null;
   return { ...DEFAULT_PREFIX_CACHE_LIMITS, ...engine, ...(typeof own === 'object' ? own : {}) };

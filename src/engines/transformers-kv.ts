@@ -65,6 +65,44 @@ async function prefixOf(t: Tensor, length: number): Promise<Tensor> {
   return cpu.slice(null, null, [0, length], null);
 }
 
+/**
+ * Runs prompt positions [from, to) through the model in passes of `block` positions at
+ * fixed offsets (from and to are multiples of block), each pass continuing `past`.
+ * Returns the state for positions [0, to), or null when aborted between passes.
+ */
+export async function prefillBlocks(
+  model: PreTrainedModel,
+  ids: readonly number[],
+  past: KvState | null,
+  from: number,
+  to: number,
+  block: number,
+  signal: AbortSignal,
+): Promise<KvState | null> {
+  let cache = past as (KvState & { update(entries: KvState): void }) | null;
+  for (let start = from; start < to; start += block) {
+    if (signal.aborted) {
+      if (cache) await disposeKv(cache);
+      return null;
+    }
+    const end = start + block;
+    const outputs = (await model.forward({
+      input_ids: new Tensor('int64', BigInt64Array.from(ids.slice(start, end), (id) => BigInt(id)), [1, end - start]),
+      attention_mask: new Tensor('int64', new BigInt64Array(end).fill(1n), [1, end]),
+      ...(cache ? { past_key_values: cache } : {}),
+    } as never)) as Record<string, Tensor>;
+    const present: KvState = {};
+    for (const [name, t] of Object.entries(outputs)) {
+      if (name.startsWith('present')) present[name.replace('present', 'past_key_values')] = t;
+      else if (t.location === 'gpu-buffer') t.dispose();
+    }
+    // update() frees the replaced GPU tensors; CPU ones are left to the garbage collector.
+    if (cache) cache.update(present);
+    else cache = new DynamicCache(present) as unknown as typeof cache;
+  }
+  return cache;
+}
+
 export async function disposeKv(state: KvState): Promise<void> {
   await Promise.all(Object.values(state).map((t) => (t.location === 'gpu-buffer' ? t.dispose() : undefined)));
 }

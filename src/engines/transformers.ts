@@ -36,8 +36,8 @@ import { modelTokenizer } from './transformers-tokenizer.js';
 import { encodeCooperatively } from './transformers/cooperative-encode.js';
 import type { PrefixCache, PrefixCacheLimits } from '../core/prefix-cache.js';
 import { chooseThreads } from '../core/threads.js';
-import { createKvCache, kvBytes, kvLength, reusable, supportsPrefixCache, type KvState } from './transformers-kv.js';
-import { DTYPE_SUFFIX, dtypeCandidates, dtypeFor, prefixCacheLimits } from './dtype-choice.js';
+import { createKvCache, kvBytes, kvLength, prefillBlocks, reusable, supportsPrefixCache, type KvState } from './transformers-kv.js';
+import { DTYPE_SUFFIX, dtypeCandidates, dtypeFor, prefillBlock, prefixCacheLimits } from './dtype-choice.js';
 import { withLoadErrors } from './transformers/load-errors.js';
 import { recordCacheWrites, withCacheReport } from './transformers/cache-writes.js';
 
@@ -101,7 +101,7 @@ export function createTransformersEngine(options: TransformersEngineOptions = {}
         AutoModelForCausalLM.from_pretrained(spec.source.repo, { ...common, device, ...dtypeOption, ...(external ? { use_external_data_format: external } : {}) }),
       ]);
       ctx.onProgress({ model: spec.id, phase: 'init', progress: 1, loaded: null, total: null, file: null, text: 'Initializing' });
-      return new TransformersModel(spec, tokenizer, model, device, prefixCacheLimits(spec, options.prefixCache, dtype));
+      return new TransformersModel(spec, tokenizer, model, device, prefixCacheLimits(spec, options.prefixCache), prefillBlock(dtype));
     },
   }, () => options.hubUrl), () => options.hubUrl);
 }
@@ -253,6 +253,8 @@ export class TransformersModel implements LoadedModel {
   private vocabulary: TokenVocabulary | null = null;
   /** KV states of recent sequences (null: disabled, or a model whose cache cannot be cut back). */
   private readonly kv: PrefixCache<KvState> | null;
+  /** Positions per prefill pass (0: the whole prompt in one), see dtype-choice.ts's prefillBlock. */
+  private readonly block: number;
 
   constructor(
     spec: ModelSpec,
@@ -260,10 +262,14 @@ export class TransformersModel implements LoadedModel {
     protected readonly model: PreTrainedModel,
     readonly device: DeviceKind,
     prefixCache: PrefixCacheLimits | null = null,
+    block = 0,
   ) {
     this.id = spec.id;
     this.textTokenizer = modelTokenizer(tokenizer);
-    this.kv = prefixCache && supportsPrefixCache(model) ? createKvCache(prefixCache) : null;
+    const plainKv = supportsPrefixCache(model);
+    this.kv = prefixCache && plainKv ? createKvCache(prefixCache) : null;
+    // Blocks need a state to carry between passes; the same with the cache on or off.
+    this.block = plainKv ? block : 0;
     const config = model.config as unknown as Record<string, unknown>;
     const textConfig = (config.text_config ?? {}) as Record<string, unknown>;
     this.contextLength = spec.contextLength ?? ((config.max_position_embeddings ?? textConfig.max_position_embeddings) as number | undefined) ?? null;
@@ -332,7 +338,6 @@ export class TransformersModel implements LoadedModel {
     // in the forward wrapper (xgrammar's mask is async), applied here synchronously.
     const mask = options.tokenMask ? await options.tokenMask.create() : null;
     let allowed: Int32Array | null = null;
-    this.stepHook = mask ? async () => { allowed = await mask.next(); } : null;
 
     const processor = new (class extends LogitsProcessor {
       override _call(_ids: bigint[][], logits: Tensor): Tensor {
@@ -368,9 +373,25 @@ export class TransformersModel implements LoadedModel {
     const attention_mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
     // Media inputs make equal token ids mean different things: no prefix cache for them.
     const kv = prompt.modelInputs ? null : this.kv;
-    const reuse = kv ? await reuseFrom(kv, ids) : null;
+    const block = prompt.modelInputs ? 0 : this.block;
+    const reuse = kv ? await reuseFrom(kv, ids, block || 1) : null;
     // Only engines that keep a prefix cache report it (0 on a miss).
     cachedTokens = kv ? (reuse?.tokens ?? 0) : undefined;
+    // Blocked prefill: every whole block before the last runs here, generate() runs the last.
+    let past = reuse?.cache ?? null;
+    if (block) {
+      try {
+        past = await prefillBlocks(this.model, ids, past, reuse?.tokens ?? 0, lastBlockStart(ids.length, block), block, signal);
+      } catch (err) {
+        mask?.dispose();
+        throw err;
+      }
+      if (!past && signal.aborted) {
+        mask?.dispose();
+        return;
+      }
+    }
+    this.stepHook = mask ? async () => { allowed = await mask.next(); } : null;
     const done = this.model
       .generate({
         // Engine-private inputs that go with the tokens (a vision model's pixel_values, ...).
@@ -378,7 +399,7 @@ export class TransformersModel implements LoadedModel {
         input_ids,
         attention_mask,
         // The cached prefix: transformers.js runs only the tokens after it.
-        ...(reuse ? { past_key_values: reuse.cache } : {}),
+        ...(past ? { past_key_values: past } : {}),
         // Everything transformers.js would do to the logits, our sampler already did.
         generation_config: {
           do_sample: false,
@@ -402,7 +423,8 @@ export class TransformersModel implements LoadedModel {
       } as never)
       .then(
         (out: unknown) => {
-          if (kv) keep(kv, out as GenerateOutput);
+          // Blocked: what later requests may reuse is the prompt's whole blocks.
+          if (kv) keep(kv, out as GenerateOutput, block ? ids.length - (ids.length % block) : Infinity);
           tokens.close();
         },
         (err: unknown) => tokens.fail(err),
@@ -432,22 +454,30 @@ interface GenerateOutput {
   past_key_values?: KvState;
 }
 
-/** The cached state to start from: the longest common prefix with a kept sequence. */
-async function reuseFrom(kv: PrefixCache<KvState>, ids: number[]): Promise<{ cache: KvState; tokens: number } | null> {
-  const match = kv.match(ids);
+/** The cached state to start from: the longest common prefix with a kept sequence, in whole blocks of `align`. */
+async function reuseFrom(kv: PrefixCache<KvState>, ids: number[], align: number): Promise<{ cache: KvState; tokens: number } | null> {
+  const match = kv.match(ids, align);
   if (!match) return null;
   const { cache, consumed } = await reusable(match.entry.state, match.reuse);
   if (consumed) kv.take(match.entry);
   return { cache, tokens: match.reuse };
 }
 
-/** Keeps a finished generation's KV state with the ids it covers (prompt and output, less the last sampled token). */
-function keep(kv: PrefixCache<KvState>, out: GenerateOutput): void {
+/**
+ * Keeps a finished generation's KV state with the ids it covers (prompt and output, less
+ * the last sampled token); `exact` of its positions may be reused.
+ */
+function keep(kv: PrefixCache<KvState>, out: GenerateOutput, exact: number): void {
   const state = out?.past_key_values;
   if (!state || !out.sequences) return;
   const length = kvLength(state);
   const ids = Array.from((out.sequences.data as BigInt64Array).subarray(0, length), Number);
-  kv.put(ids, state, kvBytes(state));
+  kv.put(ids, state, kvBytes(state), Math.min(exact, length));
+}
+
+/** Where the prompt's last prefill block starts: it holds 1 to `block` positions. */
+function lastBlockStart(length: number, block: number): number {
+  return Math.floor((length - 1) / block) * block;
 }
 
 /**

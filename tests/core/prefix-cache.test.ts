@@ -35,6 +35,37 @@ describe('PrefixCache', () => {
     expect(freed).toEqual(['turn1']);
   });
 
+  test('blocked engines: reuse whole blocks of the exact part only', () => {
+    const { kv } = cache();
+    const prompt = Array.from({ length: 70 }, (_, i) => i + 1);
+    // A 70-token prompt prefilled in blocks of 32, then 5 decoded tokens: positions 0-63 are exact.
+    kv.put([...prompt, 100, 101, 102, 103, 104], 'turn1', 10, 64);
+    // The next turn shares all 75 tokens, but reuses the two whole blocks only.
+    expect(kv.match([...prompt, 100, 101, 102, 103, 104, 7, 8], 32)).toMatchObject({ entry: { state: 'turn1' }, reuse: 64 });
+    // Without blocks (another engine's view of the same entry) the exact part still bounds it.
+    expect(kv.match([...prompt, 100, 101, 102, 103, 104, 7, 8])).toMatchObject({ reuse: 64 });
+    // The same prompt again (the next of n choices): its last block runs again, not only its last token.
+    expect(kv.match(prompt, 32)).toMatchObject({ reuse: 64 });
+    expect(kv.match(prompt.slice(0, 64), 32)).toMatchObject({ reuse: 32 });
+    // Less than one whole block in common: nothing.
+    expect(kv.match([...prompt.slice(0, 20), 999], 32)).toBeNull();
+  });
+
+  test('a state with no exact part is not kept; a newer one covers an older only when exact as far', () => {
+    const { kv, freed } = cache();
+    kv.put([1, 2, 3], 'short', 10, 0);
+    expect(kv.size).toBe(0);
+    expect(freed).toEqual(['short']);
+    kv.put([1, 2, 3, 4], 'a', 10, 4);
+    // Extends 'a' but is exact over fewer positions: 'a' stays, it can give more.
+    kv.put([1, 2, 3, 4, 5, 6], 'b', 10, 2);
+    expect(kv.size).toBe(2);
+    expect(kv.match([1, 2, 3, 4, 9])).toMatchObject({ entry: { state: 'a' }, reuse: 4 });
+    kv.put([1, 2, 3, 4, 5, 6, 7], 'c', 10, 6);
+    expect(kv.size).toBe(1);
+    expect([...freed].sort()).toEqual(['a', 'b', 'short']);
+  });
+
   test('least recently used go first, by count and by bytes; oversize states are freed at once', () => {
     const { kv, freed } = cache(2, 100);
     kv.put([1], 'a', 40);
