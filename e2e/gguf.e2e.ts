@@ -197,6 +197,35 @@ describe('GGUF engine, WASM, dedicated worker', () => {
     expect(r.minTokens.error).toMatchObject({ status: 400, param: 'min_tokens' });
   });
 
+  test("llama.cpp's prompt cache: the next turn and a repeated prompt prefill only what is new; usage says what was reused", async () => {
+    const r = await page.evaluate(async () => {
+      const w = window as any;
+      const model = 'tiny-gguf-f32';
+      await w.client.models.load(model, { device: 'wasm' });
+      const ref = w.references[model];
+      const logit_bias = Object.fromEntries(ref.partial_utf8_ids.map((id: number) => [id, -100]));
+      const ask = (messages: object[], extra: object = {}) => w.client.chat.completions.create({ model, messages, max_tokens: 6, temperature: 0, ignore_eos: true, logit_bias, ...extra });
+      const turn1 = [{ role: 'user', content: 'Where do rivers begin, and where do they end?' }];
+      const first = await ask(turn1);
+      const again = await ask(turn1);
+      const turn2 = [...turn1, { role: 'assistant', content: first.choices[0].message.content }, { role: 'user', content: 'And lakes?' }];
+      const second = await ask(turn2);
+      // A new conversation shares only the template's opening (Llama 3's is long), not the question.
+      const other = await ask([{ role: 'user', content: 'Name three colours.' }]);
+      await w.client.models.unload(model);
+      return { first, again, second, other };
+    });
+    const cached = (c: any) => c.usage.prompt_tokens_details?.cached_tokens;
+    expect(cached(r.first)).toBe(0);
+    // The same prompt again: all but its last token (llama.cpp runs one to get logits).
+    expect(cached(r.again)).toBe(r.again.usage.prompt_tokens - 1);
+    expect(r.again.choices[0].message.content).toBe(r.first.choices[0].message.content);
+    // The next turn: at least the whole first prompt.
+    expect(cached(r.second)).toBeGreaterThanOrEqual(r.first.usage.prompt_tokens);
+    expect(cached(r.second)).toBeLessThan(r.second.usage.prompt_tokens);
+    expect(cached(r.other)).toBeLessThan(r.other.usage.prompt_tokens - 4);
+  });
+
   // llama.cpp enforces core's constraints as GBNF (src/engines/gguf/gbnf.ts); random weights
   // would never write valid JSON by chance, so each valid output is the grammar at work.
   test.each(['tiny-gguf-q8_0', 'tiny-gguf-qwen2.5', 'tiny-gguf-qwen3'])('%s: json_schema, json_object, regex, a GBNF grammar and forced tool calls are enforced; bad constraints stay 400s', async (model) => {

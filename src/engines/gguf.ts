@@ -230,10 +230,14 @@ export class GgufModel implements LoadedModel {
     } catch (err) {
       throw generationError(err, this.native.take());
     }
+    // Reported with the first token (core reads it from there).
+    let reported = false;
     try {
       for await (const chunk of chunks) {
         for (const event of toTokenEvents(chunk, this.eogIds)) {
           const isEos = event.isEos;
+          const cached = !reported && typeof chunk.timings?.cache_n === 'number' ? { cachedTokens: chunk.timings.cache_n } : {};
+          reported = true;
           yield {
             id: event.id,
             text: isEos ? detokenizer.flush() : detokenizer.push(event.id),
@@ -241,6 +245,7 @@ export class GgufModel implements LoadedModel {
             isEos,
             ...(event.logprob === undefined || options.topLogprobs === null ? {} : { logprob: event.logprob }),
             ...(event.top && options.topLogprobs ? { top: event.top.slice(0, options.topLogprobs).map((t) => ({ ...t, text: tokenText(t.id) })) } : {}),
+            ...cached,
           };
           if (isEos) return;
         }

@@ -50,7 +50,10 @@ export function completionBody(prompt: string, options: GenerateOptions, context
     // tokens that could be chosen (wllama fails on a reported token that is not valid UTF-8).
     post_sampling_probs: options.topLogprobs === null,
     ignore_eos: options.ignoreEos,
+    // llama.cpp keeps the slot's KV state and prefills only after the longest common prefix
+    // (the next turn, the n choices of a prompt); per-token timings say how much it reused.
     cache_prompt: true,
+    timings_per_token: true,
   };
 }
 
@@ -62,6 +65,8 @@ interface ProbEntry {
 
 export interface WllamaChunk {
   choices?: Array<{ logprobs?: { content?: ProbEntry[] } | null; finish_reason?: string | null }>;
+  /** `timings_per_token`: `cache_n` is the prompt tokens llama.cpp took from its cache. */
+  timings?: { cache_n?: number };
 }
 
 export interface TokenEvent {
