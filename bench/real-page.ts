@@ -84,7 +84,7 @@ window.runReal = async (o) => {
   const base = `/models/${o.model}/`;
   const ids = (dtype: string) => `${o.model}@${dtype}`;
   // The decode paths repeat one prompt: without the prefix cache, so TTFT is a whole
-  // prefill on every path (webinfer's q8 in 32-position blocks, transformers.js's in one pass).
+  // prefill on every path (webinfer's q8 in 64-position blocks, transformers.js's in one pass).
   const models = () =>
     o.dtypes.map((dtype) => ({ id: ids(dtype), repo: o.model, baseUrl: base, options: { dtype, prefixCache: false } }));
   // One dedicated host per thread setting (onnxruntime-web fixes its threads at start).

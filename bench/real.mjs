@@ -59,7 +59,7 @@ export function reportReal(model, o, r, native) {
     const { ratio, lo, hi, verdict } = pairedRatio(r.decode[`webinfer ${dtype} 1t`], r.decode[`transformers.js ${dtype} 1t`], 0.98);
     console.log(`${dtype}, 1 thread: webinfer / plain transformers.js tokens/s ${f(ratio, 3)} [95% ${f(lo, 3)}-${f(hi, 3)}] (target >= 0.98) ${verdict}`);
     const ttft = pairedRatio(r.decode[`webinfer ${dtype} 1t`], r.decode[`transformers.js ${dtype} 1t`], Infinity, 'ttftMs');
-    console.log(`${dtype}, 1 thread: webinfer / plain transformers.js TTFT ${f(ttft.ratio, 3)} [95% ${f(ttft.lo, 3)}-${f(ttft.hi, 3)}] (no cache; q8 prefills in 32-position blocks, the price of an exact prefix cache)`);
+    console.log(`${dtype}, 1 thread: webinfer / plain transformers.js TTFT ${f(ttft.ratio, 3)} [95% ${f(ttft.lo, 3)}-${f(ttft.hi, 3)}] (no cache; q8 prefills in 64-position blocks, the price of an exact prefix cache)`);
     const n = native[dtype];
     if (n?.decode_tok_s) console.log(`${dtype}, 1 thread: webinfer / native onnxruntime tokens/s ${f(median(r.decode[`webinfer ${dtype} 1t`].map((s) => s.decodeTokPerS)) / median(n.decode_tok_s), 2)} (medians; the CPU ceiling)`);
   }

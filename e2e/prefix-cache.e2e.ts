@@ -11,7 +11,7 @@ import { DEVICES, launch, openPage, type Device } from './support/browser.js';
  * one prefill, a shorter prompt after a longer one (the state cut back), and an abort.
  *
  * fp32 on both devices, and q8 on WASM: its dynamically quantized matmuls take scales per
- * pass, so it prefills in blocks of 32 positions and reuses whole blocks only (without that,
+ * pass, so it prefills in blocks of 64 positions and reuses whole blocks only (without that,
  * cached and uncached runs pick other tokens on this model).
  */
 
@@ -19,12 +19,12 @@ import { DEVICES, launch, openPage, type Device } from './support/browser.js';
 const FILES = '/models/tiny-random-llama3/';
 const CACHED = 'prefix-on';
 const PLAIN = 'prefix-off';
-// Long enough that the prompts below share whole 32-position blocks (q8's reuse unit).
+// Long enough that the prompts below share whole 64-position blocks (q8's reuse unit).
 const SYSTEM = {
   role: 'system',
-  content: 'You are a helpful assistant for a small bookshop in the old town. Answer briefly and to the point, in plain words, and say so when you do not know.',
+  content: 'You are a helpful assistant for a small bookshop in the old town. Answer briefly and to the point, in plain words, and say so when you do not know. The shop opens at nine, closes at six, and is shut on Sundays and public holidays.',
 };
-const BLOCK = 32;
+const BLOCK = 64;
 
 /** Cases: each device at fp32, and WASM at q8 (blocked prefill). */
 const CASES = [...DEVICES.map((device) => ({ device, dtype: 'fp32' })), { device: 'wasm' as Device, dtype: 'q8' }];

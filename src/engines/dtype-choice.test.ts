@@ -53,8 +53,8 @@ describe('prefixCacheLimits', () => {
 });
 
 describe('prefillBlock', () => {
-  it('blocks of 32 positions for dynamically quantized files, one pass otherwise', () => {
-    for (const dtype of ['q8', 'int8', 'uint8']) expect(prefillBlock(dtype)).toBe(32);
+  it('blocks of 64 positions for dynamically quantized files, one pass otherwise', () => {
+    for (const dtype of ['q8', 'int8', 'uint8']) expect(prefillBlock(dtype)).toBe(64);
     for (const dtype of ['fp32', 'fp16', 'q4', 'q4f16', undefined]) expect(prefillBlock(dtype)).toBe(0);
   });
 });

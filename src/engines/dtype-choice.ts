@@ -62,13 +62,14 @@ const PASS_DEPENDENT_DTYPES = new Set(['q8', 'int8', 'uint8']);
 
 /**
  * Positions per prefill pass for a dtype, or 0 for one pass. Pass-dependent dtypes prefill
- * in blocks at fixed positions (0-31, 32-63, ...), with or without the prefix cache, so a
+ * in blocks at fixed positions (0-63, 64-127, ...), with or without the prefix cache, so a
  * cached block is exactly what a request without the cache computes (src/core/prefix-cache.ts).
- * 32 keeps at most 31 tokens of a cached prompt from being reused, while each pass still
- * has enough rows to keep the matrix kernels busy.
+ * Each extra pass reads every weight again, about one decode step (bench-0.5b, WASM: 32
+ * made a 96-token prefill 12% slower than one pass); each block boundary leaves up to
+ * block - 1 cached tokens to prefill again. 64 weighs the two.
  */
 export function prefillBlock(dtype: string | undefined): number {
-  return dtype && PASS_DEPENDENT_DTYPES.has(dtype) ? 32 : 0;
+  return dtype && PASS_DEPENDENT_DTYPES.has(dtype) ? 64 : 0;
 }
 
 /** The prefix cache's bounds for a model: its own `options.prefixCache`, else the engine's, else the defaults. */
