@@ -1,8 +1,9 @@
+import { parseBody, parseClass, splitRules, type EbnfNode } from './ebnf.js';
+
 /**
- * Facts about a grammar in the normalized form xgrammar prints (`Grammar.toString()`):
- * one rule per line, `name ::= body`, bodies built from `"literals"`, `[classes]`, rule
- * names, `( ... )` groups, `|`, `""`, lookaheads `(= ...)` and `TagDispatch(...)`;
- * `{m,n}`, `*`, `+` and `?` are already expanded into rules there.
+ * Facts about a grammar in the normalized form xgrammar prints (`Grammar.toString()`,
+ * parsed by ebnf.ts), each element reduced to what the facts need: terminals by length
+ * and emptiness.
  *
  * - `findUnproductive`: whether the root derives at least one finite string. `root ::= root`,
  *   a `$ref` cycle with no way out, a regex no string matches: each compiles to a grammar
@@ -26,156 +27,45 @@ interface Rule {
 /** Parses the printed grammar; throws on text it does not understand (a caller bug). */
 export function parseNormalized(text: string): Map<string, Rule> {
   const rules = new Map<string, Rule>();
-  // TagDispatch spans several lines: join the continuation lines to their rule.
-  const lines: string[] = [];
-  for (const line of text.split('\n')) {
-    if (/^[A-Za-z_][A-Za-z0-9_]*\s*::=/.test(line) || lines.length === 0) lines.push(line);
-    else lines[lines.length - 1] += `\n${line}`;
-  }
-  for (const line of lines) {
-    if (!line.trim()) continue;
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*::=\s*([\s\S]*)$/.exec(line);
-    if (!m) throw new Error(`unexpected grammar line: ${line.slice(0, 80)}`);
-    const parser = new BodyParser(m[2]!);
-    rules.set(m[1]!, { name: m[1]!, alternatives: parser.alternatives(false) });
-  }
+  for (const { name, body } of splitRules(text)) rules.set(name, { name, alternatives: alternativesOf(parseBody(body)) });
   return rules;
 }
 
-class BodyParser {
-  private i = 0;
-  constructor(private readonly s: string) {}
+function alternativesOf(alts: EbnfNode[][]): Element[][] {
+  return alts.map((alt) => alt.map(elementOf));
+}
 
-  alternatives(nested: boolean): Element[][] {
-    const alts: Element[][] = [[]];
-    for (;;) {
-      this.space();
-      if (this.i >= this.s.length) break;
-      const c = this.s[this.i]!;
-      if (c === ')') {
-        if (!nested) throw new Error(`unbalanced ')' in ${this.s.slice(0, 80)}`);
-        break;
-      }
-      if (c === '|') {
-        this.i++;
-        alts.push([]);
-        continue;
-      }
-      alts[alts.length - 1]!.push(this.quantified(this.element()));
-    }
-    return alts;
-  }
-
-  /** `e*`, `e?`, `e{0,n}` derive the empty string; `e+`, `e{m,n}` what `e` derives. */
-  private quantified(e: Element): Element {
-    const m = /^(\*|\+|\?|\{\s*(\d+)\s*(,\s*(\d*))?\s*\})/.exec(this.s.slice(this.i));
-    if (!m) return e;
-    this.i += m[0].length;
-    const min = m[1] === '+' ? 1 : m[2] !== undefined ? Number(m[2]) : 0;
-    // An unbounded repeat is one position in xgrammar (a loop); a bounded one is max positions.
-    const max = m[2] === undefined ? 1 : m[3] === undefined ? min : m[4] ? Number(m[4]) : Math.max(min, 1);
-    return { kind: 'repeat', inner: e, min, max };
-  }
-
-  private element(): Element {
-    const c = this.s[this.i]!;
-    if (c === '"') {
-      const text = this.scan('"');
-      return { kind: 'terminal', empty: false, length: text.replace(/\\(x..|u.{4}|U.{8}|.)/g, 'x').length };
-    }
-    if (c === '[') return { kind: 'terminal', empty: classIsEmpty(this.scan(']')), length: 1 };
-    if (c === '(') {
-      this.i++;
-      if (this.s[this.i] === '=') {
-        // A lookahead restricts what follows; it derives nothing itself.
-        this.i++;
-        this.alternatives(true);
-        this.expect(')');
-        return { kind: 'always' };
-      }
-      const alternatives = this.alternatives(true);
-      this.expect(')');
-      return { kind: 'group', alternatives };
-    }
-    const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.s.slice(this.i))?.[0];
-    if (!name) throw new Error(`unexpected '${c}' in grammar: ${this.s.slice(0, 80)}`);
-    this.i += name.length;
-    if (name === 'TagDispatch' && this.s[this.i] === '(') {
-      // Free text with tagged sections: it can always end (stop_eos / a stop string).
-      this.skipBalanced();
-      return { kind: 'always' };
-    }
-    return { kind: 'rule', name };
-  }
-
-  /** The text between a delimiter at i and its closing `close`, escapes kept. */
-  private scan(close: string): string {
-    const start = ++this.i;
-    while (this.i < this.s.length && this.s[this.i] !== close) this.i += this.s[this.i] === '\\' ? 2 : 1;
-    if (this.i >= this.s.length) throw new Error(`unterminated ${close} in grammar`);
-    return this.s.slice(start, this.i++);
-  }
-
-  private skipBalanced(): void {
-    let depth = 0;
-    do {
-      const c = this.s[this.i]!;
-      if (c === '"') { this.scan('"'); continue; }
-      if (c === '(') depth++;
-      else if (c === ')') depth--;
-      this.i++;
-    } while (depth > 0 && this.i < this.s.length);
-  }
-
-  private expect(c: string): void {
-    this.space();
-    if (this.s[this.i] !== c) throw new Error(`expected '${c}' in grammar: ${this.s.slice(0, 80)}`);
-    this.i++;
-  }
-
-  private space(): void {
-    while (this.i < this.s.length && /\s/.test(this.s[this.i]!)) this.i++;
+function elementOf(e: EbnfNode): Element {
+  switch (e.kind) {
+    case 'literal': return { kind: 'terminal', empty: false, length: e.codePoints.length };
+    case 'class': return { kind: 'terminal', empty: rangesAreEmpty(e.ranges, e.negated), length: 1 };
+    case 'ref': return { kind: 'rule', name: e.name };
+    case 'group': return { kind: 'group', alternatives: alternativesOf(e.alts) };
+    // A lookahead derives nothing itself; TagDispatch is free text that can always end
+    // (stop_eos / a stop string).
+    case 'lookahead':
+    case 'dispatch': return { kind: 'always' };
+    // `e*`, `e?`, `e{0,n}` derive the empty string; `e+`, `e{m,n}` what `e` derives. An
+    // unbounded repeat is one position in xgrammar (a loop); a bounded one is max positions.
+    case 'repeat': return { kind: 'repeat', inner: elementOf(e.inner), min: e.min, max: e.max === Infinity ? Math.max(e.min, 1) : e.max };
   }
 }
 
 // ---- character classes ------------------------------------------------------------------
 
 const MAX_CODE_POINT = 0x10ffff;
-const ESCAPES: Record<string, number> = { n: 10, r: 13, t: 9, f: 12, v: 11, b: 8, '0': 0, e: 27 };
 
-/** A class that no character matches (`[^\s\S]` prints as a negated class of everything). */
+/** A class that no character matches (`[^\s\S]` prints as a negated class of everything); `body` is its inside. */
 export function classIsEmpty(body: string): boolean {
-  const negated = body.startsWith('^');
-  const ranges: Array<[number, number]> = [];
-  let i = negated ? 1 : 0;
-  const next = (): number => {
-    const c = body[i]!;
-    if (c !== '\\') {
-      const cp = body.codePointAt(i)!;
-      i += cp > 0xffff ? 2 : 1;
-      return cp;
-    }
-    const e = body[i + 1]!;
-    const hex = (n: number) => { const v = parseInt(body.slice(i + 2, i + 2 + n), 16); i += 2 + n; return v; };
-    if (e === 'x') return hex(2);
-    if (e === 'u') return hex(4);
-    if (e === 'U') return hex(8);
-    i += 2;
-    return ESCAPES[e] ?? e.codePointAt(0)!;
-  };
-  while (i < body.length) {
-    const lo = next();
-    let hi = lo;
-    if (body[i] === '-' && i + 1 < body.length) {
-      i++;
-      hi = next();
-    }
-    ranges.push([lo, hi]);
-  }
+  const { ranges, negated } = parseClass(body);
+  return rangesAreEmpty(ranges, negated);
+}
+
+function rangesAreEmpty(ranges: Array<[number, number]>, negated: boolean): boolean {
   if (!negated) return ranges.length === 0;
-  ranges.sort((a, b) => a[0] - b[0]);
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
   let covered = -1;
-  for (const [lo, hi] of ranges) {
+  for (const [lo, hi] of sorted) {
     if (lo > covered + 1) return false;
     covered = Math.max(covered, hi);
   }

@@ -1,10 +1,10 @@
 import { GrammarError } from '../constraint.js';
+import { decodeLiteral, EbnfSyntaxError, parseBody, splitRules, type EbnfNode } from '../ebnf.js';
 import { buildDispatch, parseDispatch, type DispatchBuilder } from './dispatch.js';
 import { complement, encode, utf8Sequences } from './utf8-ranges.js';
 
 /**
- * xgrammar's normalized grammar text (`Grammar.toString()`: one `name ::= body` per line,
- * bodies of `"literals"`, `[classes]`, rule names, groups, `|`, quantifiers, lookaheads)
+ * A grammar (xgrammar's normalized text or a request's EBNF, parsed by ../ebnf.ts)
  * compiled to one byte-level NFA per rule. Edges are byte ranges (classes expanded to
  * UTF-8), rule calls (`refs`: call a rule, continue at a state when it returns) and
  * epsilon moves. Every alternative of a rule ends at the rule's single final state, so a
@@ -41,39 +41,65 @@ type Element =
   | { kind: 'repeat'; inner: Element; min: number; max: number };
 
 const EMPTY = new Int32Array(0);
-const QUANTIFIER = /(\*|\+|\?|\{\s*(\d+)\s*(,\s*(\d*))?\s*\})/y;
-const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
-const ESCAPES: Record<string, number> = { n: 10, r: 13, t: 9, f: 12, v: 11, b: 8, '0': 0, e: 27, a: 7 };
 
 export function compileNfa(text: string, root: string, deadline = Infinity): Nfa {
-  const lines: string[] = [];
-  for (const line of withoutComments(text).split('\n')) {
-    if (/^[A-Za-z_][A-Za-z0-9_]*\s*::=/.test(line) || lines.length === 0) lines.push(line);
-    else lines[lines.length - 1] += `\n${line}`;
-  }
+  const rules = readable(() => splitRules(text));
   const names = new Map<string, number>();
-  const bodies: string[] = [];
-  for (const line of lines) {
-    if (!line.trim()) continue;
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*::=\s*([\s\S]*)$/.exec(line);
-    if (!m) throw new Unsupported(`unexpected grammar line: ${line.slice(0, 80)}`);
-    names.set(m[1]!, bodies.length);
-    bodies.push(m[2]!);
-  }
+  rules.forEach((rule, r) => names.set(rule.name, r));
   const rootId = names.get(root);
   if (rootId === undefined) throw new GrammarError(`the grammar has no rule '${root}'`);
-  const builder = new Builder(bodies.length);
-  bodies.forEach((body, r) => {
+  const builder = new Builder(rules.length);
+  const bytesOf = (s: string) => readable(() => decodeLiteral(s)).flatMap(encode);
+  rules.forEach(({ body }, r) => {
     if ((r & 63) === 0 && performance.now() > deadline) throw new GrammarError('compiling it took longer than the limit', 'grammar_too_complex');
-    if (/^\s*TagDispatch\(/.test(body)) {
-      const spec = parseDispatch(body, (s) => new BodyParser(`"${s}"`, names).literal());
-      buildDispatch(spec, builder.ruleStart[r]!, builder.ruleEnd[r]!, builder.dispatchBuilder(names));
+    const alts = readable(() => parseBody(body));
+    const only = alts.length === 1 && alts[0]!.length === 1 ? alts[0]![0]! : null;
+    if (only?.kind === 'dispatch') {
+      buildDispatch(parseDispatch(only.text, bytesOf), builder.ruleStart[r]!, builder.ruleEnd[r]!, builder.dispatchBuilder(names));
       return;
     }
-    const alts = new BodyParser(body, names).alternatives(false);
-    for (const alt of alts) builder.seq(alt, builder.ruleStart[r]!, builder.ruleEnd[r]!);
+    for (const alt of alts) builder.seq(sequence(alt, names), builder.ruleStart[r]!, builder.ruleEnd[r]!);
   });
   return builder.finish(rootId, [...names.keys()]);
+}
+
+/** Text the shared parser cannot read is for xgrammar. */
+function readable<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof EbnfSyntaxError) throw new Unsupported(err.message);
+    throw err;
+  }
+}
+
+/** A parsed sequence as automaton elements; lookaheads drop out (xgrammar's printed ones restate what the context already requires). */
+function sequence(nodes: EbnfNode[], names: Map<string, number>): Element[] {
+  const out: Element[] = [];
+  for (const node of nodes) {
+    const e = elementOf(node, names);
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+function elementOf(node: EbnfNode, names: Map<string, number>): Element | null {
+  switch (node.kind) {
+    case 'literal': return { kind: 'bytes', value: node.codePoints.flatMap(encode) };
+    case 'class': return { kind: 'class', seqs: utf8Sequences(node.negated ? complement(node.ranges) : node.ranges) };
+    case 'ref': {
+      const rule = names.get(node.name);
+      if (rule === undefined) throw new GrammarError(`rule '${node.name}' is not defined`);
+      return { kind: 'ref', rule };
+    }
+    case 'group': return { kind: 'group', alts: node.alts.map((alt) => sequence(alt, names)) };
+    case 'lookahead': return null;
+    case 'repeat': {
+      const inner = elementOf(node.inner, names);
+      return inner && { kind: 'repeat', inner, min: node.min, max: node.max };
+    }
+    case 'dispatch': throw new Unsupported('TagDispatch inside a rule body');
+  }
 }
 
 /** About how many states an element expands to (checked before a repeat is expanded). */
@@ -85,29 +111,6 @@ function estimate(e: Element): number {
     case 'group': return e.alts.reduce((n, alt) => n + alt.reduce((m, x) => m + estimate(x), 1), 0);
     case 'repeat': return estimate(e.inner) * (e.max === Infinity ? e.min + 1 : e.max);
   }
-}
-
-/** The text without `#` comments (outside literals and classes). */
-function withoutComments(text: string): string {
-  if (!text.includes('#')) return text;
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === '"' || c === '[') {
-      const close = c === '"' ? '"' : ']';
-      let j = i + 1;
-      while (j < text.length && text[j] !== close && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j + 1;
-    } else if (c === '#') {
-      while (i < text.length && text[i] !== '\n') i++;
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return out;
 }
 
 class Builder {
@@ -250,129 +253,5 @@ class Builder {
       root,
       ruleNames,
     };
-  }
-}
-
-class BodyParser {
-  private i = 0;
-  constructor(private readonly s: string, private readonly names: Map<string, number>) {}
-
-  alternatives(nested: boolean): Element[][] {
-    const alts: Element[][] = [[]];
-    for (;;) {
-      this.space();
-      if (this.i >= this.s.length) break;
-      const c = this.s[this.i]!;
-      if (c === ')') {
-        if (!nested) throw new Unsupported(`unbalanced ')'`);
-        break;
-      }
-      if (c === '|') {
-        this.i++;
-        alts.push([]);
-        continue;
-      }
-      const e = this.element();
-      if (e) alts[alts.length - 1]!.push(this.quantified(e));
-    }
-    return alts;
-  }
-
-  private quantified(e: Element): Element {
-    QUANTIFIER.lastIndex = this.i;
-    const m = QUANTIFIER.exec(this.s);
-    if (!m) return e;
-    this.i += m[0].length;
-    if (m[1] === '*') return { kind: 'repeat', inner: e, min: 0, max: Infinity };
-    if (m[1] === '+') return { kind: 'repeat', inner: e, min: 1, max: Infinity };
-    if (m[1] === '?') return { kind: 'repeat', inner: e, min: 0, max: 1 };
-    const min = Number(m[2]);
-    const max = m[3] === undefined ? min : m[4] ? Number(m[4]) : Infinity;
-    return { kind: 'repeat', inner: e, min, max };
-  }
-
-  /** One element, or null for a lookahead (xgrammar's printed lookaheads restate what the context already requires). */
-  private element(): Element | null {
-    const c = this.s[this.i]!;
-    if (c === '"') return { kind: 'bytes', value: this.literal() };
-    if (c === '[') return { kind: 'class', seqs: utf8Sequences(this.charClass()) };
-    if (c === '(') {
-      this.i++;
-      const lookahead = this.s[this.i] === '=';
-      if (lookahead) this.i++;
-      const alts = this.alternatives(true);
-      this.expect(')');
-      return lookahead ? null : { kind: 'group', alts };
-    }
-    NAME.lastIndex = this.i;
-    const name = NAME.exec(this.s)?.[0];
-    if (!name) throw new Unsupported(`unexpected '${c}' in grammar`);
-    this.i += name.length;
-    if (name === 'TagDispatch') throw new Unsupported('TagDispatch inside a rule body');
-    const rule = this.names.get(name);
-    if (rule === undefined) throw new GrammarError(`rule '${name}' is not defined`);
-    return { kind: 'ref', rule };
-  }
-
-  literal(): number[] {
-    this.i++;
-    const out: number[] = [];
-    while (this.i < this.s.length && this.s[this.i] !== '"') {
-      const cp = this.char();
-      out.push(...encode(cp));
-    }
-    if (this.i >= this.s.length) throw new Unsupported('unterminated literal');
-    this.i++;
-    return out;
-  }
-
-  private charClass(): Array<[number, number]> {
-    this.i++;
-    const negated = this.s[this.i] === '^';
-    if (negated) this.i++;
-    const ranges: Array<[number, number]> = [];
-    while (this.i < this.s.length && this.s[this.i] !== ']') {
-      const lo = this.char();
-      let hi = lo;
-      if (this.s[this.i] === '-' && this.s[this.i + 1] !== ']') {
-        this.i++;
-        hi = this.char();
-      }
-      if (hi >= lo) ranges.push([lo, hi]);
-    }
-    if (this.i >= this.s.length) throw new Unsupported('unterminated class');
-    this.i++;
-    return negated ? complement(ranges) : ranges;
-  }
-
-  /** One (possibly escaped) code point. */
-  private char(): number {
-    const c = this.s[this.i]!;
-    if (c !== '\\') {
-      const cp = this.s.codePointAt(this.i)!;
-      this.i += cp > 0xffff ? 2 : 1;
-      return cp;
-    }
-    const e = this.s[this.i + 1]!;
-    const hex = (n: number) => {
-      const v = parseInt(this.s.slice(this.i + 2, this.i + 2 + n), 16);
-      this.i += 2 + n;
-      return v;
-    };
-    if (e === 'x') return hex(2);
-    if (e === 'u') return hex(4);
-    if (e === 'U') return hex(8);
-    this.i += 2;
-    return ESCAPES[e] ?? e.codePointAt(0)!;
-  }
-
-  private expect(c: string): void {
-    this.space();
-    if (this.s[this.i] !== c) throw new Unsupported(`expected '${c}'`);
-    this.i++;
-  }
-
-  private space(): void {
-    while (this.i < this.s.length && /\s/.test(this.s[this.i]!)) this.i++;
   }
 }
