@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
+import { isolation } from './isolation.mjs';
 
 const MODEL = process.env.BENCH_GGUF_MODEL ?? 'bench-135m';
 const TOKENS = Number(process.env.BENCH_GGUF_TOKENS ?? 64);
@@ -27,8 +28,7 @@ export async function runGgufBench({ args, executablePath }) {
     execFileSync('python3', ['scripts/fixtures/gen_gguf.py', 'public/models', hf, '--types', 'q8_0,q4_0', '--bench'], { stdio: 'inherit' });
   }
   // Threads need cross-origin isolation (SharedArrayBuffer): COOP/COEP on every response.
-  const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
-  const server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1', hmr: false, headers }, logLevel: 'warn' });
+  const server = await createServer({ configFile: 'vite.config.ts', plugins: [isolation], server: { port: 0, host: '127.0.0.1', hmr: false }, logLevel: 'warn' });
   await server.listen();
   const browser = await chromium.launch({ executablePath, args: [...args, '--enable-unsafe-webgpu', '--enable-features=Vulkan'] });
   try {

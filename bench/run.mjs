@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { isolation } from './isolation.mjs';
 import { reportReal, realModels, runNative } from './real.mjs';
 import { median, pairedRatio } from './stats.mjs';
 import { chromium } from 'playwright-core';
@@ -34,19 +35,7 @@ if (!ONLY || ONLY === 'gguf') await runGgufBench({ args: ARGS, executablePath: p
 async function runBrowserParts() {
   // Cross-origin isolated pages (COOP/COEP on every response): WASM threads are possible
   // in their dedicated workers (the real-size section compares 1 thread with all).
-  const isolate = {
-    name: 'bench-isolation',
-    // Before the /ort/ middleware: onnxruntime's thread workers need COEP on their script too.
-    enforce: 'pre',
-    configureServer(server) {
-      server.middlewares.use((_req, res, next) => {
-        res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-        res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-        next();
-      });
-    },
-  };
-  const server = await createServer({ configFile: 'vite.config.ts', plugins: [isolate], server: { port: 0, host: '127.0.0.1', hmr: false }, logLevel: 'warn' });
+  const server = await createServer({ configFile: 'vite.config.ts', plugins: [isolation], server: { port: 0, host: '127.0.0.1', hmr: false }, logLevel: 'warn' });
   await server.listen();
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS });
   try {
