@@ -30,9 +30,8 @@ async function harness(device: Device): Promise<Page & { errors: string[] }> {
 
 /**
  * Registers `name` (optionally one dtype of it) and loads it; returns the progress events' files and totals.
- * No prefix cache: the references prefill each prompt in one pass, and a cached prefix splits
- * it in two; q8's dynamic activation quantization takes its scales per pass, which moved
- * llama3-q8's multi_turn logprobs (53 tokens shared with system) by up to 0.58.
+ * No prefix cache: each reference prefills its prompt from scratch (q8's, like the runtime,
+ * in 64-position blocks: its dynamic activation quantization takes scales per pass).
  */
 async function load(page: Page, name: RealModel, device: Device, dtype?: string) {
   const id = dtype ? `${name}-${dtype}` : name;
