@@ -190,13 +190,14 @@ describe('aborts through /v1', () => {
     });
     expect(out.text).toBe(SENTENCE);
     expect(out.idleMs).toBeLessThan(3000);
-    // Every stream ended by its abort (none ran to its 2,000 tokens).
     // Each stream ended early: aborted before or while it was answered (APIUserAbortError), or
     // mid-iteration, where the openai SDK ends the loop quietly; none ran to its 2,000 tokens.
     expect(Object.keys(out.errors).filter((k) => k !== 'APIUserAbortError')).toEqual([]);
     expect((out.errors.APIUserAbortError ?? 0) + out.finished.length).toBe(200);
-    expect(out.finished.every((n: number) => n < 1000)).toBe(true);
-    console.log(`[reliability] abort storm (/v1, WASM): 200 streams aborted in ${Math.round(out.stormMs)} ms (${out.chunks} chunks read), host idle ${Math.round(out.idleMs)} ms after, then a normal answer`);
+    // Under 2,000 chunks: it did not run to the end (the tiny model streams ~4,000 tokens/s
+    // through /v1, so a stream aborted at 300 ms may well be past 1,000).
+    expect(Math.max(0, ...out.finished)).toBeLessThan(2000);
+    console.log(`[reliability] abort storm (/v1, WASM): 200 streams aborted in ${Math.round(out.stormMs)} ms (${out.chunks} chunks read, at most ${Math.max(0, ...out.finished)} by one stream), host idle ${Math.round(out.idleMs)} ms after, then a normal answer`);
   }, 120_000);
 });
 
