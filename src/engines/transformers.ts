@@ -378,6 +378,7 @@ export class TransformersModel implements LoadedModel {
     // Only engines that keep a prefix cache report it (0 on a miss).
     cachedTokens = kv ? (reuse?.tokens ?? 0) : undefined;
     // Blocked prefill: every whole block before the last runs here, generate() runs the last.
+    // (After the mask is built: a mask that fails must not have consumed a cached state.)
     let past = reuse?.cache ?? null;
     if (block) {
       try {
